@@ -1,0 +1,311 @@
+package market
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Span is one uninterrupted stretch of a single session: [Start, End).
+//
+// Adjacent closed stretches are merged, so the closed span that covers a
+// Saturday runs from Friday's 20:00 (17:00 after an early close) to Monday's
+// 04:00, or later when holidays follow. Start and End are exact instants in the
+// NewYork location.
+type Span struct {
+	Session Session
+	Start   time.Time // inclusive, the instant this session began
+	End     time.Time // exclusive, the instant of the next session change
+}
+
+// Contains reports whether Start <= t < End.
+func (s Span) Contains(t time.Time) bool {
+	return !t.Before(s.Start) && t.Before(s.End)
+}
+
+// DayHours describes one New York calendar day.
+type DayHours struct {
+	Date       string // YYYY-MM-DD
+	Trading    bool   // false on weekends and holidays
+	EarlyClose bool   // regular session ends at 13:00 and after hours at 17:00
+
+	// Session boundaries: PreOpen 04:00, Open 09:30, Close 16:00 (13:00),
+	// AfterClose 20:00 (17:00). Zero when !Trading; otherwise in NewYork.
+	PreOpen, Open, Close, AfterClose time.Time
+
+	// Reason names the table entry for a holiday or early close ("Good
+	// Friday"); empty on ordinary days, on weekends and outside the table.
+	Reason string
+}
+
+// maxScanDays bounds the search for the trading day before or after a closed
+// day. The longest closure in the table is four days (a Friday holiday and the
+// weekend; Thanksgiving Thursday to Friday's 04:00 is shorter), so a closed span
+// is always found whole; a longer closure, were one ever added to the table,
+// would be reported clamped to maxScanDays days either side of the queried day.
+const maxScanDays = 14
+
+// Calendar answers session questions from the embedded NYSE table. It is safe
+// for concurrent use. Create one with NewCalendar or share Default(); the zero
+// value is not usable.
+//
+// A Calendar remembers the most recent span it computed, so SessionAt and
+// SpanAt for instants inside that span (the common case: every request asks
+// about "now") cost an atomic load and two comparisons, with no allocation.
+type Calendar struct {
+	days        map[date]special // weekday closures and early closes, from the table
+	first, last int              // the years the table covers, inclusive
+	logger      *slog.Logger     // nil means slog.Default() at the time of logging
+
+	recent atomic.Pointer[Span]
+
+	mu     sync.Mutex
+	warned map[int]struct{} // years outside the table already warned about
+}
+
+// Option configures a Calendar.
+type Option func(*Calendar)
+
+// WithLogger sets the logger for the warning logged the first time the
+// calendar is asked about a year outside its table. A nil l, like the default,
+// means slog.Default() at the time of logging.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Calendar) { c.logger = l }
+}
+
+// NewCalendar returns a calendar backed by the embedded NYSE table for
+// 2025–2028. Days in other years follow weekday rules: Monday to Friday are
+// full trading days, weekends are closed; the first question about each such
+// year logs one warning.
+func NewCalendar(opts ...Option) *Calendar {
+	return newCalendar(nyseDays, nyseFirstYear, nyseLastYear, opts...)
+}
+
+func newCalendar(table []special, first, last int, opts ...Option) *Calendar {
+	c := &Calendar{
+		days:   make(map[date]special, len(table)),
+		first:  first,
+		last:   last,
+		warned: make(map[int]struct{}),
+	}
+	for _, s := range table {
+		c.days[s.date] = s
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+var (
+	defaultOnce     sync.Once
+	defaultCalendar *Calendar
+)
+
+// Default returns the process-wide calendar, created by NewCalendar() on first
+// use. Its warnings go to slog.Default().
+func Default() *Calendar {
+	defaultOnce.Do(func() { defaultCalendar = NewCalendar() })
+	return defaultCalendar
+}
+
+// InTable reports whether the embedded table covers year, that is whether its
+// holidays and early closes are known. It logs nothing.
+func (c *Calendar) InTable(year int) bool {
+	return year >= c.first && year <= c.last
+}
+
+// SessionAt returns the session in force at t.
+func (c *Calendar) SessionAt(t time.Time) Session {
+	if s := c.recent.Load(); s != nil && s.Contains(t) {
+		return s.Session
+	}
+	return c.SpanAt(t).Session
+}
+
+// SpanAt returns the span that contains t: Start <= t < End, with Start the
+// instant the session began and End the instant of the next change to a
+// different session.
+func (c *Calendar) SpanAt(t time.Time) Span {
+	if s := c.recent.Load(); s != nil && s.Contains(t) {
+		return *s
+	}
+	s := c.spanAt(t)
+	c.recent.Store(&s)
+	return s
+}
+
+// NextChange returns SpanAt(t).End and the session that begins there.
+func (c *Calendar) NextChange(t time.Time) (at time.Time, next Session) {
+	at = c.SpanAt(t).End
+	return at, c.spanAt(at).Session
+}
+
+// Day describes the New York calendar day year-month-day. Out-of-range
+// values are normalised as time.Date does: Day(2026, 2, 29) is 2026-03-01.
+func (c *Calendar) Day(year int, month time.Month, day int) DayHours {
+	d := date{year, month, day}.add(0)
+	k, s := c.kind(d)
+	dh := DayHours{Date: d.String(), EarlyClose: k == earlyDay, Reason: s.name}
+	if k == closedDay {
+		return dh
+	}
+	h := hoursOn(d, k)
+	dh.Trading = true
+	dh.PreOpen, dh.Open, dh.Close, dh.AfterClose = h.preOpen, h.open, h.close, h.afterClose
+	return dh
+}
+
+// spanAt computes the span containing t without consulting or updating the
+// remembered span.
+func (c *Calendar) spanAt(t time.Time) Span {
+	d := dateOf(t)
+	k, _ := c.kind(d)
+	if k == closedDay {
+		return Span{Closed, c.closedSince(d), c.closedUntil(d)}
+	}
+	h := hoursOn(d, k)
+	switch {
+	case t.Before(h.preOpen):
+		return Span{Closed, c.closedSince(d), h.preOpen}
+	case t.Before(h.open):
+		return Span{PreMarket, h.preOpen, h.open}
+	case t.Before(h.close):
+		return Span{Regular, h.open, h.close}
+	case t.Before(h.afterClose):
+		return Span{AfterHours, h.close, h.afterClose}
+	default:
+		return Span{Closed, h.afterClose, c.closedUntil(d)}
+	}
+}
+
+// closedSince returns the start of the closed stretch that includes the
+// midnight beginning day d: the AfterClose of the last trading day before d.
+func (c *Calendar) closedSince(d date) time.Time {
+	for i := 1; i <= maxScanDays; i++ {
+		p := d.add(-i)
+		if k, _ := c.kind(p); k != closedDay {
+			return hoursOn(p, k).afterClose
+		}
+	}
+	return d.add(-maxScanDays).at(0, 0)
+}
+
+// closedUntil returns the end of the closed stretch that includes the
+// midnight ending day d: the PreOpen of the first trading day after d.
+func (c *Calendar) closedUntil(d date) time.Time {
+	for i := 1; i <= maxScanDays; i++ {
+		n := d.add(i)
+		if k, _ := c.kind(n); k != closedDay {
+			return hoursOn(n, k).preOpen
+		}
+	}
+	return d.add(maxScanDays+1).at(0, 0)
+}
+
+type dayKind uint8
+
+const (
+	closedDay dayKind = iota
+	fullDay
+	earlyDay
+)
+
+// kind classifies day d and returns its table entry, if any. Asking about a
+// day outside the table logs the year's warning once.
+func (c *Calendar) kind(d date) (dayKind, special) {
+	if !c.InTable(d.y) {
+		c.warnOutside(d.y)
+	}
+	if wd := d.weekday(); wd == time.Saturday || wd == time.Sunday {
+		return closedDay, special{}
+	}
+	s, ok := c.days[d]
+	switch {
+	case !ok:
+		return fullDay, s
+	case s.early:
+		return earlyDay, s
+	default:
+		return closedDay, s
+	}
+}
+
+func (c *Calendar) warnOutside(year int) {
+	c.mu.Lock()
+	_, done := c.warned[year]
+	if !done {
+		c.warned[year] = struct{}{}
+	}
+	c.mu.Unlock()
+	if done {
+		return
+	}
+	l := c.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("market: year outside the embedded NYSE calendar; holidays and early closes unknown, using weekday rules",
+		"year", year, "table_first_year", c.first, "table_last_year", c.last)
+}
+
+// hours are the session boundaries of one trading day.
+type hours struct {
+	preOpen, open, close, afterClose time.Time
+}
+
+// hoursOn returns the boundaries of trading day d of kind k (fullDay or
+// earlyDay). Each is built with time.Date in NewYork, so DST days are exact.
+func hoursOn(d date, k dayKind) hours {
+	closeH, afterH := 16, 20
+	if k == earlyDay {
+		closeH, afterH = 13, 17
+	}
+	return hours{
+		preOpen:    d.at(4, 0),
+		open:       d.at(9, 30),
+		close:      d.at(closeH, 0),
+		afterClose: d.at(afterH, 0),
+	}
+}
+
+// date is a civil date in New York.
+type date struct {
+	y int
+	m time.Month
+	d int
+}
+
+// special is one table row: a weekday closure, or an early close when early.
+type special struct {
+	date
+	early bool
+	name  string
+}
+
+func dateOf(t time.Time) date {
+	y, m, d := t.In(NewYork).Date()
+	return date{y, m, d}
+}
+
+// add returns the date n days after d (n may be negative), normalised. Noon UTC
+// keeps the arithmetic clear of any time zone transition.
+func (d date) add(n int) date {
+	y, m, dd := time.Date(d.y, d.m, d.d+n, 12, 0, 0, 0, time.UTC).Date()
+	return date{y, m, dd}
+}
+
+func (d date) weekday() time.Weekday {
+	return time.Date(d.y, d.m, d.d, 12, 0, 0, 0, time.UTC).Weekday()
+}
+
+// at returns the instant hour:minute on day d in New York.
+func (d date) at(hour, minute int) time.Time {
+	return time.Date(d.y, d.m, d.d, hour, minute, 0, 0, NewYork)
+}
+
+func (d date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.y, int(d.m), d.d)
+}

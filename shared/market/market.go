@@ -1,0 +1,61 @@
+// Package market tells which NYSE trading session is in force at any instant:
+// pre-market, regular, after hours or closed, with the exact bounds of that
+// session and the instant of the next change.
+//
+// Sessions follow New York wall-clock time (daylight saving included, from the
+// time zone database embedded in the binary) and an embedded exchange calendar
+// of holidays and early closes for 2025–2028. Years outside the table fall back
+// to weekday rules and log a warning.
+package market
+
+import (
+	"time"
+	_ "time/tzdata" // NewYork must load on hosts without a zoneinfo database (Lambda's provided.al2023).
+)
+
+// Session is an NYSE trading session. Its string values are stable: they are
+// stored in cache entries and sent to clients in X-Market-Session.
+type Session string
+
+// The four sessions. Times are New York wall-clock time.
+const (
+	PreMarket  Session = "pre_market"  // 04:00–09:30
+	Regular    Session = "regular"     // 09:30–16:00 (13:00 on early-close days)
+	AfterHours Session = "after_hours" // 16:00–20:00 (17:00 on early-close days)
+	Closed     Session = "closed"      // otherwise, weekends, holidays
+)
+
+// Valid reports whether s is one of PreMarket, Regular, AfterHours or Closed.
+func (s Session) Valid() bool {
+	switch s {
+	case PreMarket, Regular, AfterHours, Closed:
+		return true
+	}
+	return false
+}
+
+// Clock tells the current time. Everything that depends on time takes a Clock,
+// so tests can run at exact instants without sleeping.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock is the real clock: its Now is time.Now.
+var SystemClock Clock = ClockFunc(time.Now)
+
+// NewYork is the America/New_York location, loaded from the system zoneinfo
+// database or, when that is missing, from the copy embedded in the binary.
+// The package panics at initialisation if neither provides it.
+var NewYork = mustLoadNewYork()
+
+func mustLoadNewYork() *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic("market: cannot load America/New_York: " + err.Error())
+	}
+	return loc
+}
