@@ -41,10 +41,10 @@ type DayHours struct {
 }
 
 // maxScanDays bounds the search for the trading day before or after a closed
-// day. The longest closure in the table is four days (a Friday holiday and the
-// weekend; Thanksgiving Thursday to Friday's 04:00 is shorter), so a closed span
-// is always found whole; a longer closure, were one ever added to the table,
-// would be reported clamped to maxScanDays days either side of the queried day.
+// day. The longest run of closed days in the table is three (a Friday or Monday
+// holiday with its weekend), so a closed span is always found whole; a longer
+// closure, were one ever added to the table, would be reported clamped to
+// maxScanDays days either side of the queried day.
 const maxScanDays = 14
 
 // Calendar answers session questions from the embedded NYSE table. It is safe
