@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# fuzz-all.sh: runs every fuzz target in the module for $FUZZTIME (default 5s).
+#
+# Packages are found by grepping *_test.go files for `func Fuzz`; the targets
+# themselves are what `go test -list '^Fuzz'` reports for each such package,
+# so files excluded by build constraints do not count. Each target runs as
+#
+#   go test -run '^$' -fuzz '^FuzzName$' -fuzztime $FUZZTIME ./pkg
+#
+# All targets run even when one fails (its failing input is then written
+# under the package's testdata/fuzz/, as `go test` always does); the script
+# exits 1 if any failed. No fuzz targets is success.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+go=${GO:-go}
+fuzztime=${FUZZTIME:-5s}
+
+mapfile -t dirs < <(
+	grep -rlE --include='*_test.go' --exclude-dir='.?*' --exclude-dir=node_modules \
+		--exclude-dir=testdata --exclude-dir=cdk.out --exclude-dir=build \
+		'^func Fuzz([^a-z]|$)' . | xargs -r -n1 dirname | sort -u
+)
+
+targets=()
+failed=()
+for dir in "${dirs[@]}"; do
+	if ! out=$("$go" test -list '^Fuzz' "$dir" 2>&1); then
+		printf '%s\n' "$out" >&2
+		failed+=("(listing $dir)")
+		continue
+	fi
+	while read -r name; do
+		targets+=("$dir $name")
+	done < <(grep -E '^Fuzz([^a-z]|$)' <<<"$out" || true)
+done
+
+if ((${#targets[@]} == 0 && ${#failed[@]} == 0)); then
+	echo "fuzz: no fuzz targets in the module: nothing to do"
+	exit 0
+fi
+
+echo "fuzz: ${#targets[@]} target(s), $fuzztime each"
+for t in "${targets[@]}"; do
+	dir=${t% *}
+	name=${t#* }
+	echo "--- fuzz $name ($dir)"
+	if ! "$go" test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$dir"; then
+		failed+=("$name ($dir)")
+	fi
+done
+
+if ((${#failed[@]} > 0)); then
+	echo "fuzz: FAILED: ${failed[*]}" >&2
+	exit 1
+fi
+echo "fuzz: all ${#targets[@]} target(s) passed"
