@@ -1,0 +1,360 @@
+package metrics
+
+import (
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of one EMF document (CloudWatch EMF specification).
+const (
+	emfMaxMetrics    = 100 // MetricDefinitions per MetricDirective
+	emfMaxValues     = 100 // values in one metric's array
+	emfMaxDimensions = 30  // dimension keys per DimensionSet
+)
+
+// maxSamples bounds the samples one EMF metric series keeps between two
+// flushes (ten documents' worth). Samples beyond it are not recorded in EMF;
+// Prometheus still sees them. A Lambda invocation records a handful.
+const maxSamples = 10 * emfMaxValues
+
+// EMF units and storage resolutions used by the vocabulary.
+const (
+	unitMilliseconds = "Milliseconds"
+	unitCount        = "Count"
+
+	resolutionHigh     = 1  // one-second storage: the latency and hit-rate alarms read these
+	resolutionStandard = 60 // one-minute storage
+)
+
+// metricDef describes one EMF metric of the vocabulary.
+type metricDef struct {
+	name       string
+	unit       string
+	resolution int
+	summed     bool     // a counter: the values of one flush are summed into one
+	dims       []string // the dimension names whose values the series carries, in label order
+	// rollups are further dimension sets, each a subset of dims, published
+	// beside the full one so alarms can read an aggregate over the rest
+	// (CloudWatch alarms cannot sum across dimension values).
+	rollups [][]string
+}
+
+// The vocabulary's EMF side. Every dimension set below is prefixed with
+// Function when the Recorder has one (WithEMF).
+var (
+	defAPILatency       = &metricDef{name: ApiLatency, unit: unitMilliseconds, resolution: resolutionHigh, dims: []string{DimRoute, DimStatus}, rollups: [][]string{{}}}
+	defCacheRequests    = &metricDef{name: CacheRequests, unit: unitCount, resolution: resolutionHigh, summed: true, dims: []string{DimLayer, DimResult, DimDataType}, rollups: [][]string{{DimLayer, DimResult}}}
+	defUpstreamLatency  = &metricDef{name: UpstreamLatency, unit: unitMilliseconds, resolution: resolutionStandard, dims: []string{DimEndpoint}, rollups: [][]string{{}}}
+	defUpstreamRequests = &metricDef{name: UpstreamRequests, unit: unitCount, resolution: resolutionStandard, summed: true, dims: []string{DimResult}}
+	defDataAge          = &metricDef{name: DataAge, unit: unitMilliseconds, resolution: resolutionStandard, dims: []string{DimDataType}}
+	defBatchSize        = &metricDef{name: BatchSize, unit: unitCount, resolution: resolutionStandard}
+	defBatchDuration    = &metricDef{name: BatchDuration, unit: unitMilliseconds, resolution: resolutionStandard}
+	defCoalesced        = &metricDef{name: Coalesced, unit: unitCount, resolution: resolutionStandard, summed: true, dims: []string{DimDataType}}
+	defOriginBudgetLeft = &metricDef{name: OriginBudgetLeft, unit: unitCount, resolution: resolutionStandard}
+	defRateLimitLeft    = &metricDef{name: OriginRateLimitRemaining, unit: unitCount, resolution: resolutionStandard}
+	defPrefetched       = &metricDef{name: PrefetchedSymbols, unit: unitCount, resolution: resolutionStandard, summed: true, dims: []string{DimResult}}
+	defPrefetchSkipped  = &metricDef{name: PrefetchSkipped, unit: unitCount, resolution: resolutionStandard, summed: true, dims: []string{DimReason}, rollups: [][]string{{}}}
+)
+
+// DimensionSets returns the EMF dimension sets the named metric is published
+// with when the Recorder's Function is set (the CDK stack's alarms and
+// dashboard must name one of them exactly), or nil for a name outside the
+// vocabulary.
+func DimensionSets(metric string) [][]string {
+	for _, d := range []*metricDef{defAPILatency, defCacheRequests, defUpstreamLatency, defUpstreamRequests,
+		defDataAge, defBatchSize, defBatchDuration, defCoalesced, defOriginBudgetLeft, defRateLimitLeft,
+		defPrefetched, defPrefetchSkipped} {
+		if d.name == metric {
+			return d.dimensionSets(true)
+		}
+	}
+	return nil
+}
+
+func (d *metricDef) dimensionSets(function bool) [][]string {
+	sets := make([][]string, 0, 1+len(d.rollups))
+	for _, s := range append([][]string{d.dims}, d.rollups...) {
+		set := make([]string, 0, len(s)+1)
+		if function {
+			set = append(set, DimFunction)
+		}
+		sets = append(sets, append(set, s...))
+	}
+	return sets
+}
+
+// dim is one dimension's name and value.
+type dim struct{ name, value string }
+
+// agg is one EMF series (a metric and its dimension values) aggregated
+// between two flushes.
+type agg struct {
+	def  *metricDef
+	dims []dim      // sorted by name, Function included
+	sets [][]string // dimension sets written in the directive
+	key  string     // documents group series with equal keys
+
+	mu      sync.Mutex
+	n       int // additions to sum since the last flush
+	sum     float64
+	samples []float64
+}
+
+func newAgg(def *metricDef, function string, values []string) *agg {
+	a := &agg{def: def, sets: def.dimensionSets(function != "")}
+	if function != "" {
+		a.dims = append(a.dims, dim{DimFunction, function})
+	}
+	for i, name := range def.dims {
+		a.dims = append(a.dims, dim{name, values[i]})
+	}
+	slices.SortFunc(a.dims, func(x, y dim) int { return strings.Compare(x.name, y.name) })
+	var k strings.Builder
+	for _, s := range a.sets {
+		k.WriteString(strings.Join(s, ","))
+		k.WriteByte(';')
+	}
+	for _, d := range a.dims {
+		k.WriteByte(0)
+		k.WriteString(d.name)
+		k.WriteByte('=')
+		k.WriteString(d.value)
+	}
+	a.key = k.String()
+	return a
+}
+
+func (a *agg) add(v float64) {
+	a.mu.Lock()
+	a.n++
+	a.sum += v
+	a.mu.Unlock()
+}
+
+func (a *agg) sample(v float64) {
+	a.mu.Lock()
+	if len(a.samples) < maxSamples {
+		a.samples = append(a.samples, v)
+	}
+	a.mu.Unlock()
+}
+
+// take returns the values recorded since the last take, or nil if none, and
+// resets the series. A counter yields its sum; keeping the samples' backing
+// array lets the next invocation record without allocating.
+func (a *agg) take() []float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.def.summed {
+		if a.n == 0 {
+			return nil
+		}
+		v := []float64{a.sum}
+		a.n, a.sum = 0, 0
+		return v
+	}
+	if len(a.samples) == 0 {
+		return nil
+	}
+	v := slices.Clone(a.samples)
+	a.samples = a.samples[:0]
+	return v
+}
+
+// emfMetric is one metric's values in a group.
+type emfMetric struct {
+	name       string
+	unit       string
+	resolution int
+	values     []float64
+}
+
+// emfGroup is the metrics sharing one set of dimension values and dimension
+// sets: the content of one or more documents.
+type emfGroup struct {
+	key     string
+	sets    [][]string
+	dims    []dim // sorted by name
+	metrics []emfMetric
+}
+
+// FlushEMF writes every metric recorded since the last flush as CloudWatch
+// EMF documents, one JSON object per line and one Write per line, stamped
+// with now, and resets the aggregate. Counters are summed; latencies, ages,
+// sizes and gauges are written as arrays of their samples (a lone sample as a
+// number). Metrics sharing their dimension values share a document; a
+// document holds at most 100 metrics and at most 100 values per metric, the
+// rest going to further documents. Documents are ordered by dimension sets
+// and values, metrics by name, so equal recordings give equal bytes.
+//
+// FlushEMF writes nothing and returns nil when nothing was recorded, when
+// EMF is off, or on a nil Recorder. The aggregate is reset even if a write
+// fails: metrics are best effort, and a broken stdout must not grow memory.
+// It returns the first write error.
+func (r *Recorder) FlushEMF(w io.Writer, now time.Time) error {
+	if r == nil || !r.emf {
+		return nil
+	}
+	r.aggMu.Lock()
+	list := r.aggList
+	r.aggMu.Unlock()
+
+	byKey := map[string]*emfGroup{}
+	var groups []*emfGroup
+	for _, a := range list {
+		v := a.take()
+		if v == nil {
+			continue
+		}
+		g := byKey[a.key]
+		if g == nil {
+			g = &emfGroup{key: a.key, sets: a.sets, dims: a.dims}
+			byKey[a.key] = g
+			groups = append(groups, g)
+		}
+		g.metrics = append(g.metrics, emfMetric{name: a.def.name, unit: a.def.unit, resolution: a.def.resolution, values: v})
+	}
+	slices.SortFunc(groups, func(x, y *emfGroup) int { return strings.Compare(x.key, y.key) })
+
+	var first error
+	var docs [][]byte
+	for _, g := range groups {
+		docs = encodeGroup(docs[:0], Namespace, now.UnixMilli(), g)
+		for _, d := range docs {
+			if _, err := w.Write(d); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// encodeGroup appends to dst the documents holding g, each ending in '\n'.
+// Document k carries the k-th run of up to 100 values of every metric that
+// has one, split again into documents of at most 100 metrics.
+func encodeGroup(dst [][]byte, namespace string, timestamp int64, g *emfGroup) [][]byte {
+	slices.SortFunc(g.metrics, func(x, y emfMetric) int { return strings.Compare(x.name, y.name) })
+	runs := 0
+	for _, m := range g.metrics {
+		runs = max(runs, (len(m.values)+emfMaxValues-1)/emfMaxValues)
+	}
+	var part []emfMetric
+	for k := range runs {
+		part = part[:0]
+		for _, m := range g.metrics {
+			lo := k * emfMaxValues
+			if lo >= len(m.values) {
+				continue
+			}
+			m.values = m.values[lo:min(lo+emfMaxValues, len(m.values))]
+			part = append(part, m)
+		}
+		for len(part) > 0 {
+			n := min(len(part), emfMaxMetrics)
+			dst = append(dst, encodeDocument(namespace, timestamp, g, part[:n]))
+			part = part[n:]
+		}
+	}
+	return dst
+}
+
+func encodeDocument(namespace string, timestamp int64, g *emfGroup, ms []emfMetric) []byte {
+	b := make([]byte, 0, 256+64*len(ms))
+	b = append(b, `{"_aws":{"Timestamp":`...)
+	b = strconv.AppendInt(b, timestamp, 10)
+	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
+	b = appendString(b, namespace)
+	b = append(b, `,"Dimensions":[`...)
+	for i, set := range g.sets {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, name := range set {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, name)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `],"Metrics":[`...)
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Name":`...)
+		b = appendString(b, m.name)
+		b = append(b, `,"Unit":`...)
+		b = appendString(b, m.unit)
+		b = append(b, `,"StorageResolution":`...)
+		b = strconv.AppendInt(b, int64(m.resolution), 10)
+		b = append(b, '}')
+	}
+	b = append(b, `]}]}`...)
+	for _, d := range g.dims {
+		b = append(b, ',')
+		b = appendString(b, d.name)
+		b = append(b, ':')
+		b = appendString(b, d.value)
+	}
+	for _, m := range ms {
+		b = append(b, ',')
+		b = appendString(b, m.name)
+		b = append(b, ':')
+		if len(m.values) == 1 {
+			b = appendNumber(b, m.values[0])
+			continue
+		}
+		b = append(b, '[')
+		for i, v := range m.values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendNumber(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
+}
+
+// appendNumber writes v in its shortest decimal form. The Recorder only
+// records durations and integers, so v is always finite.
+func appendNumber(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendString writes s as a JSON string, escaping what RFC 8259 requires
+// and replacing invalid UTF-8 with U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,412 @@
+package metrics
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Distinct values each label may take before further new values are recorded
+// as Other (one slot of each is Other itself).
+const (
+	layerValues    = 8
+	resultValues   = 16
+	dataTypeValues = 16
+	routeValues    = 32
+	statusValues   = 32
+	endpointValues = 16
+	reasonValues   = 8
+)
+
+// Recorder records the service's metrics vocabulary. With WithEMF it
+// aggregates them for FlushEMF, once per Lambda invocation; with
+// WithPrometheus it updates Prometheus collectors; with both it does both,
+// and with neither it records nothing. A nil *Recorder is valid and records
+// nothing, so a component may be built without metrics.
+//
+// All methods are safe for concurrent use. The recording methods do not
+// allocate once a combination of label values has been seen: each label
+// value is interned to a small index and the combination's Prometheus
+// children and EMF series are resolved once. A label takes at most a fixed
+// number of distinct values (8 to 32, see above); values beyond that, and
+// values that cannot be labels (empty, over 250 bytes, invalid UTF-8, an
+// HTTP status outside 100–599), are recorded as Other.
+type Recorder struct {
+	on       bool // EMF or Prometheus
+	emf      bool
+	function string
+	prom     *promSet
+
+	layers, cacheResults, dataTypes, routes *interner[string]
+	endpoints, upstreamResults              *interner[string]
+	prefetchResults, reasons                *interner[string]
+	statuses                                *interner[int]
+
+	cache, api, upLatency, upRequests, dataAge, coalesced, prefetched, skipped family
+
+	batchSize, batchDuration, budgetLeft, rateLimitLeft *series
+
+	aggMu   sync.Mutex
+	aggs    map[string]*agg // by metric name and agg key
+	aggList []*agg
+}
+
+// Option configures a Recorder.
+type Option func(*Recorder)
+
+// WithEMF makes the Recorder aggregate metrics for FlushEMF. A non-empty
+// function is written as the Function dimension of every document (the
+// Lambda function's name); empty leaves it out.
+func WithEMF(function string) Option {
+	return func(r *Recorder) {
+		r.emf = true
+		r.function = function
+	}
+}
+
+// WithPrometheus registers the Recorder's collectors (named opitios_*) with
+// reg. A collector reg already holds under the same description is reused,
+// so two Recorders on one registry share their series.
+func WithPrometheus(reg prometheus.Registerer) Option {
+	return func(r *Recorder) { r.prom = newPromSet(reg) }
+}
+
+// New returns a Recorder configured by opts. It panics if reg refuses a
+// collector for a reason other than its being registered already, as
+// prometheus.MustRegister does.
+func New(opts ...Option) *Recorder {
+	r := &Recorder{
+		layers:          newInterner(layerValues, stringLabel),
+		cacheResults:    newInterner(resultValues, stringLabel),
+		dataTypes:       newInterner(dataTypeValues, stringLabel),
+		routes:          newInterner(routeValues, stringLabel),
+		endpoints:       newInterner(endpointValues, stringLabel),
+		upstreamResults: newInterner(resultValues, stringLabel),
+		prefetchResults: newInterner(resultValues, stringLabel),
+		reasons:         newInterner(reasonValues, stringLabel),
+		statuses:        newInterner(statusValues, statusLabel),
+		aggs:            map[string]*agg{},
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	r.on = r.emf || r.prom != nil
+	r.cache.init(layerValues * resultValues * dataTypeValues)
+	r.api.init(routeValues * statusValues)
+	r.upLatency.init(endpointValues)
+	r.upRequests.init(endpointValues * resultValues)
+	r.dataAge.init(dataTypeValues)
+	r.coalesced.init(dataTypeValues)
+	r.prefetched.init(resultValues)
+	r.skipped.init(reasonValues)
+
+	r.batchSize = &series{emf: r.agg(defBatchSize)}
+	r.batchDuration = &series{emf: r.agg(defBatchDuration)}
+	r.budgetLeft = &series{emf: r.agg(defOriginBudgetLeft)}
+	r.rateLimitLeft = &series{emf: r.agg(defRateLimitLeft)}
+	if p := r.prom; p != nil {
+		r.batchSize.observer = p.batchSize
+		r.batchDuration.observer = p.batchDuration
+		r.budgetLeft.gauge = p.budgetLeft
+		r.rateLimitLeft.gauge = p.rateLimitRemaining
+	}
+	return r
+}
+
+func statusLabel(s int) (string, bool) {
+	return strconv.Itoa(s), s >= 100 && s <= 599
+}
+
+// CacheResult counts one cache lookup or write: layer is "l1", "l2" or
+// "origin", result one of the Result* constants.
+func (r *Recorder) CacheResult(layer, result, dataType string) {
+	if r == nil || !r.on {
+		return
+	}
+	l, res, dt := r.layers.index(layer), r.cacheResults.index(result), r.dataTypes.index(dataType)
+	i := (l*resultValues+res)*dataTypeValues + dt
+	s := r.cache.get(i)
+	if s == nil {
+		s = r.cache.create(i, func() *series {
+			ls := []string{r.layers.labelOf(l), r.cacheResults.labelOf(res), r.dataTypes.labelOf(dt)}
+			s := &series{emf: r.agg(defCacheRequests, ls...)}
+			if r.prom != nil {
+				s.counter = r.prom.cacheRequests.WithLabelValues(ls...)
+			}
+			return s
+		})
+	}
+	s.count(1)
+}
+
+// Coalesced counts a caller served by another caller's fetch of the same
+// key, in this instance or through the fleet-wide lock.
+func (r *Recorder) Coalesced(dataType string) {
+	if r == nil || !r.on {
+		return
+	}
+	i := r.dataTypes.index(dataType)
+	s := r.coalesced.get(i)
+	if s == nil {
+		s = r.coalesced.create(i, func() *series {
+			dt := r.dataTypes.labelOf(i)
+			s := &series{emf: r.agg(defCoalesced, dt)}
+			if r.prom != nil {
+				s.counter = r.prom.coalesced.WithLabelValues(dt)
+			}
+			return s
+		})
+	}
+	s.count(1)
+}
+
+// APIRequest records one API response: its route (the route pattern, not
+// the path), HTTP status and latency.
+func (r *Recorder) APIRequest(route string, status int, d time.Duration) {
+	if r == nil || !r.on {
+		return
+	}
+	ro, st := r.routes.index(route), r.statuses.index(status)
+	i := ro*statusValues + st
+	s := r.api.get(i)
+	if s == nil {
+		s = r.api.create(i, func() *series {
+			ls := []string{r.routes.labelOf(ro), r.statuses.labelOf(st)}
+			s := &series{emf: r.agg(defAPILatency, ls...)}
+			if r.prom != nil {
+				s.observer = r.prom.apiLatency.WithLabelValues(ls...)
+				s.counter = r.prom.apiRequests.WithLabelValues(ls...)
+			}
+			return s
+		})
+	}
+	s.count(1)
+	s.duration(d)
+}
+
+// DataAge records the age of data served: the time since it was fetched
+// from the origin.
+func (r *Recorder) DataAge(dataType string, age time.Duration) {
+	if r == nil || !r.on {
+		return
+	}
+	i := r.dataTypes.index(dataType)
+	s := r.dataAge.get(i)
+	if s == nil {
+		s = r.dataAge.create(i, func() *series {
+			dt := r.dataTypes.labelOf(i)
+			s := &series{emf: r.agg(defDataAge, dt)}
+			if r.prom != nil {
+				s.observer = r.prom.dataAge.WithLabelValues(dt)
+			}
+			return s
+		})
+	}
+	s.duration(age)
+}
+
+// UpstreamRequest records one call to the origin: endpoint names the origin
+// endpoint, result is one of the Upstream* constants, d the call's latency.
+func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
+	if r == nil || !r.on {
+		return
+	}
+	e, res := r.endpoints.index(endpoint), r.upstreamResults.index(result)
+	s := r.upLatency.get(e)
+	if s == nil {
+		s = r.upLatency.create(e, func() *series {
+			ep := r.endpoints.labelOf(e)
+			s := &series{emf: r.agg(defUpstreamLatency, ep)}
+			if r.prom != nil {
+				s.observer = r.prom.upstreamLatency.WithLabelValues(ep)
+			}
+			return s
+		})
+	}
+	s.duration(d)
+	i := e*resultValues + res
+	s = r.upRequests.get(i)
+	if s == nil {
+		s = r.upRequests.create(i, func() *series {
+			ep, rs := r.endpoints.labelOf(e), r.upstreamResults.labelOf(res)
+			s := &series{emf: r.agg(defUpstreamRequests, rs)}
+			if r.prom != nil {
+				s.counter = r.prom.upstreamRequests.WithLabelValues(ep, rs)
+			}
+			return s
+		})
+	}
+	s.count(1)
+}
+
+// OriginRateLimit records the origin's X-RateLimit-* headers as last seen:
+// the requests allowed per window, those remaining, and when the window
+// resets. Only remaining goes to EMF.
+func (r *Recorder) OriginRateLimit(limit, remaining int, reset time.Time) {
+	if r == nil || !r.on {
+		return
+	}
+	r.rateLimitLeft.set(float64(remaining))
+	if r.prom != nil {
+		r.prom.rateLimitLimit.Set(float64(limit))
+		r.prom.rateLimitReset.Set(float64(reset.UnixMilli()) / 1e3)
+	}
+}
+
+// Batch records one batch request: how many symbols it asked for and how
+// long it took.
+func (r *Recorder) Batch(size int, d time.Duration) {
+	if r == nil || !r.on {
+		return
+	}
+	r.batchSize.observe(float64(size))
+	r.batchDuration.duration(d)
+}
+
+// OriginBudgetLeft records the fleet-wide origin budget left in the current
+// minute, as last seen.
+func (r *Recorder) OriginBudgetLeft(n int) {
+	if r == nil || !r.on {
+		return
+	}
+	r.budgetLeft.set(float64(n))
+}
+
+// Prefetched counts n symbols handled by one prefetch run with the given
+// result (PrefetchRefreshed, PrefetchSkippedResult or PrefetchFailed).
+func (r *Recorder) Prefetched(result string, n int) {
+	if r == nil || !r.on {
+		return
+	}
+	i := r.prefetchResults.index(result)
+	s := r.prefetched.get(i)
+	if s == nil {
+		s = r.prefetched.create(i, func() *series {
+			rs := r.prefetchResults.labelOf(i)
+			s := &series{emf: r.agg(defPrefetched, rs)}
+			if r.prom != nil {
+				s.counter = r.prom.prefetched.WithLabelValues(rs)
+			}
+			return s
+		})
+	}
+	s.count(float64(n))
+}
+
+// PrefetchSkipped counts a prefetch run that did nothing, and why (for
+// example ReasonMarketClosed).
+func (r *Recorder) PrefetchSkipped(reason string) {
+	if r == nil || !r.on {
+		return
+	}
+	i := r.reasons.index(reason)
+	s := r.skipped.get(i)
+	if s == nil {
+		s = r.skipped.create(i, func() *series {
+			rs := r.reasons.labelOf(i)
+			s := &series{emf: r.agg(defPrefetchSkipped, rs)}
+			if r.prom != nil {
+				s.counter = r.prom.prefetchSkipped.WithLabelValues(rs)
+			}
+			return s
+		})
+	}
+	s.count(1)
+}
+
+// agg returns the EMF series of def with the given dimension values (in
+// def.dims order), creating it on first use, or nil when EMF is off. Series
+// whose Prometheus labels differ may share one EMF series: the EMF side of
+// UpstreamRequests has no Endpoint dimension.
+func (r *Recorder) agg(def *metricDef, values ...string) *agg {
+	if !r.emf {
+		return nil
+	}
+	a := newAgg(def, r.function, values)
+	id := def.name + "\x00" + a.key
+	r.aggMu.Lock()
+	defer r.aggMu.Unlock()
+	if old := r.aggs[id]; old != nil {
+		return old
+	}
+	r.aggs[id] = a
+	r.aggList = append(r.aggList, a)
+	return a
+}
+
+// series is one combination of label values: its Prometheus children (nil
+// when Prometheus is off or the metric has none of that kind) and its EMF
+// series (nil when EMF is off).
+type series struct {
+	counter  prometheus.Counter
+	observer prometheus.Observer
+	gauge    prometheus.Gauge
+	emf      *agg
+}
+
+// count adds n to a counter.
+func (s *series) count(n float64) {
+	if s.counter != nil {
+		s.counter.Add(n)
+	}
+	if s.emf != nil && s.emf.def.summed {
+		s.emf.add(n)
+	}
+}
+
+// duration observes d: in seconds for Prometheus, in milliseconds for EMF.
+func (s *series) duration(d time.Duration) {
+	if s.observer != nil {
+		s.observer.Observe(d.Seconds())
+	}
+	if s.emf != nil && !s.emf.def.summed {
+		s.emf.sample(float64(d) / float64(time.Millisecond))
+	}
+}
+
+// observe records one sample of a unitless distribution.
+func (s *series) observe(v float64) {
+	if s.observer != nil {
+		s.observer.Observe(v)
+	}
+	if s.emf != nil {
+		s.emf.sample(v)
+	}
+}
+
+// set records a gauge's value.
+func (s *series) set(v float64) {
+	if s.gauge != nil {
+		s.gauge.Set(v)
+	}
+	if s.emf != nil {
+		s.emf.sample(v)
+	}
+}
+
+// family holds the series of one metric family, indexed by the combination
+// of its labels' interned indexes.
+type family struct {
+	mu    sync.Mutex
+	slots []atomic.Pointer[series]
+}
+
+func (f *family) init(n int) { f.slots = make([]atomic.Pointer[series], n) }
+
+func (f *family) get(i int) *series { return f.slots[i].Load() }
+
+// create returns slot i's series, building it with mk if it is still empty.
+// It runs once per label combination, so mk may allocate.
+func (f *family) create(i int, mk func() *series) *series {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.slots[i].Load(); s != nil {
+		return s
+	}
+	s := mk()
+	f.slots[i].Store(s)
+	return s
+}
