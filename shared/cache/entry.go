@@ -1,0 +1,150 @@
+package cache
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// Entry is one cached origin answer and where it came from.
+type Entry struct {
+	Symbol     string          // the identifier, as in the key
+	Data       json.RawMessage // the origin's JSON for this identifier, byte for byte
+	CachedAt   time.Time       // when it was written to the cache
+	FetchedAt  time.Time       // when the origin answered
+	DataSource string          // e.g. "alpaca/iex", "alpaca-sim"
+	Session    market.Session  // the market session it was fetched in
+	TTL        time.Duration   // whole seconds
+}
+
+// ExpiresAt is the instant the entry stops being fresh, unless the session
+// changes before.
+func (e *Entry) ExpiresAt() time.Time { return e.FetchedAt.Add(e.TTL) }
+
+// Fresh reports whether the entry may be served at now, when the market is in
+// session: now < FetchedAt + TTL and the session is the one it was fetched in.
+func (e *Entry) Fresh(now time.Time, session market.Session) bool {
+	return session == e.Session && now.Before(e.ExpiresAt())
+}
+
+// Age is how long ago the origin answered.
+func (e *Entry) Age(now time.Time) time.Duration { return max(now.Sub(e.FetchedAt), 0) }
+
+// Left is how much freshness remains at now.
+func (e *Entry) Left(now time.Time) time.Duration { return max(e.ExpiresAt().Sub(now), 0) }
+
+// ErrCorrupt is returned for an L2 value that is not a valid envelope.
+var ErrCorrupt = errors.New("cache: corrupt envelope")
+
+// AppendEnvelope appends the L2 envelope of e (DESIGN §3):
+//
+//	{"symbol":…,"data":<raw>,"cached_at":…,"fetched_at":…,"data_source":…,"market_status":…,"ttl_seconds":N}
+//
+// data is copied byte for byte; nothing is re-encoded.
+func AppendEnvelope(b []byte, e *Entry) []byte {
+	b = append(b, `{"symbol":`...)
+	b = appendString(b, e.Symbol)
+	b = append(b, `,"data":`...)
+	b = append(b, e.Data...)
+	b = append(b, `,"cached_at":"`...)
+	b = e.CachedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","fetched_at":"`...)
+	b = e.FetchedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data_source":`...)
+	b = appendString(b, e.DataSource)
+	b = append(b, `,"market_status":`...)
+	b = appendString(b, string(e.Session))
+	b = append(b, `,"ttl_seconds":`...)
+	b = strconv.AppendInt(b, int64(e.TTL/time.Second), 10)
+	return append(b, '}')
+}
+
+// envelope is the wire form used for decoding.
+type envelope struct {
+	Symbol       string          `json:"symbol"`
+	Data         json.RawMessage `json:"data"`
+	CachedAt     time.Time       `json:"cached_at"`
+	FetchedAt    time.Time       `json:"fetched_at"`
+	DataSource   string          `json:"data_source"`
+	MarketStatus market.Session  `json:"market_status"`
+	TTLSeconds   int64           `json:"ttl_seconds"`
+}
+
+// maxTTLSeconds bounds a decoded TTL: the longest policy TTL is ten hours.
+const maxTTLSeconds = 24 * 3600
+
+// DecodeEnvelope parses an L2 value. Anything that is not a complete,
+// plausible envelope (bad JSON, missing data or timestamps, unknown session,
+// a TTL outside 1 s–24 h) is ErrCorrupt. Data keeps the stored bytes.
+func DecodeEnvelope(b []byte) (*Entry, error) {
+	var v envelope
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	switch {
+	case len(v.Data) == 0 || bytes.Equal(v.Data, []byte("null")):
+		return nil, fmt.Errorf("%w: no data", ErrCorrupt)
+	case v.FetchedAt.IsZero() || v.CachedAt.IsZero():
+		return nil, fmt.Errorf("%w: missing timestamps", ErrCorrupt)
+	case !v.MarketStatus.Valid():
+		return nil, fmt.Errorf("%w: market_status %q", ErrCorrupt, v.MarketStatus)
+	case v.TTLSeconds < 1 || v.TTLSeconds > maxTTLSeconds:
+		return nil, fmt.Errorf("%w: ttl_seconds %d", ErrCorrupt, v.TTLSeconds)
+	case v.DataSource == "":
+		return nil, fmt.Errorf("%w: no data_source", ErrCorrupt)
+	}
+	return &Entry{
+		Symbol:     v.Symbol,
+		Data:       v.Data,
+		CachedAt:   v.CachedAt,
+		FetchedAt:  v.FetchedAt,
+		DataSource: v.DataSource,
+		Session:    v.MarketStatus,
+		TTL:        time.Duration(v.TTLSeconds) * time.Second,
+	}, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

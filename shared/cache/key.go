@@ -1,0 +1,58 @@
+package cache
+
+import (
+	"strings"
+)
+
+// DataType names a TTL class of cached data (DESIGN §3).
+type DataType string
+
+// The data types the service caches.
+const (
+	StockQuote     DataType = "stock_quote"
+	OptionQuote    DataType = "option_quote"
+	HistoricalData DataType = "historical_data"
+)
+
+// DataTypes lists every data type, in a fixed order.
+var DataTypes = []DataType{StockQuote, OptionQuote, HistoricalData}
+
+func (dt DataType) index() int {
+	switch dt {
+	case StockQuote:
+		return 0
+	case OptionQuote:
+		return 1
+	case HistoricalData:
+		return 2
+	}
+	return -1
+}
+
+// Valid reports whether dt is one of the known data types.
+func (dt DataType) Valid() bool { return dt.index() >= 0 }
+
+// KeyPrefix starts every key the service writes to Redis.
+const KeyPrefix = "opitios:v2:"
+
+// Key returns the Redis key of an identifier: opitios:v2:{data_type}:{ID}
+// with the identifier upper-cased. Callers pass identifiers they have
+// validated; Key does no validation of its own.
+func Key(dt DataType, id string) string {
+	return KeyPrefix + string(dt) + ":" + upper(id)
+}
+
+// lockKey is the key of the cross-instance fetch lock for a cache key.
+func lockKey(key string) string {
+	return KeyPrefix + "lock:" + strings.TrimPrefix(key, KeyPrefix)
+}
+
+// upper upper-cases ASCII without allocating when s is already upper case.
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}

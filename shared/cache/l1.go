@@ -1,0 +1,95 @@
+package cache
+
+import (
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// L1Options bound the in-process cache.
+type L1Options struct {
+	MaxEntries int           // default 10,000
+	MaxBytes   uint64        // default 64 MiB
+	TTL        time.Duration // the L1 lifetime ceiling, default 10 s
+}
+
+func (o L1Options) withDefaults() L1Options {
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = 10_000
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 64 << 20
+	}
+	if o.TTL <= 0 {
+		o.TTL = 10 * time.Second
+	}
+	return o
+}
+
+// l1Item is what L1 holds: the entry and the instant L1 must stop serving it.
+type l1Item struct {
+	e     *Entry
+	until time.Time     // on the injected clock
+	life  time.Duration // until - the write instant, for otter's own clock
+}
+
+// entryOverhead approximates the bytes an entry costs beyond its data and
+// symbol (struct, timestamps, strings' headers, the cache's node).
+const entryOverhead = 256
+
+// l1 is the in-process layer: an otter cache with per-entry expiry, bounded
+// by entries and bytes at once. Each entry weighs at least
+// MaxBytes/MaxEntries, so the weight bound enforces both limits.
+//
+// otter expires entries on its own clock to reclaim memory; correctness does
+// not depend on it, because every read re-checks the entry against the
+// injected clock.
+type l1 struct {
+	c   *otter.Cache[string, l1Item]
+	ttl time.Duration
+}
+
+func newL1(o L1Options) *l1 {
+	o = o.withDefaults()
+	floor := uint32(max(o.MaxBytes/uint64(o.MaxEntries), 1))
+	c := otter.Must(&otter.Options[string, l1Item]{
+		MaximumWeight: o.MaxBytes,
+		Weigher: func(k string, v l1Item) uint32 {
+			w := uint32(len(k)+len(v.e.Data)+len(v.e.Symbol)+len(v.e.DataSource)) + entryOverhead
+			return max(w, floor)
+		},
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, l1Item]) time.Duration {
+			return e.Value.life
+		}),
+	})
+	return &l1{c: c, ttl: o.TTL}
+}
+
+// get returns the entry under key if L1 may serve it at now in session.
+func (l *l1) get(key string, now time.Time, session string) (*Entry, bool) {
+	it, ok := l.c.GetIfPresent(key)
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(it.until) || string(it.e.Session) != session {
+		l.c.Invalidate(key)
+		return nil, false
+	}
+	return it.e, true
+}
+
+// set stores e until min(now+TTL, e's expiry).
+func (l *l1) set(key string, e *Entry, now time.Time) {
+	until := now.Add(l.ttl)
+	if exp := e.ExpiresAt(); exp.Before(until) {
+		until = exp
+	}
+	if !now.Before(until) {
+		return
+	}
+	l.c.Set(key, l1Item{e: e, until: until, life: until.Sub(now)})
+}
+
+func (l *l1) purge() { l.c.InvalidateAll() }
+
+func (l *l1) len() int { return l.c.EstimatedSize() }

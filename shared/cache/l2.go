@@ -1,0 +1,199 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+)
+
+// ErrL2Unavailable is returned by L2 operations while the circuit breaker is
+// open: Redis failed repeatedly and is not being asked until the breaker
+// half-opens.
+var ErrL2Unavailable = errors.New("cache: L2 unavailable")
+
+// L2Options tune the Redis layer.
+type L2Options struct {
+	Timeout      time.Duration // per operation, default 50 ms
+	FailuresTrip uint32        // consecutive failures that open the breaker, default 5
+	OpenFor      time.Duration // how long the breaker stays open before a probe, default 1 s
+}
+
+// l2 is the shared layer over a go-redis client. Batch operations are
+// pipelines of single-key commands: one round trip on a standalone server,
+// one per node (in parallel) on a cluster, and never a CROSSSLOT error.
+type l2 struct {
+	rdb     redis.UniversalClient
+	timeout time.Duration
+	cb      *gobreaker.CircuitBreaker[struct{}]
+}
+
+func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to gobreaker.State)) *l2 {
+	if o.Timeout <= 0 {
+		o.Timeout = 50 * time.Millisecond
+	}
+	if o.FailuresTrip == 0 {
+		o.FailuresTrip = 5
+	}
+	if o.OpenFor <= 0 {
+		o.OpenFor = time.Second
+	}
+	st := gobreaker.Settings{
+		Name:        "l2",
+		MaxRequests: 1,
+		Timeout:     o.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.FailuresTrip },
+		// A reply from Redis (redis.Nil, OOM, WRONGTYPE…) shows the server is
+		// there: only transport failures and timeouts count against it.
+		IsSuccessful: func(err error) bool {
+			var re redis.Error
+			return err == nil || errors.As(err, &re)
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+	}
+	if onStateChange != nil {
+		st.OnStateChange = func(_ string, from, to gobreaker.State) { onStateChange(from, to) }
+	}
+	return &l2{rdb: rdb, timeout: o.Timeout, cb: gobreaker.NewCircuitBreaker[struct{}](st)}
+}
+
+// do runs f under the breaker with the layer's timeout.
+func (l *l2) do(ctx context.Context, f func(ctx context.Context) error) error {
+	_, err := l.cb.Execute(func() (struct{}, error) {
+		ctx, cancel := context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+		return struct{}{}, f(ctx)
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return ErrL2Unavailable
+	}
+	return err
+}
+
+// get returns the value under key, or nil when there is none.
+func (l *l2) get(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := l.do(ctx, func(ctx context.Context) error {
+		b, err := l.rdb.Get(ctx, key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		v = b
+		return err
+	})
+	return v, err
+}
+
+// getMany returns the values under keys (nil where there is none) in one
+// pipeline.
+func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
+	if len(keys) == 1 {
+		v, err := l.get(ctx, keys[0])
+		return [][]byte{v}, err
+	}
+	out := make([][]byte, len(keys))
+	err := l.do(ctx, func(ctx context.Context) error {
+		cmds := make([]*redis.StringCmd, len(keys))
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.Get(ctx, k)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i, c := range cmds {
+			if b, err := c.Bytes(); err == nil {
+				out[i] = b
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// kv is one write.
+type kv struct {
+	key string
+	val []byte
+	ttl time.Duration
+}
+
+// setMany writes every value with its expiry (SET … EX) in one pipeline.
+func (l *l2) setMany(ctx context.Context, items []kv) error {
+	return l.do(ctx, func(ctx context.Context) error {
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, it := range items {
+				p.Set(ctx, it.key, it.val, it.ttl)
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// del deletes keys, one command per key so cluster slots never clash.
+func (l *l2) del(ctx context.Context, keys ...string) error {
+	return l.do(ctx, func(ctx context.Context) error {
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.Del(ctx, k)
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// lockStep is one round of cross-instance coalescing for keys: it reads each
+// value and tries to take each key's lock with token. For each key it
+// returns the value (nil if none) and whether this caller now holds the lock.
+func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL time.Duration) ([][]byte, []bool, error) {
+	vals := make([][]byte, len(keys))
+	held := make([]bool, len(keys))
+	err := l.do(ctx, func(ctx context.Context) error {
+		gets := make([]*redis.StringCmd, len(keys))
+		locks := make([]*redis.BoolCmd, len(keys))
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				gets[i] = p.Get(ctx, k)
+				locks[i] = p.SetNX(ctx, lockKey(k), token, lockTTL)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i := range keys {
+			if b, err := gets[i].Bytes(); err == nil {
+				vals[i] = b
+			}
+			held[i] = locks[i].Val()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return vals, held, nil
+}
+
+// unlockScript deletes a lock only if it still holds the caller's token, so a
+// slow owner never releases a lock another instance has since taken.
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// unlock releases the locks of keys held with token.
+func (l *l2) unlock(ctx context.Context, keys []string, token string) error {
+	return l.do(ctx, func(ctx context.Context) error {
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				unlockScript.Eval(ctx, p, []string{lockKey(k)}, token)
+			}
+			return nil
+		})
+		return err
+	})
+}
