@@ -1,0 +1,316 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
+)
+
+const testARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:opitios/client-keys-AbCdEf"
+
+// fakeSM serves one secret whose value or failure the test sets.
+type fakeSM struct {
+	mu      sync.Mutex
+	value   string
+	err     error
+	calls   int
+	gate    chan struct{} // when non-nil, each call waits for it to close
+	entered chan struct{}
+}
+
+var errUnavailable = errors.New("ServiceUnavailable: try later")
+
+func (f *fakeSM) set(value string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.value, f.err = value, err
+}
+
+func (f *fakeSM) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.mu.Lock()
+	f.calls++
+	gate, entered := f.gate, f.entered
+	value, err := f.value, f.err
+	f.mu.Unlock()
+	if aws.ToString(in.SecretId) != testARN {
+		return nil, errors.New("ResourceNotFoundException")
+	}
+	if entered != nil {
+		entered <- struct{}{}
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(value)}, nil
+}
+
+func keysJSON(t testing.TB, pairs ...string) string {
+	t.Helper()
+	var sec ClientKeysSecret
+	sec.Keys = []HashedKey{}
+	for i := 0; i < len(pairs); i += 2 {
+		sec.Keys = append(sec.Keys, HashedKey{ID: pairs[i], SHA256: HashSecret(pairs[i+1])})
+	}
+	b, err := json.Marshal(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var t0 = time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
+
+func newTestLoader(t *testing.T, sm *fakeSM, logs *bytes.Buffer) (*Loader, *clock) {
+	t.Helper()
+	clk := &clock{now: t0}
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewJSONHandler(logs, nil))
+	}
+	l, err := NewLoader(sm, testARN, LoaderOptions{Now: clk.Now, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, clk
+}
+
+func mustLoad(t *testing.T, l *Loader) *KeyStore {
+	t.Helper()
+	s, err := l.Load(context.Background())
+	if err != nil || s == nil {
+		t.Fatalf("Load() = %v, %v", s, err)
+	}
+	return s
+}
+
+func TestLoaderFirstLoadFailureDenies(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		err   error
+		is    error
+	}{
+		{"unavailable", "", errUnavailable, errUnavailable},
+		{"not JSON", "keys", nil, config.ErrInvalidSecret},
+		{"no keys array", `{"clients":[]}`, nil, config.ErrInvalidSecret},
+		{"bad digest", `{"keys":[{"id":"a","sha256":"abc"}]}`, nil, ErrInvalidKeys},
+		{"duplicate id", `{"keys":[{"id":"a","sha256":"` + HashSecret("1") + `"},{"id":"a","sha256":"` + HashSecret("2") + `"}]}`, nil, ErrInvalidKeys},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sm := &fakeSM{value: tt.value, err: tt.err}
+			l, clk := newTestLoader(t, sm, nil)
+			s, err := l.Load(context.Background())
+			if s != nil || !errors.Is(err, tt.is) {
+				t.Fatalf("Load() = %v, %v; want nil, %v", s, err, tt.is)
+			}
+			// Not cached: the next call tries again, and succeeds once the secret is right.
+			sm.set(keysJSON(t, "a", "sa"), nil)
+			clk.advance(time.Second)
+			if !mustLoad(t, l).Check("a", "sa") {
+				t.Fatal("loaded store does not check")
+			}
+			if sm.count() != 2 {
+				t.Fatalf("%d reads, want 2", sm.count())
+			}
+		})
+	}
+}
+
+func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
+	var logs bytes.Buffer
+	sm := &fakeSM{value: keysJSON(t, "a", "sa")}
+	l, clk := newTestLoader(t, sm, &logs)
+
+	first := mustLoad(t, l)
+	clk.advance(DefaultRefresh - time.Nanosecond)
+	if mustLoad(t, l) != first || sm.count() != 1 {
+		t.Fatalf("store re-read before its refresh interval (%d reads)", sm.count())
+	}
+
+	// Key a revoked, b issued; seen exactly at the refresh instant.
+	sm.set(keysJSON(t, "b", "sb"), nil)
+	clk.advance(time.Nanosecond)
+	second := mustLoad(t, l)
+	if sm.count() != 2 || second.Check("a", "sa") || !second.Check("b", "sb") {
+		t.Fatalf("refresh at t0+%s did not load the new keys (%d reads)", DefaultRefresh, sm.count())
+	}
+
+	// A failed refresh keeps the previous store, then retries after RetryAfter.
+	sm.set("", errUnavailable)
+	clk.advance(DefaultRefresh)
+	if got := mustLoad(t, l); got != second || sm.count() != 3 {
+		t.Fatalf("failed refresh did not keep the previous store (%d reads)", sm.count())
+	}
+	if !bytes.Contains(logs.Bytes(), []byte("keeping the previous keys")) || !bytes.Contains(logs.Bytes(), []byte("ServiceUnavailable")) {
+		t.Fatalf("failed refresh not logged: %s", logs.String())
+	}
+	clk.advance(DefaultRetryAfter - time.Nanosecond)
+	if mustLoad(t, l) != second || sm.count() != 3 {
+		t.Fatalf("retried before RetryAfter (%d reads)", sm.count())
+	}
+	clk.advance(time.Nanosecond)
+	if mustLoad(t, l) != second || sm.count() != 4 {
+		t.Fatalf("did not retry at RetryAfter (%d reads)", sm.count())
+	}
+
+	// Recovery: new keys, and the refresh interval starts again.
+	sm.set(keysJSON(t, "c", "sc"), nil)
+	clk.advance(DefaultRetryAfter)
+	third := mustLoad(t, l)
+	if !third.Check("c", "sc") || third.Check("b", "sb") || sm.count() != 5 {
+		t.Fatalf("recovery did not load the new keys (%d reads)", sm.count())
+	}
+	clk.advance(DefaultRefresh - time.Nanosecond)
+	if mustLoad(t, l) != third || sm.count() != 5 {
+		t.Fatalf("refresh interval not restarted after recovery (%d reads)", sm.count())
+	}
+
+	// An invalid secret is a failed refresh too: the previous store stays.
+	sm.set(`{"keys":[{"id":"","sha256":""}]}`, nil)
+	clk.advance(time.Nanosecond)
+	if mustLoad(t, l) != third {
+		t.Fatal("invalid secret replaced the previous store")
+	}
+}
+
+func TestLoaderEmptyKeyListDeniesEveryone(t *testing.T) {
+	sm := &fakeSM{value: `{"keys":[]}`}
+	l, _ := newTestLoader(t, sm, nil)
+	s := mustLoad(t, l)
+	if s.Len() != 0 || s.Check("a", "sa") {
+		t.Fatal("empty key list allowed")
+	}
+}
+
+func TestLoaderOptions(t *testing.T) {
+	if _, err := NewLoader(nil, testARN, LoaderOptions{}); err == nil {
+		t.Error("nil client accepted")
+	}
+	if _, err := NewLoader(&fakeSM{}, "", LoaderOptions{}); err == nil {
+		t.Error("empty ARN accepted")
+	}
+	l, err := NewLoader(&fakeSM{}, testARN, LoaderOptions{Refresh: 10 * time.Second, RetryAfter: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.opts.RetryAfter != 10*time.Second || l.opts.FetchTimeout != DefaultFetchTimeout || l.opts.Now == nil || l.opts.Logger == nil {
+		t.Fatalf("defaults not applied: %+v", l.opts)
+	}
+}
+
+// A caller that gives up does not cancel the shared read: the store it
+// started loading is there for the next caller, without another read.
+func TestLoaderReadSurvivesCancelledCaller(t *testing.T) {
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	sm := &fakeSM{value: keysJSON(t, "a", "sa"), gate: gate, entered: entered}
+	l, _ := newTestLoader(t, sm, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := l.Load(ctx)
+		done <- err
+	}()
+	<-entered
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled first load = %v, want context.Canceled", err)
+	}
+	close(gate)
+
+	// The detached read completes; the next Load joins it or finds its store.
+	s := mustLoad(t, l)
+	if !s.Check("a", "sa") {
+		t.Fatal("store does not check")
+	}
+	if sm.count() != 1 {
+		t.Fatalf("%d reads, want 1", sm.count())
+	}
+}
+
+// With a store in hand, a caller whose context ends during a due refresh
+// gets the previous store.
+func TestLoaderCancelledDuringRefreshGetsPreviousStore(t *testing.T) {
+	sm := &fakeSM{value: keysJSON(t, "a", "sa")}
+	l, clk := newTestLoader(t, sm, nil)
+	first := mustLoad(t, l)
+
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	sm.mu.Lock()
+	sm.gate, sm.entered = gate, entered
+	sm.mu.Unlock()
+	clk.advance(DefaultRefresh)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *KeyStore)
+	go func() {
+		s, _ := l.Load(ctx)
+		done <- s
+	}()
+	<-entered
+	cancel()
+	if got := <-done; got != first {
+		t.Fatal("cancelled caller did not get the previous store")
+	}
+	close(gate)
+}
+
+func TestLoaderConcurrentUse(t *testing.T) {
+	sm := &fakeSM{value: keysJSON(t, "a", "sa")}
+	l, clk := newTestLoader(t, sm, nil)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			if i%4 == 0 {
+				clk.advance(DefaultRefresh)
+			}
+			s, err := l.Load(context.Background())
+			if err != nil || !s.Check("a", "sa") {
+				t.Errorf("Load() = %v, %v", s, err)
+			}
+		})
+	}
+	wg.Wait()
+}
