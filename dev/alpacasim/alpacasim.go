@@ -1,0 +1,532 @@
+// Package alpacasim is an HTTP simulator of the parts of Alpaca's Market Data
+// API that opitios-alpaca calls: latest stock quotes, stock bars, option
+// quotes, option snapshots and chains, and the trading calendar.
+//
+// It serves Alpaca's paths, parameters, JSON shapes, error bodies and
+// X-RateLimit-* headers, so the official SDK decodes its answers, and adds one
+// header of its own, X-Alpaca-Simulator: true, on every response, so nothing it
+// says is ever mistaken for market data.
+//
+// The data are a deterministic function of the seed, the symbol and the
+// instant: the same Config.Clock reading gives the same bytes, and prices move
+// smoothly as the clock moves. Quotes exist only inside NYSE sessions (from
+// shared/market's calendar): outside them the latest quote is the one from the
+// end of the last session. Bars exist only inside sessions and never after the
+// clock's now.
+//
+// For tests it injects faults at run time (latency, an error rate, a request
+// budget per minute, hangs, HTML error pages, truncated bodies, rate-limit
+// storms, rejected keys, vanishing symbols) and counts requests per route.
+//
+// Decisions where Alpaca's behaviour is not documented:
+//   - GET /v2/stocks/{symbol}/quotes/latest and /v2/stocks/{symbol}/bars for a
+//     well-formed but unknown symbol answer 404 {"code":40410000,...}; the
+//     simulator never invents an empty quote. Multi-symbol endpoints leave
+//     unknown symbols out of their maps.
+//   - A malformed symbol is a 400 with code 42210000.
+//   - Symbols are case-sensitive: "aapl" is unknown.
+//   - start and end given as YYYY-MM-DD mean the start and the end of that day
+//     in New York.
+//   - Stock bar history begins on 2016-01-01, as Alpaca's does.
+//   - Weekly bars cover Monday–Sunday and monthly bars calendar months (N-month
+//     bars start in January, April, ... for N = 3); both are stamped at New
+//     York midnight of the first trading day they contain.
+//   - Intraday bars tile each trading day from 04:00 New York time, the last
+//     one cut at the after-hours close; only complete ones are served. Daily,
+//     weekly and monthly bars cover the regular session and include the
+//     period in progress, up to now.
+//   - With RateLimitPerMinute 0 nothing is refused and X-RateLimit-Limit
+//     advertises 2147483647.
+//   - An empty single-symbol bar page is "bars":null, as Alpaca's Go backend
+//     writes a nil slice.
+package alpacasim
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// DefaultAddr is where the standalone simulator listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:9100"
+
+// Config configures a Server. The zero value is a usable simulator on the
+// system clock that accepts any key pair.
+type Config struct {
+	// Addr is the listen address of the standalone program (dev/alpaca-sim);
+	// the Server itself does not listen. Empty means DefaultAddr.
+	Addr string
+
+	// KeyID and SecretKey are the credentials requests must carry in
+	// APCA-API-KEY-ID and APCA-API-SECRET-KEY. An empty value accepts any
+	// non-empty header. A missing or wrong header gets a 403 HTML page.
+	KeyID, SecretKey string
+
+	// Latency is added to every request, ended early if the request's
+	// context ends.
+	Latency time.Duration
+
+	// ErrorRate is the fraction of requests, in [0, 1], answered 500
+	// {"code":50010000,"message":"internal server error"}, chosen by a
+	// pseudo-random sequence fixed by Seed.
+	ErrorRate float64
+
+	// RateLimitPerMinute is the request budget of each clock minute; the
+	// requests beyond it get 429. 0 means unlimited.
+	RateLimitPerMinute int
+
+	// Clock is the simulator's now: it fixes quotes, bars, expirations and
+	// the rate-limit window. Nil means market.SystemClock.
+	Clock market.Clock
+
+	// Calendar gives the trading days and sessions. Nil means
+	// market.Default().
+	Calendar *market.Calendar
+
+	// Seed fixes the simulated market (base prices, volatilities, volumes)
+	// and the error-rate sequence.
+	Seed int64
+}
+
+// Fault is a misbehaviour switched on at run time with Server.SetFault. It
+// applies to every authenticated API request (never to /_sim/ endpoints)
+// until switched off with None.
+type Fault int32
+
+// The faults.
+const (
+	None           Fault = iota // behave normally
+	Hang                        // answer nothing until the request's context ends, or for 10 s and then normally
+	HTML500                     // 500 with an HTML page, as a failing gateway sends
+	TruncatedJSON               // 200 whose JSON body stops half way (Content-Length matches what is sent)
+	RateLimitStorm              // every request is refused with 429
+	Unauthorized                // every request is refused with the 403 HTML page
+)
+
+var faultNames = [...]string{"none", "hang", "html500", "truncated_json", "rate_limit_storm", "unauthorized"}
+
+// String returns the fault's name as ParseFault accepts it.
+func (f Fault) String() string {
+	if f >= 0 && int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "fault(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ParseFault returns the fault named s (see Fault.String).
+func ParseFault(s string) (Fault, bool) {
+	for i, n := range faultNames {
+		if n == s {
+			return Fault(i), true
+		}
+	}
+	return None, false
+}
+
+// hangCap bounds the Hang fault, so that a client without a deadline still
+// gets an answer.
+const hangCap = 10 * time.Second
+
+// unlimited is the X-RateLimit-Limit advertised when no limit is configured.
+const unlimited = math.MaxInt32
+
+// Stats counts the API requests received since creation or the last Reset.
+// /_sim/ requests are not counted.
+type Stats struct {
+	TotalRequests int64            `json:"total_requests"`
+	ByPath        map[string]int64 `json:"by_path"` // route template -> requests; only non-zero entries
+}
+
+// Server is the simulator: an http.Handler, safe for concurrent use.
+type Server struct {
+	cfg    Config
+	seed   uint64
+	clock  market.Clock
+	days   *days
+	stocks map[string]*stock
+
+	latency   atomic.Int64  // time.Duration
+	errorRate atomic.Uint64 // math.Float64bits
+	rateLimit atomic.Int64
+	fault     atomic.Int32
+	seq       atomic.Uint64 // requests drawn against the error rate
+
+	vanishMu sync.Mutex
+	vanished atomic.Pointer[map[string]struct{}] // copy on write
+
+	total   atomic.Int64
+	byRoute [numRoutes]atomic.Int64
+
+	rlMu     sync.Mutex
+	rlWindow int64 // unix minute of the current window
+	rlCount  int64
+
+	exps atomic.Pointer[expirationSet]
+}
+
+// New returns a simulator configured by cfg.
+func New(cfg Config) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = market.SystemClock
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = market.Default()
+	}
+	s := &Server{
+		cfg:    cfg,
+		seed:   uint64(cfg.Seed),
+		clock:  cfg.Clock,
+		days:   newDays(cfg.Calendar),
+		stocks: make(map[string]*stock),
+	}
+	for _, l := range loadListings() {
+		s.stocks[l.symbol] = newStock(s.seed, l)
+	}
+	s.SetLatency(cfg.Latency)
+	s.SetErrorRate(cfg.ErrorRate)
+	s.SetRateLimit(cfg.RateLimitPerMinute)
+	s.vanished.Store(&map[string]struct{}{})
+	return s
+}
+
+// Config returns the configuration the server was created with, defaults
+// filled in. Run-time changes (SetLatency and the like) are not reflected.
+func (s *Server) Config() Config { return s.cfg }
+
+// SetLatency sets the delay added to every request from now on.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(max(d, 0))) }
+
+// SetErrorRate sets the fraction of requests answered 500 from now on,
+// clamped to [0, 1].
+func (s *Server) SetErrorRate(f float64) {
+	if math.IsNaN(f) {
+		f = 0
+	}
+	s.errorRate.Store(math.Float64bits(min(max(f, 0), 1)))
+}
+
+// SetRateLimit sets the request budget per clock minute from now on; 0 means
+// unlimited.
+func (s *Server) SetRateLimit(perMinute int) { s.rateLimit.Store(int64(max(perMinute, 0))) }
+
+// SetFault switches fault f on (None switches faults off).
+func (s *Server) SetFault(f Fault) { s.fault.Store(int32(f)) }
+
+// Vanish makes symbol unknown from now on: a stock symbol disappears from
+// quotes and bars; an option underlying's chain and contracts disappear with
+// it; an OCC symbol disappears from option answers. It cannot be undone.
+func (s *Server) Vanish(symbol string) {
+	s.vanishMu.Lock()
+	defer s.vanishMu.Unlock()
+	old := *s.vanished.Load()
+	next := make(map[string]struct{}, len(old)+1)
+	for k := range old {
+		next[k] = struct{}{}
+	}
+	next[symbol] = struct{}{}
+	s.vanished.Store(&next)
+}
+
+func (s *Server) isVanished(symbol string) bool {
+	m := *s.vanished.Load()
+	if len(m) == 0 {
+		return false
+	}
+	_, ok := m[symbol]
+	return ok
+}
+
+// lookup returns the stock for a known, present symbol.
+func (s *Server) lookup(symbol string) (*stock, bool) {
+	st, ok := s.stocks[symbol]
+	if !ok || s.isVanished(symbol) {
+		return nil, false
+	}
+	return st, true
+}
+
+// Stats returns the request counts.
+func (s *Server) Stats() Stats {
+	st := Stats{TotalRequests: s.total.Load(), ByPath: make(map[string]int64)}
+	for i := range s.byRoute {
+		if n := s.byRoute[i].Load(); n > 0 {
+			st.ByPath[routeNames[i]] = n
+		}
+	}
+	return st
+}
+
+// Reset zeroes the request counts, the rate-limit window and the error-rate
+// sequence. Faults, latency, limits and vanished symbols are unchanged.
+func (s *Server) Reset() {
+	s.total.Store(0)
+	for i := range s.byRoute {
+		s.byRoute[i].Store(0)
+	}
+	s.rlMu.Lock()
+	s.rlWindow, s.rlCount = 0, 0
+	s.rlMu.Unlock()
+	s.seq.Store(0)
+}
+
+// Routes, counted under their templates.
+type routeID int
+
+const (
+	routeStockQuote routeID = iota
+	routeStockQuotes
+	routeStockBars
+	routeStockMultiBars
+	routeOptionQuotes
+	routeOptionSnapshots
+	routeOptionChain
+	routeCalendar
+	routeUnmatched
+	numRoutes
+)
+
+var routeNames = [numRoutes]string{
+	routeStockQuote:      "/v2/stocks/{symbol}/quotes/latest",
+	routeStockQuotes:     "/v2/stocks/quotes/latest",
+	routeStockBars:       "/v2/stocks/{symbol}/bars",
+	routeStockMultiBars:  "/v2/stocks/bars",
+	routeOptionQuotes:    "/v1beta1/options/quotes/latest",
+	routeOptionSnapshots: "/v1beta1/options/snapshots",
+	routeOptionChain:     "/v1beta1/options/snapshots/{underlying}",
+	routeCalendar:        "/v2/calendar",
+	routeUnmatched:       "unmatched",
+}
+
+// match maps a path to its route and the path parameter, if any.
+func match(path string) (routeID, string) {
+	switch {
+	case path == "/v2/stocks/quotes/latest":
+		return routeStockQuotes, ""
+	case path == "/v2/stocks/bars":
+		return routeStockMultiBars, ""
+	case path == "/v1beta1/options/quotes/latest":
+		return routeOptionQuotes, ""
+	case path == "/v1beta1/options/snapshots":
+		return routeOptionSnapshots, ""
+	case path == "/v2/calendar":
+		return routeCalendar, ""
+	}
+	if rest, ok := strings.CutPrefix(path, "/v2/stocks/"); ok {
+		if sym, ok := strings.CutSuffix(rest, "/quotes/latest"); ok && sym != "" && !strings.Contains(sym, "/") {
+			return routeStockQuote, sym
+		}
+		if sym, ok := strings.CutSuffix(rest, "/bars"); ok && sym != "" && !strings.Contains(sym, "/") {
+			return routeStockBars, sym
+		}
+	}
+	if u, ok := strings.CutPrefix(path, "/v1beta1/options/snapshots/"); ok && u != "" && !strings.Contains(u, "/") {
+		return routeOptionChain, u
+	}
+	return routeUnmatched, ""
+}
+
+// request is what a route handler needs.
+type request struct {
+	r     *http.Request
+	param string // the path parameter
+	now   time.Time
+}
+
+// apiError is an error answer in Alpaca's shape.
+type apiError struct {
+	status int
+	code   int
+	msg    string
+}
+
+func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, 42210000, msg} }
+func notFound(msg string) *apiError   { return &apiError{http.StatusNotFound, 40410000, msg} }
+
+// handler appends a 200 body to b, or returns the error to answer instead.
+type handler func(s *Server, b []byte, req request) ([]byte, *apiError)
+
+var handlers = [numRoutes]handler{
+	routeStockQuote:      (*Server).stockQuote,
+	routeStockQuotes:     (*Server).stockQuotes,
+	routeStockBars:       (*Server).stockBars,
+	routeStockMultiBars:  (*Server).stockMultiBars,
+	routeOptionQuotes:    (*Server).optionQuotes,
+	routeOptionSnapshots: (*Server).optionSnapshots,
+	routeOptionChain:     (*Server).optionChain,
+	routeCalendar:        (*Server).calendar,
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooled keeps the pool from holding on to the buffers of huge answers.
+const maxPooled = 1 << 20
+
+// ServeHTTP answers one request.
+//
+// Order of checks for API routes: count, latency, 404 unknown path, 405 wrong
+// method, 403 bad keys (or the Unauthorized fault), the other faults, the
+// rate limit (429), the error rate (500), then the route itself.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		s.serveSim(w, r)
+		return
+	}
+	rt, param := match(r.URL.Path)
+	s.total.Add(1)
+	s.byRoute[rt].Add(1)
+	hdr := w.Header()
+	hdr.Set("X-Alpaca-Simulator", "true")
+
+	if d := time.Duration(s.latency.Load()); d > 0 && !sleep(r.Context(), d) {
+		return
+	}
+	if rt == routeUnmatched {
+		writeError(w, &apiError{http.StatusNotFound, 40410000, "endpoint not found"})
+		return
+	}
+	if r.Method != http.MethodGet {
+		hdr.Set("Allow", http.MethodGet)
+		writeError(w, &apiError{http.StatusMethodNotAllowed, 40510000, "method not allowed"})
+		return
+	}
+	fault := Fault(s.fault.Load())
+	if fault == Unauthorized || !s.authorized(r) {
+		writeHTML(w, http.StatusForbidden, forbiddenPage)
+		return
+	}
+	now := s.clock.Now()
+	switch fault {
+	case Hang:
+		if !sleep(r.Context(), hangCap) {
+			return
+		}
+	case HTML500:
+		writeHTML(w, http.StatusInternalServerError, errorPage)
+		return
+	case RateLimitStorm:
+		s.setRateHeaders(hdr, s.limitNow(), 0, now.Unix()/60*60+60)
+		writeError(w, &apiError{http.StatusTooManyRequests, 42910000, "rate limit exceeded"})
+		return
+	}
+	limit, remaining, reset, ok := s.take(now)
+	s.setRateHeaders(hdr, limit, remaining, reset)
+	if !ok {
+		writeError(w, &apiError{http.StatusTooManyRequests, 42910000, "rate limit exceeded"})
+		return
+	}
+	if rate := math.Float64frombits(s.errorRate.Load()); rate > 0 {
+		if unit(s.seed^0x5eed_e770, s.seq.Add(1)) < rate {
+			writeError(w, &apiError{http.StatusInternalServerError, 50010000, "internal server error"})
+			return
+		}
+	}
+
+	bp := bufPool.Get().(*[]byte)
+	body, apiErr := handlers[rt](s, (*bp)[:0], request{r: r, param: param, now: now})
+	if apiErr != nil {
+		writeError(w, apiErr)
+	} else {
+		if fault == TruncatedJSON {
+			body = body[:len(body)/2]
+		}
+		hdr.Set("Content-Type", "application/json; charset=UTF-8")
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	}
+	if cap(body) <= maxPooled {
+		*bp = body[:0]
+		bufPool.Put(bp)
+	}
+}
+
+// sleep waits d or until ctx ends, and reports whether d elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	id := r.Header.Get("APCA-API-KEY-ID")
+	secret := r.Header.Get("APCA-API-SECRET-KEY")
+	return credentialOK(id, s.cfg.KeyID) && credentialOK(secret, s.cfg.SecretKey)
+}
+
+func credentialOK(got, want string) bool {
+	if want == "" {
+		return got != ""
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *Server) limitNow() int64 {
+	if n := s.rateLimit.Load(); n > 0 {
+		return n
+	}
+	return unlimited
+}
+
+// take counts one request against the window of now's minute and reports
+// the headers to send and whether the request is within the budget.
+func (s *Server) take(now time.Time) (limit, remaining, reset int64, ok bool) {
+	win := now.Unix() / 60
+	s.rlMu.Lock()
+	if win != s.rlWindow {
+		s.rlWindow, s.rlCount = win, 0
+	}
+	s.rlCount++
+	n := s.rlCount
+	s.rlMu.Unlock()
+	configured := s.rateLimit.Load()
+	limit = s.limitNow()
+	return limit, max(limit-n, 0), (win + 1) * 60, configured == 0 || n <= configured
+}
+
+func (s *Server) setRateHeaders(h http.Header, limit, remaining, reset int64) {
+	h.Set("X-RateLimit-Limit", strconv.FormatInt(limit, 10))
+	h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{e.code, e.msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(body)
+}
+
+const (
+	forbiddenPage = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n</body>\r\n</html>\r\n"
+	errorPage     = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n<center><h1>500 Internal Server Error</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+func writeHTML(w http.ResponseWriter, status int, page string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(page))
+}

@@ -1,0 +1,570 @@
+package alpacasim
+
+import (
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// expirationSet is the list of listed expirations on one date.
+type expirationSet struct {
+	date   civil
+	dates  []civil   // ascending
+	closes []float64 // unix seconds of each expiration day's regular close
+}
+
+// Weekly expirations listed ahead, then monthly ones after them.
+const (
+	weeklyExpirations  = 6
+	monthlyExpirations = 3
+)
+
+// expirations returns the expirations listed on date today: the next six
+// Fridays (today's included) and the third Fridays of the three months after
+// the last of them. An expiration falling on a holiday moves to the trading
+// day before, and is dropped if that is already past.
+func (s *Server) expirations(today civil) *expirationSet {
+	if e := s.exps.Load(); e != nil && e.date == today {
+		return e
+	}
+	e := &expirationSet{date: today}
+	add := func(c civil) {
+		if !s.days.day(c).Trading {
+			if _, p, ok := s.days.prevTrading(c); ok {
+				c = p
+			}
+		}
+		if c.before(today) || slices.Contains(e.dates, c) {
+			return
+		}
+		e.dates = append(e.dates, c)
+		e.closes = append(e.closes, unixSeconds(s.days.day(c).Close))
+	}
+	friday := today.add((int(time.Friday) - int(today.weekday()) + 7) % 7)
+	for k := range weeklyExpirations {
+		add(friday.add(7 * k))
+	}
+	lastWeekly := friday.add(7 * (weeklyExpirations - 1))
+	for k := 1; k <= monthlyExpirations; k++ {
+		m := addMonths(civil{lastWeekly.y, lastWeekly.m, 1}, k)
+		add(m.add((int(time.Friday)-int(m.weekday())+7)%7 + 14))
+	}
+	s.exps.Store(e)
+	return e
+}
+
+func (e *expirationSet) index(c civil) int {
+	for i, d := range e.dates {
+		if d == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// optionSession is the latest regular session at an instant, when options
+// trade.
+type optionSession struct {
+	day    market.DayHours
+	date   civil
+	anchor time.Time // now inside the session, else the close of the last one
+	prev   market.DayHours
+	prevOK bool
+	ok     bool
+}
+
+func (s *Server) optionSessionAt(now time.Time) optionSession {
+	day, c, anchor, ok := s.days.lastSession(now, regularOpen, regularClose)
+	os := optionSession{day: day, date: c, anchor: anchor, ok: ok}
+	if ok {
+		os.prev, _, os.prevOK = s.days.prevTrading(c)
+	}
+	return os
+}
+
+// listed is a contract known to the simulator at one instant.
+type listed struct {
+	st        *stock
+	k         contract
+	expiresAt float64 // unix seconds
+	hash      uint64
+}
+
+// findContract returns the listed contract named by a well-formed OCC symbol.
+func (s *Server) findContract(sym string, exps *expirationSet) (listed, bool) {
+	k, ok := parseOCC(sym)
+	if !ok {
+		return listed{}, false
+	}
+	st, ok := s.lookup(k.root)
+	if !ok || st.chain == nil || s.isVanished(sym) || !st.chain.hasStrike(k.strike) {
+		return listed{}, false
+	}
+	i := exps.index(k.expiry)
+	if i < 0 {
+		return listed{}, false
+	}
+	return newListed(st, k, exps.closes[i]), true
+}
+
+func newListed(st *stock, k contract, expiresAt float64) listed {
+	x := uint64(k.expiry.key())<<32 ^ uint64(k.strike)<<1
+	if k.put {
+		x |= 1
+	}
+	return listed{st: st, k: k, expiresAt: expiresAt, hash: draw(st.hash, x)}
+}
+
+func (l listed) value(t time.Time) valuation {
+	return l.st.chain.value(l.st, l.k, unixSeconds(t), l.expiresAt)
+}
+
+// spread returns the bid and ask around a theoretical value: at least a cent
+// each, ask above bid.
+func (l listed) spread(v float64, u float64) (bid, ask float64) {
+	hs := (0.01 + 0.02*v) * (0.7 + 0.6*u)
+	bid = max(floor2(v-hs), 0.01)
+	ask = max(ceil2(v+hs), round2(bid+0.01))
+	return bid, ask
+}
+
+var (
+	optionExchanges       = [...]string{"A", "B", "C", "D", "E", "H", "I", "J", "M", "N", "O", "P", "Q", "S", "T", "W", "X", "Z"}
+	optionQuoteConditions = [...]string{"A", "B", "C"}
+	optionTradeConditions = [...]string{"a", "f", "g", "I"}
+)
+
+func pick(list []string, h uint64) string { return list[h%uint64(len(list))] }
+
+// optionQuote is a contract's latest quote with the valuation behind it.
+type optionQuote struct {
+	t        time.Time
+	bid, ask float64
+	bs, as   uint64
+	bx, ax   string
+	cond     string
+	val      valuation
+}
+
+// quoteAt is the contract's latest quote as of os: stamped at most 3 s
+// before the anchor, never before the session opened.
+func (l listed) quoteAt(os optionSession) optionQuote {
+	h := draw(l.hash, uint64(os.anchor.UnixMilli()))
+	t := os.anchor.Add(-time.Duration(1e6 + h%3e9))
+	if t.Before(os.day.Open) {
+		t = os.day.Open
+	}
+	q := optionQuote{t: t, val: l.value(t)}
+	q.bid, q.ask = l.spread(q.val.value, unit(h, 1))
+	q.bs, q.as = 1+draw(h, 2)%300, 1+draw(h, 3)%300
+	q.bx, q.ax = pick(optionExchanges[:], draw(h, 4)), pick(optionExchanges[:], draw(h, 5))
+	q.cond = pick(optionQuoteConditions[:], draw(h, 6))
+	return q
+}
+
+func appendOptionQuote(b []byte, q optionQuote) []byte {
+	b = append(b, '{')
+	b = appendNum(b, "ap", q.ask)
+	b = comma(b)
+	b = appendUint(b, "as", q.as)
+	b = append(b, `,"ax":`...)
+	b = appendStr(b, q.ax)
+	b = comma(b)
+	b = appendNum(b, "bp", q.bid)
+	b = comma(b)
+	b = appendUint(b, "bs", q.bs)
+	b = append(b, `,"bx":`...)
+	b = appendStr(b, q.bx)
+	b = append(b, `,"c":`...)
+	b = appendStr(b, q.cond)
+	b = append(b, `,"t":`...)
+	b = appendTime(b, q.t)
+	return append(b, '}')
+}
+
+// appendOptionBar appends a bar with fields in alphabetical order, as
+// Alpaca's option snapshots have them.
+func appendOptionBar(b []byte, br bar) []byte {
+	b = append(b, '{')
+	b = appendNum(b, "c", br.c)
+	b = comma(b)
+	b = appendNum(b, "h", br.h)
+	b = comma(b)
+	b = appendNum(b, "l", br.l)
+	b = comma(b)
+	b = appendUint(b, "n", br.n)
+	b = comma(b)
+	b = appendNum(b, "o", br.o)
+	b = append(b, `,"t":`...)
+	b = appendTime(b, br.t)
+	b = comma(b)
+	b = appendUint(b, "v", br.v)
+	b = comma(b)
+	b = appendNum(b, "vw", br.vw)
+	return append(b, '}')
+}
+
+// optionBar samples the contract's value over [a, z].
+func (l listed) bar(stamp, a, z time.Time, k int) bar {
+	strike := float64(l.k.strike) / 1000
+	perMinute := 0.2 + 25*math.Exp(-8*math.Abs(math.Log(strike/l.st.basePrice())))
+	price := func(t float64) float64 {
+		return l.st.chain.value(l.st, l.k, t, l.expiresAt).value
+	}
+	return sampleBar(stamp, a, z, k, price, perMinute*max(z.Sub(a).Minutes(), 1), 3, draw(l.hash, uint64(stamp.Unix())))
+}
+
+// appendOptionSnapshot appends the snapshot of l as of os, fields in
+// alphabetical order as Alpaca sends them.
+func appendOptionSnapshot(b []byte, l listed, os optionSession) []byte {
+	q := l.quoteAt(os)
+
+	// The latest trade: up to 20 minutes before the quote, inside the session,
+	// at a price within the spread of its moment.
+	h := draw(l.hash, uint64(os.anchor.Unix())/60)
+	tt := q.t.Add(-time.Duration(h % uint64(20*time.Minute)))
+	if tt.Before(os.day.Open) {
+		tt = os.day.Open
+	}
+	tv := l.value(tt).value
+	tbid, task := l.spread(tv, unit(h, 1))
+	tp := min(max(round2(tv), tbid), task)
+
+	minute := tt.Truncate(time.Minute)
+	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), os.anchor), 3)
+	daily := l.bar(os.date.midnight(), os.day.Open, os.anchor, 12)
+
+	b = append(b, `{"dailyBar":`...)
+	b = appendOptionBar(b, daily)
+	b = append(b, `,"greeks":{`...)
+	g := q.val.g
+	b = appendNum(b, "delta", g.delta)
+	b = comma(b)
+	b = appendNum(b, "gamma", g.gamma)
+	b = comma(b)
+	b = appendNum(b, "rho", g.rho)
+	b = comma(b)
+	b = appendNum(b, "theta", g.theta)
+	b = comma(b)
+	b = appendNum(b, "vega", g.vega)
+	b = append(b, "},"...)
+	b = appendNum(b, "impliedVolatility", q.val.iv)
+	b = append(b, `,"latestQuote":`...)
+	b = appendOptionQuote(b, q)
+	b = append(b, `,"latestTrade":{"c":`...)
+	b = appendStr(b, pick(optionTradeConditions[:], draw(h, 2)))
+	b = comma(b)
+	b = appendNum(b, "p", tp)
+	b = comma(b)
+	b = appendUint(b, "s", 1+draw(h, 3)%20)
+	b = append(b, `,"t":`...)
+	b = appendTime(b, tt)
+	b = append(b, `,"x":`...)
+	b = appendStr(b, pick(optionExchanges[:], draw(h, 4)))
+	b = append(b, `},"minuteBar":`...)
+	b = appendOptionBar(b, minuteBar)
+	if os.prevOK {
+		b = append(b, `,"prevDailyBar":`...)
+		pc := civilOf(os.prev.Open)
+		b = appendOptionBar(b, l.bar(pc.midnight(), os.prev.Open, os.prev.Close, 12))
+	}
+	return append(b, '}')
+}
+
+func validOCC(s string) bool {
+	_, ok := parseOCC(s)
+	return ok
+}
+
+func optionFeed(q url.Values) *apiError {
+	switch q.Get("feed") {
+	case "", "opra", "indicative":
+		return nil
+	}
+	return badRequest("invalid feed")
+}
+
+// maxOptionSymbols is Alpaca's cap on symbols per option request.
+const maxOptionSymbols = 100
+
+// optionQuotes answers GET /v1beta1/options/quotes/latest?symbols=:
+// {"quotes":{OCC:{...}}}, unknown contracts left out.
+func (s *Server) optionQuotes(b []byte, req request) ([]byte, *apiError) {
+	q := req.r.URL.Query()
+	if e := optionFeed(q); e != nil {
+		return nil, e
+	}
+	syms, e := symbolList(q, validOCC, maxOptionSymbols)
+	if e != nil {
+		return nil, e
+	}
+	os := s.optionSessionAt(req.now)
+	exps := s.expirations(civilOf(req.now))
+	b = append(b, `{"quotes":{`...)
+	first := true
+	for _, sym := range syms {
+		l, ok := s.findContract(sym, exps)
+		if !ok || !os.ok {
+			continue
+		}
+		if !first {
+			b = comma(b)
+		}
+		first = false
+		b = appendKey(b, sym)
+		b = appendOptionQuote(b, l.quoteAt(os))
+	}
+	return append(b, "}}"...), nil
+}
+
+// pageLimit parses limit for the snapshot endpoints: 1–1000, default 100.
+func pageLimit(q url.Values) (int, *apiError) {
+	v := q.Get("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, badRequest("invalid limit: must be between 1 and 1000")
+	}
+	return n, nil
+}
+
+func keyToken(q url.Values) (string, *apiError) {
+	v := q.Get("page_token")
+	if v == "" {
+		return "", nil
+	}
+	p, ok := decodeToken(v, false)
+	if !ok {
+		return "", badRequest("invalid page_token")
+	}
+	return p.key, nil
+}
+
+// optionSnapshots answers GET /v1beta1/options/snapshots?symbols=:
+// {"snapshots":{OCC:{...}},"next_page_token":...}, unknown contracts left out,
+// pages of limit snapshots in symbol order.
+func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
+	q := req.r.URL.Query()
+	if e := optionFeed(q); e != nil {
+		return nil, e
+	}
+	syms, e := symbolList(q, validOCC, maxOptionSymbols)
+	if e != nil {
+		return nil, e
+	}
+	limit, e := pageLimit(q)
+	if e != nil {
+		return nil, e
+	}
+	from, e := keyToken(q)
+	if e != nil {
+		return nil, e
+	}
+	os := s.optionSessionAt(req.now)
+	exps := s.expirations(civilOf(req.now))
+	b = append(b, `{"snapshots":{`...)
+	var next *pageToken
+	n := 0
+	for _, sym := range syms {
+		if sym < from {
+			continue
+		}
+		l, ok := s.findContract(sym, exps)
+		if !ok || !os.ok {
+			continue
+		}
+		if n == limit {
+			next = &pageToken{key: sym}
+			break
+		}
+		if n > 0 {
+			b = comma(b)
+		}
+		n++
+		b = appendKey(b, sym)
+		b = appendOptionSnapshot(b, l, os)
+	}
+	b = append(b, "},"...)
+	b = appendToken(b, next)
+	return append(b, '}'), nil
+}
+
+// chainFilter is the validated filters of a chain request.
+type chainFilter struct {
+	calls, puts          bool
+	strikeMin, strikeMax int64 // thousandths, inclusive
+	expiryMin, expiryMax civil // inclusive
+	root                 string
+	limit                int
+	from                 string // page token: the first symbol to return
+	hasExpMin, hasExpMax bool
+	empty                bool // the filters contradict each other
+}
+
+func parseChainFilter(q url.Values) (chainFilter, *apiError) {
+	f := chainFilter{calls: true, puts: true, strikeMin: math.MinInt64, strikeMax: math.MaxInt64}
+	switch q.Get("type") {
+	case "":
+	case "call":
+		f.puts = false
+	case "put":
+		f.calls = false
+	default:
+		return f, badRequest("invalid type: must be call or put")
+	}
+	strike := func(name string, round func(float64) float64, dst *int64) *apiError {
+		v := q.Get(name)
+		if v == "" {
+			return nil
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return badRequest("invalid " + name)
+		}
+		*dst = int64(round(x * 1000))
+		return nil
+	}
+	if e := strike("strike_price_gte", math.Ceil, &f.strikeMin); e != nil {
+		return f, e
+	}
+	if e := strike("strike_price_lte", math.Floor, &f.strikeMax); e != nil {
+		return f, e
+	}
+	date := func(name string) (civil, bool, *apiError) {
+		v := q.Get(name)
+		if v == "" {
+			return civil{}, false, nil
+		}
+		c, ok := parseDate(v)
+		if !ok {
+			return civil{}, false, badRequest("invalid " + name)
+		}
+		return c, true, nil
+	}
+	exact, hasExact, e := date("expiration_date")
+	if e != nil {
+		return f, e
+	}
+	if f.expiryMin, f.hasExpMin, e = date("expiration_date_gte"); e != nil {
+		return f, e
+	}
+	if f.expiryMax, f.hasExpMax, e = date("expiration_date_lte"); e != nil {
+		return f, e
+	}
+	if hasExact {
+		if (f.hasExpMin && exact.before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.before(exact)) {
+			f.empty = true
+		}
+		f.expiryMin, f.expiryMax, f.hasExpMin, f.hasExpMax = exact, exact, true, true
+	}
+	if v := q.Get("updated_since"); v != "" {
+		if _, ok := parseInstant(v, false); !ok {
+			return f, badRequest("invalid updated_since")
+		}
+	}
+	f.root = q.Get("root_symbol")
+	if f.limit, e = pageLimit(q); e != nil {
+		return f, e
+	}
+	if f.from, e = keyToken(q); e != nil {
+		return f, e
+	}
+	return f, nil
+}
+
+// optionChain answers GET /v1beta1/options/snapshots/{underlying}: the
+// snapshots of the listed contracts that pass the filters, in OCC symbol
+// order, limit per page. An unknown underlying has an empty chain.
+func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
+	q := req.r.URL.Query()
+	if e := optionFeed(q); e != nil {
+		return nil, e
+	}
+	if !validStockSymbol(req.param) {
+		return nil, invalidSymbol(req.param)
+	}
+	f, e := parseChainFilter(q)
+	if e != nil {
+		return nil, e
+	}
+	b = append(b, `{"snapshots":{`...)
+	var next *pageToken
+	st, ok := s.lookup(req.param)
+	os := s.optionSessionAt(req.now)
+	if ok && st.chain != nil && os.ok && !f.empty && (f.root == "" || f.root == st.chain.root) {
+		next = s.walkChain(st, f, civilOf(req.now), func(l listed, sym []byte, first bool) {
+			if !first {
+				b = comma(b)
+			}
+			b = append(b, '"')
+			b = append(b, sym...)
+			b = append(b, '"', ':')
+			b = appendOptionSnapshot(b, l, os)
+		})
+	}
+	b = append(b, "},"...)
+	b = appendToken(b, next)
+	return append(b, '}'), nil
+}
+
+// walkChain visits up to f.limit contracts of st's chain that pass f, in OCC
+// order (expiration, calls before puts, strike), and returns the token of the
+// next one, or nil.
+func (s *Server) walkChain(st *stock, f chainFilter, today civil, emit func(l listed, sym []byte, first bool)) *pageToken {
+	c := st.chain
+	exps := s.expirations(today)
+	var sym [32]byte
+	n := 0
+	for i, exp := range exps.dates {
+		if (f.hasExpMin && exp.before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.before(exp)) {
+			continue
+		}
+		for _, put := range [2]bool{false, true} {
+			if (put && !f.puts) || (!put && !f.calls) {
+				continue
+			}
+			for j := -c.n; j <= c.n; j++ {
+				k := contract{root: c.root, expiry: exp, put: put, strike: c.center + j*c.inc}
+				if k.strike < f.strikeMin || k.strike > f.strikeMax {
+					continue
+				}
+				occ := k.appendTo(sym[:0])
+				if string(occ) < f.from {
+					continue
+				}
+				if vm := *s.vanished.Load(); len(vm) > 0 {
+					if _, gone := vm[string(occ)]; gone {
+						continue
+					}
+				}
+				if n == f.limit {
+					return &pageToken{key: string(occ)}
+				}
+				emit(newListed(st, k, exps.closes[i]), occ, n == 0)
+				n++
+			}
+		}
+	}
+	return nil
+}
+
+// OptionSymbols returns the OCC symbols of the contracts listed on
+// underlying at the clock's now, sorted; nil for an unknown or vanished
+// underlying or one without options. The answer changes when the clock's New
+// York date does, as expirations roll.
+func (s *Server) OptionSymbols(underlying string) []string {
+	st, ok := s.lookup(underlying)
+	if !ok || st.chain == nil {
+		return nil
+	}
+	var out []string
+	f := chainFilter{calls: true, puts: true, strikeMin: math.MinInt64, strikeMax: math.MaxInt64, limit: math.MaxInt}
+	s.walkChain(st, f, civilOf(s.clock.Now()), func(_ listed, sym []byte, _ bool) { out = append(out, string(sym)) })
+	return out
+}
