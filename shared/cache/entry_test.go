@@ -118,7 +118,19 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add(AppendEnvelope(nil, sampleEntry()))
 	f.Add([]byte(`{"data":[1],"ttl_seconds":5}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"symbol":"A","data":{"x":",\"cached_at\":\""},"cached_at":"2026-11-27T15:00:00Z","fetched_at":"2026-11-27T15:00:00Z","data_source":"x","market_status":"regular","ttl_seconds":30}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The fast path agrees with encoding/json wherever it accepts.
+		if own, ok := decodeOwn(b); ok {
+			slow, err := decodeJSON(b)
+			if err != nil {
+				t.Fatalf("fast path accepted what encoding/json rejects: %v", err)
+			}
+			if !bytes.Equal(own.Data, slow.Data) || own.Symbol != slow.Symbol || own.TTL != slow.TTL || own.Session != slow.Session ||
+				!own.FetchedAt.Equal(slow.FetchedAt) || !own.CachedAt.Equal(slow.CachedAt) || own.DataSource != slow.DataSource {
+				t.Fatalf("fast %+v != slow %+v", own, slow)
+			}
+		}
 		e, err := DecodeEnvelope(b)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {

@@ -26,6 +26,15 @@ func (o L1Options) withDefaults() L1Options {
 	return o
 }
 
+// l1Key identifies an L1 entry without building its Redis key, so an L1 hit
+// allocates nothing. id is upper case, as in the Redis key.
+type l1Key struct {
+	dt DataType
+	id string
+}
+
+func newL1Key(dt DataType, id string) l1Key { return l1Key{dt: dt, id: upper(id)} }
+
 // l1Item is what L1 holds: the entry and the instant L1 must stop serving it.
 type l1Item struct {
 	e     *Entry
@@ -45,20 +54,20 @@ const entryOverhead = 256
 // not depend on it, because every read re-checks the entry against the
 // injected clock.
 type l1 struct {
-	c   *otter.Cache[string, l1Item]
+	c   *otter.Cache[l1Key, l1Item]
 	ttl time.Duration
 }
 
 func newL1(o L1Options) *l1 {
 	o = o.withDefaults()
 	floor := uint32(max(o.MaxBytes/uint64(o.MaxEntries), 1))
-	c := otter.Must(&otter.Options[string, l1Item]{
+	c := otter.Must(&otter.Options[l1Key, l1Item]{
 		MaximumWeight: o.MaxBytes,
-		Weigher: func(k string, v l1Item) uint32 {
-			w := uint32(len(k)+len(v.e.Data)+len(v.e.Symbol)+len(v.e.DataSource)) + entryOverhead
+		Weigher: func(k l1Key, v l1Item) uint32 {
+			w := uint32(len(k.id)+len(k.dt)+len(v.e.Data)+len(v.e.Symbol)+len(v.e.DataSource)) + entryOverhead
 			return max(w, floor)
 		},
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, l1Item]) time.Duration {
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[l1Key, l1Item]) time.Duration {
 			return e.Value.life
 		}),
 	})
@@ -66,7 +75,7 @@ func newL1(o L1Options) *l1 {
 }
 
 // get returns the entry under key if L1 may serve it at now in session.
-func (l *l1) get(key string, now time.Time, session string) (*Entry, bool) {
+func (l *l1) get(key l1Key, now time.Time, session string) (*Entry, bool) {
 	it, ok := l.c.GetIfPresent(key)
 	if !ok {
 		return nil, false
@@ -79,7 +88,7 @@ func (l *l1) get(key string, now time.Time, session string) (*Entry, bool) {
 }
 
 // set stores e until min(now+TTL, e's expiry).
-func (l *l1) set(key string, e *Entry, now time.Time) {
+func (l *l1) set(key l1Key, e *Entry, now time.Time) {
 	until := now.Add(l.ttl)
 	if exp := e.ExpiresAt(); exp.Before(until) {
 		until = exp

@@ -159,14 +159,13 @@ func (c *Cache) Calendar() *market.Calendar { return c.cal }
 // concurrent callers, in this process and across the fleet). The error is
 // ErrNotFound, the fetch's error, or ctx's error when ctx ends first.
 func (c *Cache) Get(ctx context.Context, dt DataType, id string, fetch FetchFunc) (Result, error) {
-	key := Key(dt, id)
 	now := c.clock.Now()
-	if e, ok := c.l1.get(key, now, string(c.cal.SessionAt(now))); ok {
+	if e, ok := c.l1.get(newL1Key(dt, id), now, string(c.cal.SessionAt(now))); ok {
 		c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
 		return Result{Entry: e, Layer: LayerL1}, nil
 	}
 	c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
-	res, errs := c.lower(ctx, dt, []string{id}, []string{key}, fetch)
+	res, errs := c.lower(ctx, dt, []string{id}, []string{Key(dt, id)}, fetch)
 	if err := errs[id]; err != nil {
 		return Result{}, err
 	}
@@ -188,15 +187,14 @@ func (c *Cache) GetMany(ctx context.Context, dt DataType, ids []string, fetch Fe
 			continue
 		}
 		seen[id] = struct{}{}
-		key := Key(dt, id)
-		if e, ok := c.l1.get(key, now, session); ok {
+		if e, ok := c.l1.get(newL1Key(dt, id), now, session); ok {
 			c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
 			res[id] = Result{Entry: e, Layer: LayerL1}
 			continue
 		}
 		c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
 		missIDs = append(missIDs, id)
-		missKeys = append(missKeys, key)
+		missKeys = append(missKeys, Key(dt, id))
 	}
 	if len(missIDs) == 0 {
 		return res, nil
@@ -220,7 +218,7 @@ func (c *Cache) lower(ctx context.Context, dt DataType, ids, keys []string, fetc
 		errs[id] = err
 	}
 	if c.l2 != nil {
-		found := c.readL2(ctx, dt, keys)
+		found := c.readL2(ctx, dt, ids, keys)
 		n := 0
 		for i, e := range found {
 			if e != nil {
@@ -275,7 +273,7 @@ func (c *Cache) lower(ctx context.Context, dt DataType, ids, keys []string, fetc
 
 // readL2 reads keys in one round trip and returns the fresh entries (nil
 // elsewhere). Stale and corrupt values are deleted; fresh ones go to L1.
-func (c *Cache) readL2(ctx context.Context, dt DataType, keys []string) []*Entry {
+func (c *Cache) readL2(ctx context.Context, dt DataType, ids, keys []string) []*Entry {
 	out := make([]*Entry, len(keys))
 	vals, err := c.l2.getMany(ctx, keys)
 	if err != nil {
@@ -303,7 +301,7 @@ func (c *Cache) readL2(ctx context.Context, dt DataType, keys []string) []*Entry
 			drop = append(drop, keys[i])
 		default:
 			c.rec.CacheResult(string(LayerL2), resultHit, string(dt))
-			c.l1.set(keys[i], e, now)
+			c.l1.set(newL1Key(dt, ids[i]), e, now)
 			out[i] = e
 		}
 	}
@@ -343,7 +341,7 @@ func (c *Cache) fill(ctx context.Context, dt DataType, ids, keys []string, calls
 	session := string(c.cal.SessionAt(now))
 	n := 0
 	for _, i := range pending {
-		if e, ok := c.l1.get(keys[i], now, session); ok {
+		if e, ok := c.l1.get(newL1Key(dt, ids[i]), now, session); ok {
 			finish(i, Result{Entry: e, Layer: LayerL1, Coalesced: true}, nil)
 			continue
 		}
@@ -356,7 +354,7 @@ func (c *Cache) fill(ctx context.Context, dt DataType, ids, keys []string, calls
 	for polls := 0; len(pending) > 0; polls++ {
 		var toFetch []int
 		if c.cross {
-			toFetch, pending = c.lockRound(ctx, dt, keys, pending, token, finish)
+			toFetch, pending = c.lockRound(ctx, dt, ids, keys, pending, token, finish)
 		} else {
 			toFetch, pending = pending, nil
 		}
@@ -386,7 +384,7 @@ func (c *Cache) fill(ctx context.Context, dt DataType, ids, keys []string, calls
 // are finished from L2; it returns the keys this process now holds the lock
 // for, and those still held by another instance. If L2 fails, every pending
 // key is fetched directly: Redis trouble must not stop the answers.
-func (c *Cache) lockRound(ctx context.Context, dt DataType, keys []string, pending []int, token string, finish func(int, Result, error)) (toFetch, still []int) {
+func (c *Cache) lockRound(ctx context.Context, dt DataType, ids, keys []string, pending []int, token string, finish func(int, Result, error)) (toFetch, still []int) {
 	pk := make([]string, len(pending))
 	for j, i := range pending {
 		pk[j] = keys[i]
@@ -404,7 +402,7 @@ func (c *Cache) lockRound(ctx context.Context, dt DataType, keys []string, pendi
 				if held[j] {
 					release = append(release, keys[i])
 				}
-				c.l1.set(keys[i], e, now)
+				c.l1.set(newL1Key(dt, ids[i]), e, now)
 				finish(i, Result{Entry: e, Layer: LayerL2, Coalesced: true}, nil)
 				continue
 			}
@@ -451,7 +449,7 @@ func (c *Cache) fetchAndStore(ctx context.Context, dt DataType, ids, keys []stri
 			if cacheable {
 				buf = AppendEnvelope(buf[:0], e)
 				writes = append(writes, kv{key: keys[i], val: append([]byte(nil), buf...), ttl: e.TTL})
-				c.l1.set(keys[i], e, now)
+				c.l1.set(newL1Key(dt, ids[i]), e, now)
 			}
 			out = append(out, done{i: i, e: e})
 		case ferr != nil:
@@ -539,7 +537,7 @@ func (c *Cache) Store(ctx context.Context, dt DataType, items map[string]Item) (
 		key := Key(dt, id)
 		buf = AppendEnvelope(buf[:0], e)
 		writes = append(writes, kv{key: key, val: append([]byte(nil), buf...), ttl: e.TTL})
-		c.l1.set(key, e, now)
+		c.l1.set(newL1Key(dt, id), e, now)
 	}
 	if len(writes) == 0 || c.l2 == nil {
 		return 0, nil
