@@ -184,7 +184,8 @@ type emfGroup struct {
 }
 
 // FlushEMF writes every metric recorded since the last flush as CloudWatch
-// EMF documents, one JSON object per line and one Write per line, stamped
+// EMF documents, one JSON object per line, all in one Write (Lambda makes
+// each line of stdout a log event), stamped
 // with now, and resets the aggregate. Counters are summed; latencies, ages,
 // sizes and gauges are written as arrays of their samples (a lone sample as a
 // number). Metrics sharing their dimension values share a document; a
@@ -195,7 +196,7 @@ type emfGroup struct {
 // FlushEMF writes nothing and returns nil when nothing was recorded, when
 // EMF is off, or on a nil Recorder. The aggregate is reset even if a write
 // fails: metrics are best effort, and a broken stdout must not grow memory.
-// It returns the first write error.
+// It returns the Write's error.
 func (r *Recorder) FlushEMF(w io.Writer, now time.Time) error {
 	if r == nil || !r.emf {
 		return nil
@@ -221,23 +222,21 @@ func (r *Recorder) FlushEMF(w io.Writer, now time.Time) error {
 	}
 	slices.SortFunc(groups, func(x, y *emfGroup) int { return strings.Compare(x.key, y.key) })
 
-	var first error
-	var docs [][]byte
+	out := make([]byte, 0, 512*len(groups))
 	for _, g := range groups {
-		docs = encodeGroup(docs[:0], Namespace, now.UnixMilli(), g)
-		for _, d := range docs {
-			if _, err := w.Write(d); err != nil && first == nil {
-				first = err
-			}
-		}
+		out = encodeGroup(out, Namespace, now.UnixMilli(), g)
 	}
-	return first
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 // encodeGroup appends to dst the documents holding g, each ending in '\n'.
 // Document k carries the k-th run of up to 100 values of every metric that
 // has one, split again into documents of at most 100 metrics.
-func encodeGroup(dst [][]byte, namespace string, timestamp int64, g *emfGroup) [][]byte {
+func encodeGroup(dst []byte, namespace string, timestamp int64, g *emfGroup) []byte {
 	slices.SortFunc(g.metrics, func(x, y emfMetric) int { return strings.Compare(x.name, y.name) })
 	runs := 0
 	for _, m := range g.metrics {
@@ -256,15 +255,14 @@ func encodeGroup(dst [][]byte, namespace string, timestamp int64, g *emfGroup) [
 		}
 		for len(part) > 0 {
 			n := min(len(part), emfMaxMetrics)
-			dst = append(dst, encodeDocument(namespace, timestamp, g, part[:n]))
+			dst = appendDocument(dst, namespace, timestamp, g, part[:n])
 			part = part[n:]
 		}
 	}
 	return dst
 }
 
-func encodeDocument(namespace string, timestamp int64, g *emfGroup, ms []emfMetric) []byte {
-	b := make([]byte, 0, 256+64*len(ms))
+func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms []emfMetric) []byte {
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, timestamp, 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
@@ -334,6 +332,9 @@ func appendNumber(b []byte, v float64) []byte {
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	if plainJSON(s) {
+		return append(append(b, s...), '"')
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -357,4 +358,15 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// plainJSON reports whether s is printable ASCII without '"' or '\\', which
+// a JSON string holds as is: every name and most label values.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

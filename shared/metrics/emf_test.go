@@ -129,7 +129,7 @@ func TestEncodeGroupSplitsMetrics(t *testing.T) {
 		g.metrics = append(g.metrics, emfMetric{name: name, unit: unitCount, resolution: resolutionStandard, values: []float64{float64(i)}})
 		want[name] = float64(i)
 	}
-	docs := encodeGroup(nil, Namespace, flushTime.UnixMilli(), g)
+	docs := lines(t, encodeGroup(nil, Namespace, flushTime.UnixMilli(), g))
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents, want 2", len(docs))
 	}
@@ -206,7 +206,7 @@ func TestFlushEMFUnevenRuns(t *testing.T) {
 		{name: "A", unit: unitCount, resolution: 60, values: make([]float64, 150)},
 		{name: "B", unit: unitCount, resolution: 60, values: []float64{7}},
 	}}
-	docs := encodeGroup(nil, Namespace, 0, g)
+	docs := lines(t, encodeGroup(nil, Namespace, 0, g))
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents, want 2", len(docs))
 	}
@@ -320,7 +320,7 @@ func TestLabelOverflow(t *testing.T) {
 // count is lost or doubled (and -race sees no race).
 func TestRecorderConcurrent(t *testing.T) {
 	r := New(WithEMF("f"))
-	const workers, each = 8, 500
+	const workers, each = 8, maxSamples / 4 // at most maxSamples ages per data type, even unflushed
 	var wg sync.WaitGroup
 	var out bytes.Buffer
 	var mu sync.Mutex
