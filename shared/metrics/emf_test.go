@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,9 +45,9 @@ func script(r *Recorder) {
 	r.Batch(20, 310*time.Millisecond)
 	r.APIRequest("GET /v1beta1/options/snapshots", 503, 2*time.Second+400*time.Millisecond)
 
-	r.Prefetched(PrefetchRefreshed, 40)
-	r.Prefetched(PrefetchRefreshed, 2)
-	r.Prefetched(PrefetchFailed, 3)
+	r.Prefetched(PrefetchResultRefreshed, 40)
+	r.Prefetched(PrefetchResultRefreshed, 2)
+	r.Prefetched(PrefetchResultFailed, 3)
 	r.PrefetchSkipped(ReasonMarketClosed)
 }
 
@@ -445,3 +446,20 @@ func decodeAll(t *testing.T, out []byte) []map[string]any {
 	}
 	return ds
 }
+
+// The consumers' interfaces (declared in shared/cache, shared/alpaca,
+// shared/api and shared/prefetch), which *Recorder must satisfy; alpaca's
+// RateLimit(alpaca.RateLimit) is adapted to OriginRateLimit by the wiring.
+var _ interface {
+	CacheResult(layer, result, dataType string)
+	Coalesced(dataType string)
+	UpstreamRequest(endpoint, result string, d time.Duration)
+	OriginRateLimit(limit, remaining int, reset time.Time)
+	APIRequest(route string, status int, d time.Duration)
+	DataAge(dataType string, age time.Duration)
+	Batch(size int, d time.Duration)
+	OriginBudgetLeft(n int)
+	Prefetched(result string, n int)
+	PrefetchSkipped(reason string)
+	FlushEMF(w io.Writer, now time.Time) error
+} = (*Recorder)(nil)

@@ -4,6 +4,7 @@
 //
 // The names below are the contract with the CDK stack: its dashboard and
 // alarms read these constants, so a metric renamed here is renamed there.
+// DimensionSets lists the dimension sets each metric is published with.
 package metrics
 
 // Namespace is the CloudWatch namespace every EMF document is written to.
@@ -45,9 +46,9 @@ const Other = "other"
 
 // Values of the Result dimension of PrefetchedSymbols.
 const (
-	PrefetchRefreshed     = "refreshed"
-	PrefetchSkippedResult = "skipped"
-	PrefetchFailed        = "failed"
+	PrefetchResultRefreshed = "refreshed"
+	PrefetchResultSkipped   = "skipped"
+	PrefetchResultFailed    = "failed"
 )
 
 // Values of the Reason dimension of PrefetchSkipped.

@@ -34,8 +34,8 @@ func TestPrometheusScripted(t *testing.T) {
 	r.APIRequest("GET /v2/stocks/quotes/latest", 503, 3*time.Second)
 	r.OriginBudgetLeft(120)
 	r.OriginRateLimit(200, 199, time.Unix(1741617060, 500_000_000))
-	r.Prefetched(PrefetchRefreshed, 40)
-	r.Prefetched(PrefetchFailed, 2)
+	r.Prefetched(PrefetchResultRefreshed, 40)
+	r.Prefetched(PrefetchResultFailed, 2)
 	r.PrefetchSkipped(ReasonMarketClosed)
 	r.PrefetchSkipped(ReasonMarketClosed)
 
@@ -174,3 +174,15 @@ func histogram(t *testing.T, reg prometheus.Gatherer, name string, labels map[st
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
+
+func TestOriginRateLimitZeroReset(t *testing.T) {
+	r := New(WithPrometheus(prometheus.NewRegistry()))
+	r.OriginRateLimit(200, 10, time.Unix(1741617060, 0))
+	r.OriginRateLimit(200, 9, time.Time{})
+	if got := testutil.ToFloat64(r.prom.rateLimitReset); got != 1741617060 {
+		t.Errorf("reset gauge = %v, want the last non-zero reset 1741617060", got)
+	}
+	if got := testutil.ToFloat64(r.prom.rateLimitRemaining); got != 9 {
+		t.Errorf("remaining gauge = %v, want 9", got)
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Distinct values each label may take before further new values are recorded
-// as Other (one slot of each is Other itself).
+// Interner sizes: a label takes one value fewer than its size before new
+// values are recorded as Other (slot 0 is Other itself).
 const (
 	layerValues    = 8
 	resultValues   = 16
@@ -30,10 +30,12 @@ const (
 // All methods are safe for concurrent use. The recording methods do not
 // allocate once a combination of label values has been seen: each label
 // value is interned to a small index and the combination's Prometheus
-// children and EMF series are resolved once. A label takes at most a fixed
-// number of distinct values (8 to 32, see above); values beyond that, and
-// values that cannot be labels (empty, over 250 bytes, invalid UTF-8, an
-// HTTP status outside 100–599), are recorded as Other.
+// children and EMF series are resolved once. A label takes a bounded number
+// of distinct values: 7 layers, 7 prefetch skip reasons, 15 cache results,
+// upstream results, prefetch results, data types or endpoints, 31 routes or
+// statuses. Values beyond those, and values that cannot be labels (empty,
+// over 250 bytes, invalid UTF-8, an HTTP status outside 100–599), are
+// recorded as Other.
 type Recorder struct {
 	on       bool // EMF or Prometheus
 	emf      bool
@@ -244,7 +246,7 @@ func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
 
 // OriginRateLimit records the origin's X-RateLimit-* headers as last seen:
 // the requests allowed per window, those remaining, and when the window
-// resets. Only remaining goes to EMF.
+// resets (a zero reset leaves the last one). Only remaining goes to EMF.
 func (r *Recorder) OriginRateLimit(limit, remaining int, reset time.Time) {
 	if r == nil || !r.on {
 		return
@@ -252,7 +254,9 @@ func (r *Recorder) OriginRateLimit(limit, remaining int, reset time.Time) {
 	r.rateLimitLeft.set(float64(remaining))
 	if r.prom != nil {
 		r.prom.rateLimitLimit.Set(float64(limit))
-		r.prom.rateLimitReset.Set(float64(reset.UnixMilli()) / 1e3)
+		if !reset.IsZero() {
+			r.prom.rateLimitReset.Set(float64(reset.UnixMilli()) / 1e3)
+		}
 	}
 }
 
@@ -276,7 +280,7 @@ func (r *Recorder) OriginBudgetLeft(n int) {
 }
 
 // Prefetched counts n symbols handled by one prefetch run with the given
-// result (PrefetchRefreshed, PrefetchSkippedResult or PrefetchFailed).
+// result (PrefetchResultRefreshed, PrefetchResultSkipped or PrefetchResultFailed).
 func (r *Recorder) Prefetched(result string, n int) {
 	if r == nil || !r.on {
 		return
