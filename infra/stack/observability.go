@@ -1,0 +1,341 @@
+package stack
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/opitios/opitios-alpaca/shared/metrics"
+)
+
+// Dimension values the stack's alarms select on. They are the contract with
+// the code that emits the metrics (shared/metrics and its callers): an alarm
+// whose dimension values nobody emits sits in INSUFFICIENT_DATA forever.
+var (
+	// CacheLayers are the values of the Layer dimension of CacheRequests.
+	CacheLayers = []string{"l1", "l2"}
+	// DataTypes are the values of the DataType dimension (DESIGN §3).
+	DataTypes = []string{"stock_quote", "option_quote", "historical_data"}
+)
+
+// SuccessStatus is the Status dimension of ApiLatency for a 200 response.
+const SuccessStatus = "200"
+
+// Alarm thresholds (DESIGN §7).
+const (
+	CachedLatencyP95MS   = 50 // cached response p95 < 50 ms
+	HitRateMinPercent    = 80 // hit rate in market hours > 80 %
+	hitRateMinLookups    = 20 // per minute; below this a hit rate is noise
+	OriginFailuresPerMin = 5
+)
+
+var minute = awscdk.Duration_Minutes(jsii.Number(1))
+
+// custom is one metric of the service's own namespace.
+func custom(name, stat string, dims map[string]*string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(metrics.Namespace),
+		MetricName:    jsii.String(name),
+		Statistic:     jsii.String(stat),
+		DimensionsMap: &dims,
+		Period:        minute,
+	})
+}
+
+// search is a dashboard SEARCH expression over every series of one metric
+// with the given dimension names (the full set the EMF documents carry),
+// optionally narrowed by extra search terms.
+func search(metric string, dims []string, terms, stat string) string {
+	schema := append([]string{metrics.Namespace}, dims...)
+	q := fmt.Sprintf(`{%s} MetricName="%s"`, strings.Join(schema, ","), metric)
+	if terms != "" {
+		q += " " + terms
+	}
+	return fmt.Sprintf("SEARCH('%s', '%s', 60)", q, stat)
+}
+
+func expr(expression, label string, using map[string]awscloudwatch.IMetric) awscloudwatch.MathExpression {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(expression),
+		Label:        jsii.String(label),
+		UsingMetrics: &using,
+		Period:       minute,
+	})
+}
+
+// insights is a Metrics Insights query: it sums a metric across dimension
+// values no one has to list, which alarms (unlike SEARCH) accept.
+func insights(query, label string) awscloudwatch.MathExpression {
+	return expr(query, label, map[string]awscloudwatch.IMetric{})
+}
+
+// Dimension sets of the EMF documents (every one includes Function).
+var (
+	latencyDims  = []string{metrics.DimFunction, metrics.DimRoute, metrics.DimStatus}
+	cacheDims    = []string{metrics.DimDataType, metrics.DimFunction, metrics.DimLayer, metrics.DimResult}
+	upstreamDims = []string{metrics.DimEndpoint, metrics.DimFunction, metrics.DimResult}
+	dataAgeDims  = []string{metrics.DimDataType, metrics.DimFunction}
+	functionDims = []string{metrics.DimFunction}
+	prefetchDims = []string{metrics.DimFunction, metrics.DimResult}
+)
+
+// upstreamQuery sums UpstreamRequests over every endpoint and function whose
+// Result is one of results.
+func upstreamQuery(results ...string) string {
+	quoted := make([]string, len(results))
+	for i, r := range results {
+		quoted[i] = fmt.Sprintf("%s = '%s'", metrics.DimResult, r)
+	}
+	return fmt.Sprintf(`SELECT SUM(%s) FROM SCHEMA("%s", %s) WHERE %s`,
+		metrics.UpstreamRequests, metrics.Namespace, strings.Join(upstreamDims, ", "), strings.Join(quoted, " OR "))
+}
+
+// observability declares the alarm topic, the SLO alarms and the dashboard.
+func (s *Stack) observability() {
+	s.AlarmTopic = awssns.NewTopic(s.Stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("opitios-alpaca alarms"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if s.Config.AlarmEmail != "" {
+		s.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(s.Config.AlarmEmail), nil))
+	}
+	s.alarms()
+	s.dashboard()
+}
+
+// alarm declares one alarm that notifies the topic on ALARM and on OK.
+// Missing data is never breaching: outside market hours there is no
+// traffic, and no traffic is not an incident.
+func (s *Stack) alarm(id, desc string, m awscloudwatch.IMetric, op awscloudwatch.ComparisonOperator,
+	threshold float64, datapoints, periods int) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(s.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(desc),
+		Metric:             m,
+		ComparisonOperator: op,
+		Threshold:          jsii.Number(threshold),
+		DatapointsToAlarm:  jsii.Number(float64(datapoints)),
+		EvaluationPeriods:  jsii.Number(float64(periods)),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	s.Alarms = append(s.Alarms, a)
+	return a
+}
+
+// cachedRoutes are the data routes: every authorized route but the market
+// status, which never touches the cache.
+func cachedRoutes() []Route {
+	var out []Route
+	for _, r := range Routes {
+		if r.Authorized && r.Path != "/v1/market/status" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *Stack) alarms() {
+	api := s.API.FunctionName()
+	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+
+	// Cached p95: the worst route's p95 of successful answers. With the
+	// hit-rate SLO met (≥ 80 %, ≥ 95 % for the hot set) most answers are
+	// cached, so this p95 tracks the cached latency; a breach means either
+	// the cache got slow or the hit rate fell, and the hit-rate alarm tells
+	// which.
+	using := map[string]awscloudwatch.IMetric{}
+	var ids []string
+	for i, r := range cachedRoutes() {
+		id := fmt.Sprintf("route%d", i)
+		ids = append(ids, id)
+		using[id] = custom(metrics.ApiLatency, "p95", map[string]*string{
+			metrics.DimFunction: api, metrics.DimRoute: jsii.String(r.Key()), metrics.DimStatus: jsii.String(SuccessStatus),
+		})
+	}
+	s.alarm("CachedLatencyP95",
+		fmt.Sprintf("p95 latency of successful data responses above %d ms (worst route) in 3 of 5 minutes", CachedLatencyP95MS),
+		expr(fmt.Sprintf("MAX([%s])", strings.Join(ids, ",")), "worst route p95 (ms)", using),
+		gt, CachedLatencyP95MS, 3, 5)
+
+	// Hit rate, per data type: answers from L1 or L2 over all lookups (every
+	// lookup consults L1 first). It only exists in market hours: with fewer
+	// than hitRateMinLookups lookups a minute (nights, weekends) the
+	// expression reads 100, and with no data at all it is not breaching.
+	for _, dt := range DataTypes {
+		m := func(layer, result string) awscloudwatch.Metric {
+			return custom(metrics.CacheRequests, "Sum", map[string]*string{
+				metrics.DimFunction: api, metrics.DimLayer: jsii.String(layer),
+				metrics.DimResult: jsii.String(result), metrics.DimDataType: jsii.String(dt),
+			})
+		}
+		lookups := "(FILL(l1hit,0)+FILL(l1miss,0)+FILL(l1stale,0))"
+		s.alarm("HitRate"+camel(dt),
+			fmt.Sprintf("%s cache hit rate below %d %% in 5 of 10 market-hours minutes", dt, HitRateMinPercent),
+			expr(fmt.Sprintf("IF(%s >= %d, 100*(FILL(l1hit,0)+FILL(l2hit,0))/%s, 100)", lookups, hitRateMinLookups, lookups),
+				dt+" hit rate (%)", map[string]awscloudwatch.IMetric{
+					"l1hit":   m(CacheLayers[0], metrics.ResultHit),
+					"l1miss":  m(CacheLayers[0], metrics.ResultMiss),
+					"l1stale": m(CacheLayers[0], metrics.ResultStale),
+					"l2hit":   m(CacheLayers[1], metrics.ResultHit),
+				}),
+			lt, HitRateMinPercent, 5, 10)
+	}
+
+	s.alarm("OriginFailures",
+		fmt.Sprintf("%d or more failed Alpaca calls (5xx, timeout, network) a minute in 3 of 5 minutes", OriginFailuresPerMin),
+		insights(upstreamQuery(metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork), "origin failures"),
+		ge, OriginFailuresPerMin, 3, 5)
+	s.alarm("OriginRateLimited",
+		"Alpaca answered 429 in 3 of 5 minutes: the shared budget is above the account's real limit, or another client uses the same keys",
+		insights(upstreamQuery(metrics.UpstreamRateLimited), "origin 429s"),
+		ge, 1, 3, 5)
+
+	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+	for _, f := range []struct {
+		id string
+		fn awslambda.Function
+	}{{"Api", s.API}, {"Prefetch", s.Prefetch}, {"Authorizer", s.Authorizer}} {
+		s.alarm(f.id+"Errors", "5 or more "+strings.ToLower(f.id)+" function errors (crash, timeout) in 5 minutes",
+			f.fn.MetricErrors(fiveMinutes), ge, 5, 1, 1)
+		s.alarm(f.id+"Throttles", "5 or more "+strings.ToLower(f.id)+" invocations throttled (reserved concurrency reached) in 5 minutes",
+			f.fn.MetricThrottles(fiveMinutes), ge, 5, 1, 1)
+	}
+	s.alarm("PrefetchDeadLetters", "5 or more prefetch events dead-lettered in 15 minutes",
+		s.PrefetchDLQ.MetricNumberOfMessagesSent(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(15)), Statistic: jsii.String("Sum"),
+		}), ge, 5, 1, 1)
+}
+
+// camel turns stock_quote into StockQuote.
+func camel(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+func graph(title string, left []awscloudwatch.IMetric, annotations ...float64) awscloudwatch.GraphWidget {
+	var anns []*awscloudwatch.HorizontalAnnotation
+	for _, v := range annotations {
+		anns = append(anns, &awscloudwatch.HorizontalAnnotation{Value: jsii.Number(v)})
+	}
+	props := &awscloudwatch.GraphWidgetProps{
+		Title:  jsii.String(title),
+		Left:   &left,
+		Width:  jsii.Number(8),
+		Height: jsii.Number(6),
+	}
+	if len(anns) > 0 {
+		props.LeftAnnotations = &anns
+	}
+	return awscloudwatch.NewGraphWidget(props)
+}
+
+func searchExpr(label, expression string) awscloudwatch.IMetric {
+	return expr(expression, label, map[string]awscloudwatch.IMetric{})
+}
+
+func (s *Stack) dashboard() {
+	fns := []awslambda.Function{s.API, s.Prefetch, s.Authorizer}
+	names := []string{"api", "prefetch", "authorizer"}
+
+	var latency []awscloudwatch.IWidget
+	for _, p := range []string{"p50", "p95", "p99"} {
+		latency = append(latency, graph("API latency "+p+" by route (ms)",
+			[]awscloudwatch.IMetric{searchExpr(p, search(metrics.ApiLatency, latencyDims, "", p))}, CachedLatencyP95MS))
+	}
+
+	// Hit rate per layer: that layer's hits over that layer's lookups (every
+	// result but write), summed over data types and functions.
+	var hitRates []awscloudwatch.IMetric
+	for _, layer := range CacheLayers {
+		layerTerm := fmt.Sprintf(`%s="%s"`, metrics.DimLayer, layer)
+		hits := search(metrics.CacheRequests, cacheDims, fmt.Sprintf(`%s %s="%s"`, layerTerm, metrics.DimResult, metrics.ResultHit), "Sum")
+		lookups := search(metrics.CacheRequests, cacheDims, fmt.Sprintf(`%s NOT %s="%s"`, layerTerm, metrics.DimResult, metrics.ResultWrite), "Sum")
+		hitRates = append(hitRates, expr(fmt.Sprintf("100*SUM(%s)/SUM(%s)", hits, lookups), layer+" hit rate (%)",
+			map[string]awscloudwatch.IMetric{}))
+	}
+	cacheResults := searchExpr("cache requests", search(metrics.CacheRequests, cacheDims, "", "Sum"))
+
+	origin := []awscloudwatch.IMetric{
+		searchExpr("origin calls", search(metrics.UpstreamRequests, upstreamDims, "", "Sum")),
+		insights(upstreamQuery(metrics.UpstreamRateLimited), "429s (all endpoints)"),
+	}
+	budget := searchExpr("budget left", search(metrics.OriginBudgetLeft, functionDims, "", "Minimum"))
+	dataAge := searchExpr("data age", search(metrics.DataAge, dataAgeDims, "", "Maximum"))
+	prefetched := searchExpr("prefetched symbols", search(metrics.PrefetchedSymbols, prefetchDims, "", "Sum"))
+
+	var durations []awscloudwatch.IWidget
+	var throttles, concurrency []awscloudwatch.IMetric
+	for i, fn := range fns {
+		var stats []awscloudwatch.IMetric
+		for _, p := range []string{"p50", "p95", "p99"} {
+			stats = append(stats, fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String(p), Label: jsii.String(p), Period: minute}))
+		}
+		durations = append(durations, graph(names[i]+" duration (ms)", stats))
+		throttles = append(throttles, fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String(names[i]), Period: minute}))
+		concurrency = append(concurrency, fn.Metric(jsii.String("ConcurrentExecutions"), &awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"), Label: jsii.String(names[i]), Period: minute,
+		}))
+	}
+
+	apiGateway := []awscloudwatch.IMetric{
+		s.HTTPAPI.MetricCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("requests"), Period: minute}),
+		s.HTTPAPI.MetricClientError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("4xx"), Period: minute}),
+		s.HTTPAPI.MetricServerError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("5xx"), Period: minute}),
+	}
+
+	alarms := make([]interfacesawscloudwatch.IAlarmRef, len(s.Alarms))
+	for i, a := range s.Alarms {
+		alarms[i] = a
+	}
+
+	rows := [][]awscloudwatch.IWidget{
+		latency,
+		{
+			graph("Cache hit rate by layer (%)", hitRates, HitRateMinPercent),
+			graph("Cache requests by layer, result, data type", []awscloudwatch.IMetric{cacheResults}),
+			graph("API Gateway requests and errors", apiGateway),
+		},
+		{
+			graph("Origin (Alpaca) calls by result, and 429s", origin),
+			graph("Origin budget left (calls this minute)", []awscloudwatch.IMetric{budget}),
+			graph("Data age at answer (ms, max)", []awscloudwatch.IMetric{dataAge}, 30000, 60000),
+		},
+		durations,
+		{
+			graph("Lambda throttles", throttles),
+			graph("Lambda concurrent executions", concurrency),
+			graph("Prefetched symbols by result", []awscloudwatch.IMetric{prefetched}),
+		},
+	}
+	widgets := make([]*[]awscloudwatch.IWidget, 0, len(rows)+1)
+	for i := range rows {
+		widgets = append(widgets, &rows[i])
+	}
+	status := []awscloudwatch.IWidget{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+		Title:  jsii.String("SLO alarms"),
+		Alarms: &alarms,
+		Width:  jsii.Number(24),
+	})}
+	widgets = append(widgets, &status)
+	s.Dashboard = awscloudwatch.NewDashboard(s.Stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		Widgets:         &widgets,
+		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
+	})
+}
