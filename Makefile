@@ -11,12 +11,19 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 # Go lives in /usr/local/go on our machines, whether or not it is on PATH;
-# pip-installed tools (cfn-lint, moto_server) live behind pyenv's shims.
+# pip-installed tools (cfn-lint, moto_server) live behind pyenv's shims on
+# build machines, or in ~/.local/bin when pip installed them for a user.
 ifeq ($(shell command -v go 2>/dev/null),)
 export PATH := /usr/local/go/bin:$(PATH)
 endif
+path_has = $(filter $(1),$(subst :, ,$(PATH)))
 ifneq ($(wildcard $(HOME)/.pyenv/shims),)
+ifeq ($(call path_has,$(HOME)/.pyenv/shims),)
 export PATH := $(PATH):$(HOME)/.pyenv/shims
+endif
+endif
+ifeq ($(call path_has,$(HOME)/.local/bin),)
+export PATH := $(PATH):$(HOME)/.local/bin
 endif
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -92,10 +99,13 @@ $(BENCHSTAT):
 $(RIE):
 	GOBIN=$(BIN) $(GO) install $(RIE_PKG)
 
+# PIP_BREAK_SYSTEM_PACKAGES: Debian's own python3 refuses pip installs
+# otherwise (PEP 668); root's go to /usr/local, a user's to ~/.local.
 deps-py: ## cfn-lint and moto_server: pip install when missing; failure is only a warning here
 	@if command -v cfn-lint >/dev/null && command -v moto_server >/dev/null; then exit 0; fi; \
 	echo "deps: cfn-lint or moto_server is missing: trying pip install"; \
-	if ! $(PIP) install --disable-pip-version-check --timeout 15 --retries 1 cfn-lint 'moto[server]'; then \
+	if ! PIP_BREAK_SYSTEM_PACKAGES=1 $(PIP) install --disable-pip-version-check --timeout 15 --retries 1 \
+		cfn-lint 'moto[server]'; then \
 		echo "deps: WARNING: pip install cfn-lint 'moto[server]' failed (is PyPI reachable?):" \
 			"make cfn-lint and the tests that run moto_server will fail until both are on PATH" >&2; \
 	fi

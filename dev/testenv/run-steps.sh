@@ -53,7 +53,7 @@ for target in "$@"; do
 	took=$(duration $((SECONDS - t0)))
 	if ((status != 0)); then
 		failed+=("$target")
-		lines+=("$(printf '  %-8s %-14s %8s  exit status %d' FAIL "$target" "$took" "$status")")
+		lines+=("$(printf '  %-8s %-14s %8s' FAIL "$target" "$took")")
 	elif reason=$(grep -m1 "^make $target: SKIPPED" "$logs/$target.log"); then
 		skipped=$((skipped + 1))
 		lines+=("$(printf '  %-8s %-14s %8s  %s' skipped "$target" "$took" "${reason#*SKIPPED: }")")
