@@ -68,11 +68,12 @@ total=$(duration $((SECONDS - start)))
 printf '\n==> %s summary\n' "$title"
 printf '%s\n' "${lines[@]}"
 if ((${#failed[@]} > 0)); then
+	names=$(
+		IFS=,
+		echo "${failed[*]}"
+	)
 	printf '%s: FAIL (%s failed; %d passed, %d skipped) in %s\n' \
-		"$title" "$(
-			IFS=,
-			echo "${failed[*]}" | sed 's/,/, /g'
-		)" "$passed" "$skipped" "$total"
+		"$title" "${names//,/, }" "$passed" "$skipped" "$total"
 	exit 1
 fi
 printf '%s: PASS (%d passed, %d skipped) in %s\n' "$title" "$passed" "$skipped" "$total"

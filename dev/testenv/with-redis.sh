@@ -16,6 +16,7 @@
 # [20000, 55000] among those free on 127.0.0.1, cluster ports only when
 # port+10000 (the cluster bus) is free too; a server that still loses its port
 # to a race is restarted on another one. CMD's stdin is /dev/null.
+# shellcheck disable=SC2317 # cleanup and on_signal run from traps
 set -euo pipefail
 set -m # every job gets its own process group, so signals reach CMD only when forwarded
 
