@@ -1,0 +1,324 @@
+// Package budget keeps the fleet-wide origin budget: the one allowance of
+// origin requests per minute (Alpaca's per-account rate limit) that every
+// instance of every function shares, kept in Redis with GCRA
+// (github.com/go-redis/redis_rate).
+//
+// A Limiter admits at most perMinute requests in any 60-second window, fleet
+// wide: it runs GCRA with a burst of B requests and a sustained rate of
+// perMinute−B per minute, and GCRA admits at most B + L·rate requests in any
+// interval of length L. (Alpaca's own window is a minute too, so this keeps
+// the fleet under it rather than relying on 429s.) From an idle state, B
+// requests are admitted at once and one more every 60s/(perMinute−B) after.
+//
+// When Redis cannot be reached, each instance falls back to a limiter of its
+// own (golang.org/x/time/rate) with a fraction of the budget, so the origin
+// is never called without a limit; Redis is probed again at most once a
+// second and used as soon as it answers.
+package budget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// DefaultKey is the budget's key. redis_rate stores it as "rate:" + key.
+const DefaultKey = "opitios:v2:budget:origin"
+
+const (
+	defaultRedisTimeout = 50 * time.Millisecond
+	defaultInstances    = 4
+	// probeInterval is how often an instance in fallback tries Redis again.
+	probeInterval = time.Second
+)
+
+// ErrExhausted is matched (errors.Is) by every *ExhaustedError.
+var ErrExhausted = errors.New("budget: origin budget exhausted")
+
+// ExhaustedError reports that no request slot frees up before the caller's
+// deadline. RetryAfter (> 0) is how long until the next slot would be
+// admitted, for a Retry-After header.
+type ExhaustedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("%s (retry after %s)", ErrExhausted.Error(), e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrExhausted) true.
+func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	key          string
+	burst        int
+	now          func() time.Time
+	fallbackRate int
+	logger       *slog.Logger
+	redisTimeout time.Duration
+}
+
+// WithKey sets the Redis key (default DefaultKey).
+func WithKey(key string) Option { return func(o *options) { o.key = key } }
+
+// WithBurst sets B, the requests admitted at once from idle (default
+// perMinute/10, at least 1). It is clamped to [1, perMinute−1] so that the
+// sustained rate perMinute−B stays positive.
+func WithBurst(n int) Option { return func(o *options) { o.burst = n } }
+
+// WithClock sets the clock used for deadlines and the fallback limiter
+// (default time.Now). GCRA in Redis uses the server's own clock.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithFallbackPerMinute sets the per-instance budget used while Redis is
+// unreachable (default perMinute/4, at least 1: four instances in fallback
+// together stay within the fleet budget). It follows the same burst rule.
+func WithFallbackPerMinute(n int) Option { return func(o *options) { o.fallbackRate = n } }
+
+// WithLogger sets the logger for outage and recovery lines (default
+// slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithRedisTimeout bounds each Redis call (default 50 ms); a call that takes
+// longer counts as Redis being unreachable. It takes effect when the client
+// honours context deadlines (redis.Options.ContextTimeoutEnabled, as the
+// cache package's clients do).
+func WithRedisTimeout(d time.Duration) Option { return func(o *options) { o.redisTimeout = d } }
+
+// Limiter is a view of the origin budget. Views made by WithShare share the
+// budget, the fallback and the outage state of the Limiter they came from.
+// It is safe for concurrent use and implements alpaca.Limiter.
+type Limiter struct {
+	core      *core
+	limit     redis_rate.Limit // the view's GCRA: the budget's rate, the view's burst
+	fbReserve int              // fallback tokens this view must leave to others
+}
+
+// core is what every view of one budget shares.
+type core struct {
+	rl      *redis_rate.Limiter
+	key     string
+	burst   int           // B
+	period  time.Duration // emission interval of the Redis GCRA
+	now     func() time.Time
+	log     *slog.Logger
+	timeout time.Duration
+
+	remaining atomic.Int64
+
+	mu        sync.Mutex // guards what follows
+	down      bool
+	nextProbe time.Time
+	fallback  *rate.Limiter
+	fbPerMin  int
+}
+
+// burstAndRate splits perMinute into a GCRA burst and rate per minute whose
+// sum is perMinute (for perMinute 1: burst 1, rate 1).
+func burstAndRate(perMinute, burst int) (int, int) {
+	if burst <= 0 {
+		burst = perMinute / 10
+	}
+	burst = max(1, min(burst, perMinute-1))
+	return burst, max(1, perMinute-burst)
+}
+
+// New returns the budget of perMinute origin requests per minute kept in
+// rdb (a *redis.Client or *redis.ClusterClient). perMinute must be
+// positive.
+func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
+	if perMinute <= 0 {
+		panic("budget: perMinute must be positive")
+	}
+	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: defaultRedisTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.fallbackRate <= 0 {
+		o.fallbackRate = max(1, perMinute/defaultInstances)
+	}
+	burst, perMin := burstAndRate(perMinute, o.burst)
+	fbBurst, fbPerMin := burstAndRate(o.fallbackRate, 0)
+	c := &core{
+		rl:       redis_rate.NewLimiter(rdb),
+		key:      o.key,
+		burst:    burst,
+		period:   time.Minute / time.Duration(perMin),
+		now:      o.now,
+		log:      o.logger,
+		timeout:  o.redisTimeout,
+		fallback: rate.NewLimiter(rate.Limit(float64(fbPerMin)/60), fbBurst),
+		fbPerMin: o.fallbackRate,
+	}
+	c.remaining.Store(int64(burst))
+	return &Limiter{
+		core:  c,
+		limit: redis_rate.Limit{Rate: perMin, Burst: burst, Period: time.Minute},
+	}
+}
+
+// WithShare returns a view of the same budget for traffic that must leave
+// head-room to the rest (prefetch, so live requests keep theirs). share is
+// a fraction of the whole budget whatever view it is called on, clamped to
+// [0, 1].
+//
+// The exact rule: the view runs the same GCRA on the same key with burst
+// B' = max(1, ⌊share·B⌋), so it is admitted only while, after admitting it,
+// at least B − B' slots of the burst stay free for the other views; it
+// refuses (waits or returns *ExhaustedError) otherwise. The share limits the
+// slots the view may hold at once, not its sustained rate: a view alone may
+// still use the whole rate, but never the last B − B' slots. In fallback the
+// same rule applies to the per-instance limiter's tokens.
+func (l *Limiter) WithShare(share float64) *Limiter {
+	if !(share > 0) {
+		share = 0
+	}
+	share = min(share, 1)
+	v := *l
+	v.limit.Burst = max(1, int(math.Floor(share*float64(l.core.burst))))
+	fb := l.core.fallback.Burst()
+	v.fbReserve = fb - max(1, int(math.Floor(share*float64(fb))))
+	return &v
+}
+
+// Remaining returns the requests the budget could admit at once, as last
+// seen (by any view): from Redis, B minus the burst slots in use; in
+// fallback, the per-instance limiter's whole tokens. Before the first call
+// it is B.
+func (l *Limiter) Remaining() int { return int(l.core.remaining.Load()) }
+
+// Wait takes one request slot. If none is free it sleeps until one should
+// be, provided that instant comes before ctx's deadline (always, without a
+// deadline), and tries again; otherwise it returns an *ExhaustedError at
+// once. It returns ctx.Err() if ctx is cancelled or its deadline passes
+// before a slot was refused, and an *ExhaustedError if the deadline passes
+// after Wait has had to wait for one. Redis failures are not returned: the
+// per-instance fallback decides instead.
+func (l *Limiter) Wait(ctx context.Context) error {
+	var waited time.Duration // the last wait, once Wait has slept
+	for {
+		ok, retryAfter, err := l.try(ctx)
+		if err != nil {
+			if waited > 0 && errors.Is(err, context.DeadlineExceeded) {
+				return &ExhaustedError{RetryAfter: waited}
+			}
+			return err
+		}
+		if ok {
+			return nil
+		}
+		retryAfter = max(retryAfter, time.Millisecond)
+		if deadline, has := ctx.Deadline(); has && !l.core.now().Add(retryAfter).Before(deadline) {
+			return &ExhaustedError{RetryAfter: retryAfter}
+		}
+		if err := sleep(ctx, retryAfter); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return &ExhaustedError{RetryAfter: retryAfter}
+			}
+			return err
+		}
+		waited = retryAfter
+	}
+}
+
+// try asks Redis (or, during an outage, the fallback) for one slot.
+func (l *Limiter) try(ctx context.Context) (bool, time.Duration, error) {
+	c := l.core
+	if c.redisDue() {
+		rctx, cancel := context.WithTimeout(ctx, c.timeout)
+		res, err := c.rl.Allow(rctx, c.key, l.limit)
+		cancel()
+		if err == nil {
+			c.up()
+			// Slots in use: how far the GCRA's theoretical arrival time is
+			// ahead of now, in emission intervals (less a rounding hair:
+			// redis_rate passes it through a decimal string).
+			used := float64(res.ResetAfter)/float64(c.period) - 1e-6
+			c.remaining.Store(int64(max(0, math.Floor(float64(c.burst)-used))))
+			return res.Allowed > 0, res.RetryAfter, nil
+		}
+		if ctx.Err() != nil {
+			return false, 0, ctx.Err()
+		}
+		c.markDown(err)
+	}
+	ok, d := c.fallbackTry(l.fbReserve)
+	return ok, d, nil
+}
+
+// redisDue reports whether this call should use Redis: always when it is
+// up; during an outage, for one call per probeInterval.
+func (c *core) redisDue() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.down {
+		return true
+	}
+	now := c.now()
+	if now.Before(c.nextProbe) {
+		return false
+	}
+	c.nextProbe = now.Add(probeInterval)
+	return true
+}
+
+func (c *core) up() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		c.down = false
+		c.log.Info("origin budget: redis answers again; using the fleet-wide budget", "key", c.key)
+	}
+}
+
+func (c *core) markDown(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextProbe = c.now().Add(probeInterval)
+	if !c.down {
+		c.down = true
+		c.log.Warn("origin budget: redis unreachable; using the per-instance fallback limit",
+			"key", c.key, "fallback_per_minute", c.fbPerMin, "error", err.Error())
+	}
+}
+
+// fallbackTry takes a token from the per-instance limiter if, after taking
+// it, reserve tokens are left; otherwise it returns how long until that is
+// so.
+func (c *core) fallbackTry(reserve int) (bool, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	tokens := c.fallback.TokensAt(now)
+	need := float64(1 + reserve)
+	if tokens >= need && c.fallback.AllowN(now, 1) {
+		c.remaining.Store(int64(math.Floor(tokens - 1)))
+		return true, 0
+	}
+	c.remaining.Store(int64(max(0, math.Floor(tokens))))
+	wait := (need - tokens) / float64(c.fallback.Limit())
+	return false, time.Duration(math.Ceil(wait * float64(time.Second)))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

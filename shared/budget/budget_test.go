@@ -1,0 +1,304 @@
+package budget
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+)
+
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// logBuf collects log lines.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) Count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+// short is the deadline of a Wait that must not wait for the GCRA.
+const short = 20 * time.Millisecond
+
+func shortCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// take calls Wait n times with a deadline d and counts admissions; every
+// refusal must be an *ExhaustedError with RetryAfter > 0.
+func take(t *testing.T, l *Limiter, n int, d time.Duration) int {
+	t.Helper()
+	allowed := 0
+	for range n {
+		err := l.Wait(shortCtx(t, d))
+		if err == nil {
+			allowed++
+			continue
+		}
+		var ee *ExhaustedError
+		if !errors.As(err, &ee) || !errors.Is(err, ErrExhausted) || ee.RetryAfter <= 0 {
+			t.Fatalf("Wait: %v, want *ExhaustedError with RetryAfter > 0", err)
+		}
+	}
+	return allowed
+}
+
+func TestBurstAndRate(t *testing.T) {
+	tests := []struct{ perMinute, burst, wantBurst, wantRate int }{
+		{200, 0, 20, 180},
+		{60, 0, 6, 54},
+		{9, 0, 1, 8},
+		{1, 0, 1, 1},
+		{2, 5, 1, 1},
+		{100, 30, 30, 70},
+		{100, 100, 99, 1},
+	}
+	for _, tt := range tests {
+		b, r := burstAndRate(tt.perMinute, tt.burst)
+		if b != tt.wantBurst || r != tt.wantRate {
+			t.Errorf("burstAndRate(%d, %d) = %d, %d; want %d, %d", tt.perMinute, tt.burst, b, r, tt.wantBurst, tt.wantRate)
+		}
+	}
+}
+
+func TestConcurrentWaitersNeverExceedTheGCRA(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr(t), PoolSize: 64, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	// 60/min: B = 6, rate 54/min, one slot every 60s/54 = 1.111s.
+	l := New(rdb, 60, WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	const interval = time.Minute / 54
+	const callers = 500
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		allowed   int
+		exhausted int
+		other     []error
+	)
+	start := time.Now()
+	for range callers {
+		// Deadlines from 300ms to 2.3s: some fit a wait, most do not.
+		d := 300*time.Millisecond + time.Duration(rand.Int64N(int64(2*time.Second)))
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			err := l.Wait(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			var ee *ExhaustedError
+			switch {
+			case err == nil:
+				allowed++
+			case errors.As(err, &ee) && errors.Is(err, ErrExhausted) && ee.RetryAfter > 0 && ee.RetryAfter <= interval:
+				exhausted++
+			default:
+				other = append(other, err)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	// GCRA from a fresh key admits B at once and the k-th more at k·T:
+	// at most B + ⌊elapsed/T⌋ in all.
+	limit := 6 + int(elapsed/interval)
+	if allowed > limit || allowed < 6 {
+		t.Errorf("%d admitted in %s; GCRA permits between 6 and %d", allowed, elapsed, limit)
+	}
+	if allowed+exhausted != callers || len(other) > 0 {
+		t.Errorf("%d admitted + %d exhausted != %d; other errors: %v", allowed, exhausted, callers, other)
+	}
+}
+
+func TestWaitWithinDeadline(t *testing.T) {
+	rdb := redistest.Client(t)
+	// 120/min with B = 20: rate 100/min, T = 600ms.
+	l := New(rdb, 120, WithBurst(20), WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	if got := l.Remaining(); got != 20 {
+		t.Errorf("Remaining() before any call = %d, want B = 20", got)
+	}
+	if n := take(t, l, 20, short); n != 20 {
+		t.Fatalf("%d of the burst of 20 admitted", n)
+	}
+	err := l.Wait(shortCtx(t, 20*time.Millisecond))
+	var ee *ExhaustedError
+	if !errors.As(err, &ee) || ee.RetryAfter <= 0 || ee.RetryAfter > 600*time.Millisecond {
+		t.Fatalf("Wait past the burst with 20ms: %v, want ExhaustedError with 0 < RetryAfter <= 600ms", err)
+	}
+	start := time.Now()
+	if err := l.Wait(shortCtx(t, 2*time.Second)); err != nil {
+		t.Fatalf("Wait with room to wait: %v", err)
+	}
+	if waited := time.Since(start); waited < ee.RetryAfter-20*time.Millisecond {
+		t.Errorf("admitted after %s, before a slot could have freed (%s)", waited, ee.RetryAfter)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait on a cancelled context: %v", err)
+	}
+}
+
+func TestShareLeavesHeadroom(t *testing.T) {
+	rdb := redistest.Client(t)
+	// 30/min with B = 10: rate 20/min, one slot every 3s, so nothing frees up
+	// during the test. Share 0.5: B' = 5.
+	l := New(rdb, 30, WithBurst(10), WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	prefetch := l.WithShare(0.5)
+	if n := take(t, prefetch, 8, short); n != 5 {
+		t.Errorf("share view admitted %d, want 5 (B' = ⌊0.5·10⌋)", n)
+	}
+	if got := l.Remaining(); got != 5 {
+		t.Errorf("Remaining() = %d after the share view took 5 of 10", got)
+	}
+	if n := take(t, l, 8, short); n != 5 {
+		t.Errorf("base view admitted %d after the share view, want the 5 left", n)
+	}
+	if n := take(t, prefetch, 1, short); n != 0 {
+		t.Errorf("share view admitted %d on an empty budget", n)
+	}
+	for _, tt := range []struct {
+		share float64
+		want  int
+	}{{0, 1}, {-1, 1}, {0.05, 1}, {0.55, 5}, {1, 10}, {3, 10}} {
+		if got := l.WithShare(tt.share).limit.Burst; got != tt.want {
+			t.Errorf("WithShare(%v) burst %d, want %d", tt.share, got, tt.want)
+		}
+	}
+	if got := prefetch.WithShare(1).limit.Burst; got != 10 {
+		t.Errorf("share of a share view: burst %d, want the whole 10", got)
+	}
+}
+
+func TestRedisDownFallsBackToAFiniteLimitAndRecovers(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	clk := &clock{now: time.Now()}
+	logs := &logBuf{}
+	// 120/min: fallback 30/min per instance, fallback burst 3 and rate 27/min.
+	l := New(rdb, 120, WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
+		WithRedisTimeout(100*time.Millisecond))
+	// Waits get a second: longer than the Redis timeout (go-redis keeps
+	// redialling a refused address for ~400ms), shorter than any fallback wait.
+	const slow = time.Second
+	prefetch := l.WithShare(0.5)
+	if err := l.Wait(shortCtx(t, time.Second)); err != nil {
+		t.Fatalf("Wait with Redis up: %v", err)
+	}
+
+	srv.Stop()
+	// Frozen clock: the fallback admits its burst of 3 and nothing more;
+	// the share view (fallback burst ⌊0.5·3⌋ = 1) only while 3 are free.
+	if n := take(t, prefetch, 1, slow); n != 1 {
+		t.Errorf("share view admitted %d in fallback, want 1", n)
+	}
+	if n := take(t, prefetch, 1, slow); n != 0 {
+		t.Errorf("share view admitted %d with 2 fallback tokens left, want 0", n)
+	}
+	if n := take(t, l, 50, slow); n != 2 {
+		t.Errorf("fallback admitted %d of 50, want the 2 tokens left", n)
+	}
+	err := l.Wait(shortCtx(t, slow))
+	var ee *ExhaustedError
+	if !errors.As(err, &ee) || ee.RetryAfter < time.Minute/27 || ee.RetryAfter > time.Minute/27+1 {
+		t.Fatalf("fallback refusal: %v, want RetryAfter 60s/27", err)
+	}
+	clk.Advance(ee.RetryAfter)
+	if n := take(t, l, 5, slow); n != 1 {
+		t.Errorf("fallback admitted %d one interval later, want 1", n)
+	}
+	if got := logs.Count("redis unreachable"); got != 1 {
+		t.Errorf("outage logged %d times, want once", got)
+	}
+
+	srv.Start()
+	// Not probed before probeInterval has passed: still the fallback.
+	if n := take(t, l, 1, slow); n != 0 {
+		t.Errorf("admitted %d before the probe interval: Redis should not be asked yet", n)
+	}
+	clk.Advance(probeInterval)
+	if n := take(t, l, 1, slow); n != 1 {
+		t.Fatalf("admitted %d after Redis came back", n)
+	}
+	if got := logs.Count("redis answers again"); got != 1 {
+		t.Errorf("recovery logged %d times, want once", got)
+	}
+	if ttl := srv.Client().TTL(context.Background(), "rate:"+DefaultKey).Val(); ttl <= 0 {
+		t.Errorf("budget key TTL %s after recovery: Redis was not used", ttl)
+	}
+	if got := l.Remaining(); got != 11 {
+		t.Errorf("Remaining() = %d from a fresh Redis key with B = 12, one taken; want 11", got)
+	}
+
+	srv.Stop()
+	take(t, l, 1, slow)
+	if got := logs.Count("redis unreachable"); got != 2 {
+		t.Errorf("second outage: logged %d outages in all, want 2", got)
+	}
+}
+
+func TestClusterClient(t *testing.T) {
+	rdb := redistest.ClusterClient(t)
+	key := redistest.Prefix(t) + "budget"
+	// 100/min: B = 10, rate 90/min, T = 667ms.
+	l := New(rdb, 100, WithKey(key), WithRedisTimeout(2*time.Second))
+	if n := take(t, l, 15, short); n != 10 {
+		t.Errorf("admitted %d of 15 on the cluster, want the burst of 10", n)
+	}
+	if ttl := rdb.TTL(context.Background(), "rate:"+key).Val(); ttl <= 0 {
+		t.Errorf("budget key TTL %s on the cluster", ttl)
+	}
+	if got := l.WithShare(0.5).Remaining(); got != 0 {
+		t.Errorf("Remaining() = %d after the burst", got)
+	}
+}
+
+func TestExhaustedError(t *testing.T) {
+	var err error = &ExhaustedError{RetryAfter: 1500 * time.Millisecond}
+	if !errors.Is(err, ErrExhausted) || err.Error() != "budget: origin budget exhausted (retry after 1.5s)" {
+		t.Errorf("%v", err)
+	}
+	if errors.Is(errors.New("other"), ErrExhausted) {
+		t.Error("an unrelated error matches ErrExhausted")
+	}
+}
+
+// Limiter satisfies alpaca.Limiter, which is structural.
+var _ interface{ Wait(context.Context) error } = (*Limiter)(nil)
