@@ -379,7 +379,7 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	}
 	defer resp.Body.Close()
 	c.observeRateLimit(resp.Header)
-	sim := resp.Header.Get(SimulatorHeader) == "true"
+	sim := strings.EqualFold(resp.Header.Get(SimulatorHeader), "true")
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))

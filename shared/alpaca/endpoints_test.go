@@ -545,3 +545,24 @@ func TestSpliceArrays(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulatorAnswersSaySo(t *testing.T) {
+	sim := func(body string) http.HandlerFunc { return respond(200, body, SimulatorHeader, "true") }
+	e := newEnv(t, script(
+		sim(`{"quotes":{"AAPL":{"ap":1}}}`),
+		sim(`{"bars":{"AAPL":[{"c":1}]},"next_page_token":null}`),
+		sim(`{"snapshots":{"A240621C00100000":{}},"next_page_token":null}`),
+	))
+	m, err := e.c.LatestStockQuotes(e.ctx(t, time.Second), []string{"AAPL"}, "")
+	if err != nil || m.Source != SourceSimulator {
+		t.Errorf("quotes from %q, %v", m.Source, err)
+	}
+	b, err := e.c.StockBars(e.ctx(t, time.Second), []string{"AAPL", "MSFT"}, BarParams{Timeframe: "1Day"}, true)
+	if err != nil || b.Source != SourceSimulator {
+		t.Errorf("bars from %q, %v", b.Source, err)
+	}
+	ch, err := e.c.OptionChain(e.ctx(t, time.Second), "A", ChainParams{}, true)
+	if err != nil || ch.Source != SourceSimulator {
+		t.Errorf("chain from %q, %v", ch.Source, err)
+	}
+}

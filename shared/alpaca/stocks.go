@@ -51,7 +51,7 @@ func (c *Client) LatestStockQuote(ctx context.Context, symbol, feed string) (jso
 		return nil, "", err
 	}
 	if body.Quote.raw == nil {
-		return nil, "", &Error{Kind: ErrNotFound, Endpoint: EndpointStockQuote, Status: 200, Attempts: 1}
+		return nil, "", &Error{Kind: ErrNotFound, Endpoint: EndpointStockQuote, Status: 200, Message: "no quote for the symbol"}
 	}
 	return body.Quote.raw, source(feed, sim), nil
 }
