@@ -408,7 +408,11 @@ func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
 			return bq, badRequest("invalid start")
 		}
 	}
+	// Without an end, the range runs to now (or is empty if it starts later).
 	bq.end = now
+	if bq.end.Before(bq.start) {
+		bq.end = bq.start
+	}
 	if v := q.Get("end"); v != "" {
 		if bq.end, ok = parseInstant(v, true); !ok {
 			return bq, badRequest("invalid end")

@@ -24,8 +24,8 @@ const (
 )
 
 // expirations returns the expirations listed on date today: the next six
-// Fridays (today's included) and the third Fridays of the three months after
-// the last of them. An expiration falling on a holiday moves to the trading
+// Fridays (today's included) and the next three monthly expirations (third
+// Fridays) after the last of them. An expiration falling on a holiday moves to the trading
 // day before, and is dropped if that is already past.
 func (s *Server) expirations(today civil) *expirationSet {
 	if e := s.exps.Load(); e != nil && e.date == today {
@@ -49,9 +49,12 @@ func (s *Server) expirations(today civil) *expirationSet {
 		add(friday.add(7 * k))
 	}
 	lastWeekly := friday.add(7 * (weeklyExpirations - 1))
-	for k := 1; k <= monthlyExpirations; k++ {
+	for k, n := 0, 0; n < monthlyExpirations; k++ {
 		m := addMonths(civil{lastWeekly.y, lastWeekly.m, 1}, k)
-		add(m.add((int(time.Friday)-int(m.weekday())+7)%7 + 14))
+		if third := m.add((int(time.Friday)-int(m.weekday())+7)%7 + 14); lastWeekly.before(third) {
+			add(third)
+			n++
+		}
 	}
 	s.exps.Store(e)
 	return e
