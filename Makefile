@@ -62,9 +62,13 @@ has_go = $(shell find $(1) -name '*.go' -print -quit 2>/dev/null)
 GOFILES = $(shell find . -name '*.go' -not -path './.*' -not -path './node_modules/*' \
 	-not -path './cdk.out/*' -not -path './build/*' -not -path '*/testdata/*')
 
+# The module's packages. `./...` alone would include node_modules, where
+# aws-cdk ships Go template files that are not valid packages.
+PKGS = $(shell $(GO) list -e ./... | grep -v '/node_modules/')
 # The RIE harness runs under `make local-rie`, with the emulator and the
 # bootstraps it needs; `make test-go` covers every other package.
-GO_TEST_PKGS = $(shell $(GO) list -e ./... | grep -v '/dev/rie\(/\|$$\)')
+GO_TEST_PKGS = $(filter-out $(MODULE)/dev/rie $(MODULE)/dev/rie/%,$(PKGS))
+MODULE = $(shell $(GO) list -m)
 
 TEST_STEPS := vet staticcheck fmt-check test-go fuzz bench-smoke local-rie cfn-lint
 
@@ -128,10 +132,10 @@ fuzz: ## run every Fuzz target for FUZZTIME
 	GO=$(GO) FUZZTIME=$(FUZZTIME) $(REDIS) dev/testenv/fuzz-all.sh
 
 vet: ## go vet
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 
 staticcheck: $(STATICCHECK) ## staticcheck
-	$(STATICCHECK) ./...
+	$(STATICCHECK) $(PKGS)
 
 fmt-check: ## fail when a Go file is not gofmt-formatted
 	@out=$$(gofmt -l $(GOFILES)); \
