@@ -669,3 +669,83 @@ type calendarDay struct {
 	SessionClose   string `json:"session_close"`
 	SettlementDate string `json:"settlement_date"`
 }
+
+// NewTestServer's cleanup cuts a request held by Hang instead of waiting for
+// the hang cap, and the client sees the connection end, not an answer.
+func TestTestServerCleanupCutsHangs(t *testing.T) {
+	result := make(chan error, 1)
+	t.Run("server", func(t *testing.T) {
+		s, ts := newSim(t, alpacasim.Config{})
+		s.SetFault(alpacasim.Hang)
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v2/stocks/AAPL/quotes/latest", nil)
+			req.Header.Set("APCA-API-KEY-ID", testKey)
+			req.Header.Set("APCA-API-SECRET-KEY", testSecret)
+			resp, err := ts.Client().Do(req)
+			if err == nil {
+				resp.Body.Close()
+				err = errors.New("answered with " + resp.Status)
+			} else {
+				err = nil
+			}
+			result <- err
+		}()
+		for s.Stats().TotalRequests == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	})
+	if err := <-result; err != nil {
+		t.Error(err)
+	}
+}
+
+// Every switch may be flipped while requests are in flight.
+func TestConcurrentUse(t *testing.T) {
+	s, ts := newSim(t, alpacasim.Config{})
+	opt := s.OptionSymbols("QQQ")[100]
+	paths := []string{
+		"/v2/stocks/quotes/latest?symbols=AAPL,MSFT,KO",
+		"/v2/stocks/KO/bars?timeframe=1Hour&start=2026-11-20",
+		"/v1beta1/options/snapshots?symbols=" + opt,
+		"/v1beta1/options/snapshots/QQQ?limit=5",
+		"/v2/calendar?start=2026-11-01&end=2026-11-30",
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4*60)
+	for w := range 4 {
+		go func() {
+			for i := range 60 {
+				r, err := try(ts, http.MethodGet, paths[(w+i)%len(paths)],
+					map[string]string{"APCA-API-KEY-ID": testKey, "APCA-API-SECRET-KEY": testSecret})
+				switch {
+				case err != nil:
+					errs <- err
+				case r.status != 200 && r.status != 404 && r.status != 429 && r.status != 500:
+					errs <- errors.New(r.body)
+				}
+			}
+			done <- struct{}{}
+		}()
+	}
+	go func() {
+		for i := range 200 {
+			s.SetLatency(time.Duration(i%2) * time.Microsecond)
+			s.SetErrorRate(float64(i%3) / 10)
+			s.SetFault([]alpacasim.Fault{alpacasim.None, alpacasim.TruncatedJSON, alpacasim.RateLimitStorm}[i%3])
+			s.SetRateLimit(i % 5 * 100)
+			if i%50 == 0 {
+				s.Vanish("SYM" + strconv.Itoa(i))
+				s.Reset()
+			}
+			_ = s.Stats()
+		}
+		done <- struct{}{}
+	}()
+	for range 5 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -67,25 +67,34 @@ func get(t *testing.T, ts *httptest.Server, path string) reply {
 
 func do(t *testing.T, ts *httptest.Server, method, path string, headers map[string]string) reply {
 	t.Helper()
+	r, err := try(ts, method, path, headers)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// try performs one request; safe to call from any goroutine.
+func try(ts *httptest.Server, method, path string, headers map[string]string) (reply, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, ts.URL+path, nil)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
 	resp, err := ts.Client().Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
+		return reply{}, err
 	}
-	return reply{resp.StatusCode, resp.Header, string(b)}
+	return reply{resp.StatusCode, resp.Header, string(b)}, nil
 }
 
 var occPattern = regexp.MustCompile(`^[A-Z]{1,6}\d{6}[CP]\d{8}$`)

@@ -238,8 +238,8 @@ func appendOptionSnapshot(b []byte, l listed, os optionSession) []byte {
 	tp := min(max(round2(tv), tbid), task)
 
 	minute := tt.Truncate(time.Minute)
-	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), os.anchor), 3)
-	daily := l.bar(os.date.midnight(), os.day.Open, os.anchor, 12)
+	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), os.anchor), 2)
+	daily := l.bar(os.date.midnight(), os.day.Open, os.anchor, 6)
 
 	b = append(b, `{"dailyBar":`...)
 	b = appendOptionBar(b, daily)
@@ -273,7 +273,7 @@ func appendOptionSnapshot(b []byte, l listed, os optionSession) []byte {
 	if os.prevOK {
 		b = append(b, `,"prevDailyBar":`...)
 		pc := civilOf(os.prev.Open)
-		b = appendOptionBar(b, l.bar(pc.midnight(), os.prev.Open, os.prev.Close, 12))
+		b = appendOptionBar(b, l.bar(pc.midnight(), os.prev.Open, os.prev.Close, 6))
 	}
 	return append(b, '}')
 }
