@@ -169,6 +169,15 @@ func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
 	}
 }
 
+// Local returns a budget of perMinute requests per minute kept in this
+// process only, for a service running without Redis (a single local
+// process): the same GCRA split of burst and rate as New, never unlimited.
+func Local(perMinute int, opts ...Option) *Limiter {
+	l := New(nil, perMinute, append(opts, WithFallbackPerMinute(perMinute))...)
+	l.core.rl = nil
+	return l
+}
+
 // WithShare returns a view of the same budget for traffic that must leave
 // head-room to the rest (prefetch, so live requests keep theirs). share is
 // a fraction of the whole budget whatever view it is called on, clamped to
@@ -261,6 +270,9 @@ func (l *Limiter) try(ctx context.Context) (bool, time.Duration, error) {
 // redisDue reports whether this call should use Redis: always when it is
 // up; during an outage, for one call per probeInterval.
 func (c *core) redisDue() bool {
+	if c.rl == nil {
+		return false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.down {

@@ -302,3 +302,22 @@ func TestExhaustedError(t *testing.T) {
 
 // Limiter satisfies alpaca.Limiter, which is structural.
 var _ interface{ Wait(context.Context) error } = (*Limiter)(nil)
+
+func TestLocalBudgetNeverUnlimited(t *testing.T) {
+	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+	l := Local(60, WithClock(func() time.Time { return now }))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	allowed := 0
+	for range 100 {
+		if err := l.Wait(ctx); err == nil {
+			allowed++
+		} else if !errors.Is(err, ErrExhausted) && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	// With a frozen clock only the burst (60/10 = 6) is admitted.
+	if allowed != 6 {
+		t.Fatalf("admitted %d of 100 at once, want the burst of 6", allowed)
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/opitios/opitios-alpaca/shared/jsonenc"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
@@ -49,7 +49,7 @@ var ErrCorrupt = errors.New("cache: corrupt envelope")
 // data is copied byte for byte; nothing is re-encoded.
 func AppendEnvelope(b []byte, e *Entry) []byte {
 	b = append(b, `{"symbol":`...)
-	b = appendString(b, e.Symbol)
+	b = jsonenc.AppendString(b, e.Symbol)
 	b = append(b, `,"data":`...)
 	b = append(b, e.Data...)
 	b = append(b, `,"cached_at":"`...)
@@ -57,9 +57,9 @@ func AppendEnvelope(b []byte, e *Entry) []byte {
 	b = append(b, `","fetched_at":"`...)
 	b = e.FetchedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","data_source":`...)
-	b = appendString(b, e.DataSource)
+	b = jsonenc.AppendString(b, e.DataSource)
 	b = append(b, `,"market_status":`...)
-	b = appendString(b, string(e.Session))
+	b = jsonenc.AppendString(b, string(e.Session))
 	b = append(b, `,"ttl_seconds":`...)
 	b = strconv.AppendInt(b, int64(e.TTL/time.Second), 10)
 	return append(b, '}')
@@ -198,43 +198,4 @@ func plain(b []byte) bool {
 		}
 	}
 	return true
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

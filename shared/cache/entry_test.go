@@ -50,19 +50,6 @@ func TestEnvelopeRoundTripKeepsDataBytes(t *testing.T) {
 	}
 }
 
-func TestEnvelopeEscapesStrings(t *testing.T) {
-	e := sampleEntry()
-	e.Symbol = "A\"B\\C\n\x01é\xff"
-	b := AppendEnvelope(nil, e)
-	var v struct{ Symbol string }
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	if v.Symbol != "A\"B\\C\n\x01é\ufffd" {
-		t.Fatalf("symbol = %q", v.Symbol)
-	}
-}
-
 func TestDecodeEnvelopeRejects(t *testing.T) {
 	good := string(AppendEnvelope(nil, sampleEntry()))
 	cases := map[string]string{

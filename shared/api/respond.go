@@ -1,0 +1,261 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/budget"
+	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/jsonenc"
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// Attribution headers (DESIGN §2).
+const (
+	HeaderCache         = "X-Cache"
+	HeaderDataSource    = "X-Data-Source"
+	HeaderMarketSession = "X-Market-Session"
+)
+
+// X-Cache values.
+const (
+	CacheHitL1 = "HIT-L1"
+	CacheHitL2 = "HIT-L2"
+	CacheMiss  = "MISS"
+	CacheMixed = "MIXED"
+)
+
+// Alpaca-style error codes of this service's own errors.
+const (
+	codeBadRequest  = 40010001
+	codeNotFound    = 40410000
+	codeMethod      = 40510000
+	codeInternal    = 50010000
+	codeUnavailable = 50310000
+)
+
+func codeFor(status int) int {
+	switch status {
+	case http.StatusBadRequest:
+		return codeBadRequest
+	case http.StatusNotFound:
+		return codeNotFound
+	case http.StatusMethodNotAllowed:
+		return codeMethod
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return codeUnavailable
+	}
+	return codeInternal
+}
+
+// errorResponse is Alpaca's error shape: {"code": N, "message": "..."}.
+func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
+	b := make([]byte, 0, 64+len(msg))
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(codeFor(status)), 10)
+	b = append(b, `,"message":`...)
+	b = jsonenc.AppendString(b, msg)
+	b = append(b, '}')
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
+		Body:       string(b),
+	}
+}
+
+// classify maps an error to a status, a client message and, for 503s, a
+// Retry-After in whole seconds. Messages never carry internal details.
+func classify(err error, now time.Time) (status int, msg string, retryAfter int) {
+	var bad *badRequest
+	var nf *notFoundError
+	var ex *budget.ExhaustedError
+	var ae *alpaca.Error
+	switch {
+	case errors.As(err, &bad):
+		return http.StatusBadRequest, bad.msg, 0
+	case errors.As(err, &nf):
+		return http.StatusNotFound, nf.msg, 0
+	case errors.Is(err, cache.ErrNotFound), errors.Is(err, alpaca.ErrNotFound):
+		return http.StatusNotFound, "not found", 0
+	case errors.As(err, &ex):
+		return http.StatusServiceUnavailable, "origin request budget exhausted, retry later", seconds(ex.RetryAfter)
+	case errors.As(err, &ae) && errors.Is(err, alpaca.ErrRateLimited):
+		wait := ae.RetryAfter
+		if !ae.Reset.IsZero() {
+			wait = max(wait, ae.Reset.Sub(now))
+		}
+		return http.StatusServiceUnavailable, "origin rate limit reached, retry later", seconds(wait)
+	case errors.Is(err, alpaca.ErrInvalidRequest):
+		m := "the origin rejected the request"
+		if ae != nil && ae.Message != "" {
+			m += ": " + ae.Message
+		}
+		return http.StatusBadRequest, m, 0
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "timed out waiting for the origin, retry later", 1
+	default:
+		// Origin unavailable, our own credentials refused, an unexpected
+		// answer: not the client's fault, and it may pass.
+		return http.StatusServiceUnavailable, "origin unavailable, retry later", 1
+	}
+}
+
+func seconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// fail answers a request with the error's status, logging origin trouble
+// once here, where it is handled.
+func (h *Handler) fail(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+	status, msg, retry := classify(err, time.Now())
+	if status >= 500 {
+		h.log.WarnContext(ctx, "api: origin failure", "err", err)
+	}
+	r := errorResponse(status, msg)
+	if retry > 0 {
+		r.Headers["Retry-After"] = strconv.Itoa(retry)
+	}
+	return r
+}
+
+// layerName is the X-Cache value of a result.
+func layerName(r cache.Result) string {
+	switch r.Layer {
+	case cache.LayerL1:
+		return CacheHitL1
+	case cache.LayerL2:
+		return CacheHitL2
+	}
+	return CacheMiss
+}
+
+// attribution computes the headers of a response served from results.
+type attribution struct {
+	cache   string
+	sources []string
+	age     time.Duration // the oldest
+	left    time.Duration // the least freshness left
+	n       int
+}
+
+func (a *attribution) add(r cache.Result, now time.Time) {
+	l := layerName(r)
+	switch {
+	case a.n == 0:
+		a.cache, a.age, a.left = l, r.Entry.Age(now), r.Entry.Left(now)
+	default:
+		if a.cache != l {
+			a.cache = CacheMixed
+		}
+		a.age = max(a.age, r.Entry.Age(now))
+		a.left = min(a.left, r.Entry.Left(now))
+	}
+	if !slices.Contains(a.sources, r.Entry.DataSource) {
+		a.sources = append(a.sources, r.Entry.DataSource)
+	}
+	a.n++
+}
+
+func (a *attribution) headers(session market.Session) map[string]string {
+	h := map[string]string{
+		"Content-Type":      "application/json",
+		HeaderMarketSession: string(session),
+	}
+	if a.n == 0 {
+		h["Cache-Control"] = "no-store"
+		return h
+	}
+	slices.Sort(a.sources)
+	h[HeaderCache] = a.cache
+	h[HeaderDataSource] = strings.Join(a.sources, ",")
+	h["Age"] = strconv.FormatInt(int64(a.age/time.Second), 10)
+	h["Cache-Control"] = "private, max-age=" + strconv.FormatInt(int64(a.left/time.Second), 10)
+	return h
+}
+
+func ok(body []byte, hdr map[string]string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Headers: hdr, Body: string(body)}
+}
+
+// batchError is one entry of a batch's "errors".
+type batchError struct {
+	status  string
+	message string
+}
+
+// Batch error statuses (DESIGN §2).
+const (
+	StatusInvalid  = "invalid"
+	StatusNotFound = "not_found"
+	StatusFailed   = "failed"
+	StatusTimeout  = "timeout"
+)
+
+func batchErrorOf(err error) batchError {
+	switch {
+	case errors.Is(err, cache.ErrNotFound):
+		return batchError{StatusNotFound, "unknown symbol"}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return batchError{StatusTimeout, "timed out waiting for the origin"}
+	}
+	_, msg, _ := classify(err, time.Now())
+	return batchError{StatusFailed, msg}
+}
+
+// appendMeta appends ,"meta":{SYM:{...}} for the served results, in key
+// order.
+func appendMeta(b []byte, keys []string, res map[string]cache.Result, now time.Time) []byte {
+	b = append(b, `,"meta":{`...)
+	for i, k := range keys {
+		r := res[k]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, k)
+		b = append(b, `:{"source":`...)
+		b = jsonenc.AppendString(b, r.Entry.DataSource)
+		b = append(b, `,"cache":"`...)
+		b = append(b, layerName(r)...)
+		b = append(b, `","fetched_at":"`...)
+		b = r.Entry.FetchedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","age_ms":`...)
+		b = strconv.AppendInt(b, r.Entry.Age(now).Milliseconds(), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendErrors appends ,"errors":{SYM:{"status","message"}} in key order;
+// nothing when there are none.
+func appendErrors(b []byte, errs map[string]batchError) []byte {
+	if len(errs) == 0 {
+		return b
+	}
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, `,"errors":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, k)
+		b = append(b, `:{"status":`...)
+		b = jsonenc.AppendString(b, errs[k].status)
+		b = append(b, `,"message":`...)
+		b = jsonenc.AppendString(b, errs[k].message)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}

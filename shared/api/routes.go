@@ -1,0 +1,582 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/jsonenc"
+)
+
+type response = events.APIGatewayV2HTTPResponse
+
+// variant is the identifier suffix of a non-default feed, so answers of
+// different feeds never share a key.
+func variant(feed, def string) string {
+	if feed == "" || feed == def {
+		return ""
+	}
+	return ":" + strings.ToUpper(feed)
+}
+
+// baseOf strips the variant or query-hash suffix from a cache identifier.
+func baseOf(id string) string {
+	if i := strings.IndexByte(id, ':'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// queryHash is a short hash of a normalised query, for historical and chain
+// keys.
+func queryHash(parts ...string) string {
+	s := sha256.Sum256([]byte(strings.Join(parts, "&")))
+	return hex.EncodeToString(s[:8])
+}
+
+// itemsFrom turns a multi-symbol origin answer into cache items keyed by
+// cache identifier. A *alpaca.ChunkError fails only its chunk's symbols.
+func itemsFrom(ids []string, m alpaca.Multi, err error) (map[string]cache.Item, error) {
+	var ce *alpaca.ChunkError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, err
+	}
+	out := make(map[string]cache.Item, len(ids))
+	for _, id := range ids {
+		if v, ok := m.Values[baseOf(id)]; ok {
+			out[id] = cache.Item{Data: v, Source: m.Source}
+		}
+	}
+	if ce != nil {
+		for _, id := range ids {
+			if slices.Contains(ce.Failed, baseOf(id)) {
+				out[id] = cache.Item{Err: ce.Err}
+			}
+		}
+	}
+	return out, nil
+}
+
+func bases(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = baseOf(id)
+	}
+	return out
+}
+
+// stockParams validates feed and currency of the stock routes.
+func (h *Handler) stockParams(q query) (feed string, err error) {
+	if feed, err = q.oneOf("feed", stockFeeds); err != nil {
+		return "", err
+	}
+	if c, ok := q["currency"]; ok && c != "USD" {
+		return "", badf("currency %s is not supported: only USD", excerpt(c))
+	}
+	if feed == "" {
+		feed = h.stockFeed
+	}
+	return feed, nil
+}
+
+func (h *Handler) optionFeedParam(q query) (string, error) {
+	feed, err := q.oneOf("feed", optionFeeds)
+	if feed == "" {
+		feed = h.optionFeed
+	}
+	return feed, err
+}
+
+func (h *Handler) stockQuoteFetch(feed string) cache.FetchFunc {
+	return func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		m, err := h.origin.LatestStockQuotes(ctx, bases(ids), feed)
+		return itemsFrom(ids, m, err)
+	}
+}
+
+func (h *Handler) observe(dt cache.DataType, r cache.Result, now time.Time) {
+	if h.rec != nil {
+		h.rec.DataAge(string(dt), r.Entry.Age(now))
+	}
+}
+
+// GET /v2/stocks/{symbol}/quotes/latest
+func (h *Handler) stockQuote(r *request) response {
+	sym, valid := normSymbol(r.param)
+	if !valid {
+		return h.fail(r.ctx, badf("invalid symbol %s: use 1–10 letters or digits, optionally joined by '.' or '-'", excerpt(r.param)))
+	}
+	feed, err := h.stockParams(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	v := variant(feed, h.stockFeed)
+	if v == "" && h.hot != nil {
+		h.hot.Bump(sym)
+	}
+	res, err := h.cache.Get(r.ctx, cache.StockQuote, sym+v, h.stockQuoteFetch(feed))
+	if err != nil {
+		if errors.Is(err, cache.ErrNotFound) {
+			return h.fail(r.ctx, notFound("no quote found for symbol "+sym))
+		}
+		return h.fail(r.ctx, err)
+	}
+	h.observe(cache.StockQuote, res, r.now)
+	b := make([]byte, 0, 32+len(sym)+len(res.Entry.Data))
+	b = append(b, `{"symbol":`...)
+	b = jsonenc.AppendString(b, sym)
+	b = append(b, `,"quote":`...)
+	b = append(b, res.Entry.Data...)
+	b = append(b, '}')
+	var a attribution
+	a.add(res, r.now)
+	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+}
+
+// notFound is a 404 with a specific message.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+func notFound(msg string) error { return &notFoundError{msg} }
+
+// batch serves a multi-symbol route whose symbols are cached one by one:
+// key is the body's map key ("quotes", "snapshots"), extra what follows the
+// map in Alpaca's body.
+func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid, invalid []string, suffix string, fetch cache.FetchFunc) response {
+	start := time.Now()
+	ids := make([]string, len(valid))
+	for i, s := range valid {
+		ids[i] = s + suffix
+	}
+	res, errs := h.cache.GetMany(r.ctx, dt, ids, fetch)
+	if h.rec != nil {
+		h.rec.Batch(len(valid), time.Since(start))
+	}
+	berrs := make(map[string]batchError, len(invalid)+len(errs))
+	for _, s := range invalid {
+		berrs[s] = batchError{StatusInvalid, "invalid symbol"}
+	}
+	var hard error
+	for id, err := range errs {
+		be := batchErrorOf(err)
+		berrs[baseOf(id)] = be
+		if be.status != StatusNotFound && hard == nil {
+			hard = err
+		}
+	}
+	if len(res) == 0 && hard != nil {
+		// Nothing to serve and the origin could not answer: a clear 503,
+		// not an empty 200.
+		return h.fail(r.ctx, hard)
+	}
+	served := make([]string, 0, len(res))
+	byBase := make(map[string]cache.Result, len(res))
+	var a attribution
+	size := 64
+	for id, rs := range res {
+		s := baseOf(id)
+		served = append(served, s)
+		byBase[s] = rs
+		a.add(rs, r.now)
+		h.observe(dt, rs, r.now)
+		size += len(s) + len(rs.Entry.Data) + 120
+	}
+	slices.Sort(served)
+	b := make([]byte, 0, size)
+	b = append(b, '{', '"')
+	b = append(b, key...)
+	b = append(b, `":{`...)
+	for i, s := range served {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, s)
+		b = append(b, ':')
+		b = append(b, byBase[s].Entry.Data...)
+	}
+	b = append(b, '}')
+	b = append(b, extra...)
+	b = appendMeta(b, served, byBase, r.now)
+	b = appendErrors(b, berrs)
+	b = append(b, '}')
+	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+}
+
+// GET /v2/stocks/quotes/latest?symbols=
+func (h *Handler) stockQuotes(r *request) response {
+	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, normSymbol)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	feed, err := h.stockParams(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	v := variant(feed, h.stockFeed)
+	if v == "" && h.hot != nil {
+		h.hot.Bump(valid...)
+	}
+	return h.batch(r, cache.StockQuote, "quotes", "", valid, invalid, v, h.stockQuoteFetch(feed))
+}
+
+// GET /v1beta1/options/quotes/latest?symbols=
+func (h *Handler) optionQuotes(r *request) response {
+	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, normOCC)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	feed, err := h.optionFeedParam(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		m, err := h.origin.LatestOptionQuotes(ctx, bases(ids), feed)
+		return itemsFrom(ids, m, err)
+	}
+	return h.batch(r, cache.OptionQuote, "quotes", "", valid, invalid, variant(feed, h.optionFeed), fetch)
+}
+
+// GET /v1beta1/options/snapshots?symbols=
+func (h *Handler) optionSnapshots(r *request) response {
+	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, normOCC)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	feed, err := h.optionFeedParam(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		m, err := h.origin.OptionSnapshots(ctx, bases(ids), feed)
+		return itemsFrom(ids, m, err)
+	}
+	return h.batch(r, cache.OptionQuote, "snapshots", `,"next_page_token":null`, valid, invalid, ":SNAPSHOT"+variant(feed, h.optionFeed), fetch)
+}
+
+// barParams validates the bar parameters shared by both bars routes and
+// returns them with their normalised form (for the cache key).
+func (h *Handler) barParams(q query) (alpaca.BarParams, []string, error) {
+	var p alpaca.BarParams
+	tf, ok := q["timeframe"]
+	if !ok {
+		return p, nil, badf("timeframe is required, e.g. 1Min, 15Min, 1Hour, 1Day")
+	}
+	if !validTimeframe(tf) {
+		return p, nil, badf("invalid timeframe %s: use [1-59]Min, [1-23]Hour, 1Day, 1Week or [1,2,3,4,6,12]Month", excerpt(tf))
+	}
+	p.Timeframe = tf
+	var st, et time.Time
+	var err error
+	if p.Start, st, err = q.timeParam("start"); err != nil {
+		return p, nil, err
+	}
+	if p.End, et, err = q.timeParam("end"); err != nil {
+		return p, nil, err
+	}
+	if !st.IsZero() && !et.IsZero() && et.Before(st) {
+		return p, nil, badf("end is before start")
+	}
+	if p.Limit, err = q.limit("limit", 1, 10000); err != nil {
+		return p, nil, err
+	}
+	if a, ok := q["adjustment"]; ok {
+		if !validAdjustment(a) {
+			return p, nil, badf("invalid adjustment %s: use raw, split, dividend, spin-off or all (comma-separated)", excerpt(a))
+		}
+		p.Adjustment = a
+	}
+	if a, ok := q["asof"]; ok {
+		if _, err := time.Parse(time.DateOnly, a); err != nil && a != "-" {
+			return p, nil, badf("asof must be YYYY-MM-DD or -")
+		}
+		p.Asof = a
+	}
+	if p.Sort, err = q.oneOf("sort", map[string]bool{"asc": true, "desc": true}); err != nil {
+		return p, nil, err
+	}
+	if t, ok := q["page_token"]; ok {
+		if !validPageToken(t) {
+			return p, nil, badf("invalid page_token")
+		}
+		p.PageToken = t
+	}
+	if p.Feed, err = h.stockParams(q); err != nil {
+		return p, nil, err
+	}
+	norm := []string{"timeframe=" + p.Timeframe, "start=" + p.Start, "end=" + p.End, "limit=" + strconv.Itoa(p.Limit),
+		"adjustment=" + p.Adjustment, "asof=" + p.Asof, "feed=" + p.Feed, "sort=" + p.Sort, "page_token=" + p.PageToken}
+	return p, norm, nil
+}
+
+// appendToken appends the next_page_token value: a string or null.
+func appendToken(b []byte, tok string) []byte {
+	if tok == "" {
+		return append(b, "null"...)
+	}
+	return jsonenc.AppendString(b, tok)
+}
+
+// single serves a route answered by one cache entry whose data is the body.
+func (h *Handler) single(r *request, dt cache.DataType, id string, fetch cache.FetchFunc) response {
+	res, err := h.cache.Get(r.ctx, dt, id, fetch)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	h.observe(dt, res, r.now)
+	var a attribution
+	a.add(res, r.now)
+	return ok(res.Entry.Data, a.headers(h.cache.Calendar().SessionAt(r.now)))
+}
+
+// GET /v2/stocks/{symbol}/bars
+func (h *Handler) stockBars(r *request) response {
+	sym, valid := normSymbol(r.param)
+	if !valid {
+		return h.fail(r.ctx, badf("invalid symbol %s: use 1–10 letters or digits, optionally joined by '.' or '-'", excerpt(r.param)))
+	}
+	p, norm, err := h.barParams(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		bars, err := h.origin.StockBars(ctx, []string{sym}, p, false)
+		if err != nil {
+			return nil, err
+		}
+		raw, ok := bars.Bars[sym]
+		if !ok {
+			raw = json.RawMessage("null") // the origin had no bars for it: as Alpaca says it
+		}
+		b := append([]byte(`{"bars":`), raw...)
+		b = append(b, `,"symbol":`...)
+		b = jsonenc.AppendString(b, sym)
+		b = append(b, `,"next_page_token":`...)
+		b = appendToken(b, bars.NextPageToken)
+		b = append(b, '}')
+		return map[string]cache.Item{ids[0]: {Data: b, Source: bars.Source}}, nil
+	}
+	return h.single(r, cache.HistoricalData, sym+":"+queryHash(norm...), fetch)
+}
+
+// GET /v2/stocks/bars?symbols=
+func (h *Handler) stocksBars(r *request) response {
+	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, normSymbol)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	p, norm, err := h.barParams(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	syms := slices.Clone(valid)
+	slices.Sort(syms)
+	id := "BARS:" + queryHash(append(norm, "symbols="+strings.Join(syms, ","))...)
+	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		bars, err := h.origin.StockBars(ctx, syms, p, false)
+		if err != nil {
+			return nil, err
+		}
+		b := []byte(`{"bars":{`)
+		n := 0
+		for _, s := range syms {
+			raw, ok := bars.Bars[s]
+			if !ok {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			b = jsonenc.AppendString(b, s)
+			b = append(b, ':')
+			b = append(b, raw...)
+		}
+		b = append(b, `},"next_page_token":`...)
+		b = appendToken(b, bars.NextPageToken)
+		b = append(b, '}')
+		return map[string]cache.Item{ids[0]: {Data: b, Source: bars.Source}}, nil
+	}
+	res, err := h.cache.Get(r.ctx, cache.HistoricalData, id, fetch)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	h.observe(cache.HistoricalData, res, r.now)
+	var a attribution
+	a.add(res, r.now)
+	// The cached body ends with '}': add the extensions before it.
+	data := res.Entry.Data
+	b := make([]byte, 0, len(data)+64*len(syms))
+	b = append(b, data[:len(data)-1]...)
+	meta := make(map[string]cache.Result, len(syms))
+	for _, s := range syms {
+		meta[s] = res
+	}
+	b = appendMeta(b, syms, meta, r.now)
+	berrs := make(map[string]batchError, len(invalid))
+	for _, s := range invalid {
+		berrs[s] = batchError{StatusInvalid, "invalid symbol"}
+	}
+	b = appendErrors(b, berrs)
+	b = append(b, '}')
+	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+}
+
+// GET /v1beta1/options/snapshots/{underlying}
+func (h *Handler) optionChain(r *request) response {
+	und, valid := normSymbol(r.param)
+	if !valid {
+		return h.fail(r.ctx, badf("invalid underlying symbol %s", excerpt(r.param)))
+	}
+	q := r.q
+	var p alpaca.ChainParams
+	var err error
+	if p.Type, err = q.oneOf("type", map[string]bool{"call": true, "put": true}); err != nil {
+		return h.fail(r.ctx, err)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"strike_price_gte", &p.StrikeGTE}, {"strike_price_lte", &p.StrikeLTE}} {
+		if s, ok := q[f.name]; ok {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || v < 0 || v > 1e6 {
+				return h.fail(r.ctx, badf("%s must be a non-negative number", f.name))
+			}
+			*f.dst = s
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"expiration_date", &p.Expiration}, {"expiration_date_gte", &p.ExpirationGTE}, {"expiration_date_lte", &p.ExpirationLTE}} {
+		if s, ok := q[f.name]; ok {
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
+				return h.fail(r.ctx, badf("%s must be YYYY-MM-DD", f.name))
+			}
+			*f.dst = s
+		}
+	}
+	if s, ok := q["root_symbol"]; ok {
+		root, valid := normSymbol(s)
+		if !valid {
+			return h.fail(r.ctx, badf("invalid root_symbol %s", excerpt(s)))
+		}
+		p.RootSymbol = root
+	}
+	if s, ok := q["updated_since"]; ok {
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return h.fail(r.ctx, badf("updated_since must be RFC 3339"))
+		}
+		p.UpdatedSince = s
+	}
+	if p.Limit, err = q.limit("limit", 1, 1000); err != nil {
+		return h.fail(r.ctx, err)
+	}
+	if t, ok := q["page_token"]; ok {
+		if !validPageToken(t) {
+			return h.fail(r.ctx, badf("invalid page_token"))
+		}
+		p.PageToken = t
+	}
+	if p.Feed, err = h.optionFeedParam(q); err != nil {
+		return h.fail(r.ctx, err)
+	}
+	id := und + ":CHAIN:" + queryHash("type="+p.Type, "sgte="+p.StrikeGTE, "slte="+p.StrikeLTE, "exp="+p.Expiration,
+		"egte="+p.ExpirationGTE, "elte="+p.ExpirationLTE, "root="+p.RootSymbol, "upd="+p.UpdatedSince,
+		"limit="+strconv.Itoa(p.Limit), "page="+p.PageToken, "feed="+p.Feed)
+	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		ch, err := h.origin.OptionChain(ctx, und, p, false)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(ch.Snapshots))
+		for k := range ch.Snapshots {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b := []byte(`{"snapshots":{`)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonenc.AppendString(b, k)
+			b = append(b, ':')
+			b = append(b, ch.Snapshots[k]...)
+		}
+		b = append(b, `},"next_page_token":`...)
+		b = appendToken(b, ch.NextPageToken)
+		b = append(b, '}')
+		return map[string]cache.Item{ids[0]: {Data: b, Source: ch.Source}}, nil
+	}
+	return h.single(r, cache.OptionQuote, id, fetch)
+}
+
+// marketStatus is the body of GET /v1/market/status.
+type marketStatus struct {
+	Timestamp    string `json:"timestamp"`
+	Session      string `json:"session"`
+	IsOpen       bool   `json:"is_open"`
+	SessionStart string `json:"session_start"`
+	SessionEnd   string `json:"session_end"`
+	NextSession  string `json:"next_session"`
+	NextChange   string `json:"next_change"`
+	InTable      bool   `json:"calendar_in_table"`
+}
+
+// GET /v1/market/status[?at=RFC3339]
+func (h *Handler) marketStatus(r *request) response {
+	at := r.now
+	if s, ok := r.q["at"]; ok {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || t.Year() < 1970 || t.Year() > 2100 {
+			return h.fail(r.ctx, badf("at must be an RFC 3339 instant, e.g. 2026-11-27T14:30:00-05:00"))
+		}
+		at = t
+	}
+	cal := h.cache.Calendar()
+	span := cal.SpanAt(at)
+	_, next := cal.NextChange(at)
+	loc := span.Start.Location()
+	body, _ := json.Marshal(marketStatus{
+		Timestamp:    at.In(loc).Format(time.RFC3339Nano),
+		Session:      string(span.Session),
+		IsOpen:       span.Session == "regular",
+		SessionStart: span.Start.Format(time.RFC3339),
+		SessionEnd:   span.End.Format(time.RFC3339),
+		NextSession:  string(next),
+		NextChange:   span.End.Format(time.RFC3339),
+		InTable:      cal.InTable(at.In(loc).Year()),
+	})
+	return ok(body, map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store",
+		HeaderMarketSession: string(cal.SessionAt(r.now))})
+}
+
+// GET /healthz
+func (h *Handler) health(r *request) response {
+	l2 := "disabled"
+	status := "ok"
+	if h.cache.HasL2() {
+		ctx, cancel := context.WithTimeout(r.ctx, 200*time.Millisecond)
+		defer cancel()
+		if err := h.cache.Ping(ctx); err != nil {
+			l2, status = "unavailable", "degraded"
+		} else {
+			l2 = "ok"
+		}
+	}
+	body := `{"status":"` + status + `","l2":"` + l2 + `"}`
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Body: body,
+		Headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}}
+}

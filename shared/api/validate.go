@@ -1,0 +1,262 @@
+package api
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on a request, checked before any cache or origin work.
+const (
+	MaxQueryLen      = 16 << 10 // bytes of raw query string
+	MaxStockSymbols  = 1000     // per request
+	MaxOptionSymbols = 100      // per request
+	maxSymbolLen     = 10
+	maxPageToken     = 1024
+)
+
+// badRequest is a 400 whose message a person can act on. It never carries
+// more of the input than a short, sanitised excerpt.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badf(format string, args ...any) error { return &badRequest{msg: fmt.Sprintf(format, args...)} }
+
+// excerpt returns a printable, bounded rendering of user input for messages.
+func excerpt(s string) string {
+	const max = 24
+	var b strings.Builder
+	for i, r := range s {
+		if i >= max {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			b.WriteString("?")
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strconv.Quote(b.String())
+}
+
+// normSymbol upper-cases s and reports whether it is a stock symbol: 1–10
+// characters of letters and digits, optionally joined by single '.' or '-'
+// (BRK.B, BF-B), starting and ending with a letter or digit.
+func normSymbol(s string) (string, bool) {
+	if len(s) == 0 || len(s) > maxSymbolLen {
+		return "", false
+	}
+	b := []byte(s)
+	prevSep := true
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+			prevSep = false
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			prevSep = false
+		case c == '.' || c == '-':
+			if prevSep {
+				return "", false
+			}
+			prevSep = true
+		default:
+			return "", false
+		}
+	}
+	if prevSep {
+		return "", false
+	}
+	return string(b), true
+}
+
+// normOCC upper-cases s and reports whether it is an OCC option symbol:
+// root (1–6 letters) + YYMMDD (a real date) + C|P + strike × 1000 as 8
+// digits, e.g. AAPL240426C00152500.
+func normOCC(s string) (string, bool) {
+	n := len(s)
+	if n < 16 || n > 21 {
+		return "", false
+	}
+	u := strings.ToUpper(s)
+	root := u[:n-15]
+	for i := 0; i < len(root); i++ {
+		if c := root[i]; c < 'A' || c > 'Z' {
+			return "", false
+		}
+	}
+	date, cp, strike := u[n-15:n-9], u[n-9], u[n-8:]
+	if cp != 'C' && cp != 'P' || !digits(date) || !digits(strike) {
+		return "", false
+	}
+	if _, err := time.Parse("060102", date); err != nil {
+		return "", false
+	}
+	return u, true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// validTimeframe reports whether tf is one of Alpaca's bar timeframes:
+// [1-59]Min|T, [1-23]Hour|H, 1Day|D, 1Week|W, [1,2,3,4,6,12]Month|M.
+func validTimeframe(tf string) bool {
+	i := 0
+	for i < len(tf) && tf[i] >= '0' && tf[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 2 || tf[0] == '0' {
+		return false
+	}
+	n, _ := strconv.Atoi(tf[:i])
+	switch tf[i:] {
+	case "Min", "T":
+		return n <= 59
+	case "Hour", "H":
+		return n <= 23
+	case "Day", "D", "Week", "W":
+		return n == 1
+	case "Month", "M":
+		return n == 1 || n == 2 || n == 3 || n == 4 || n == 6 || n == 12
+	}
+	return false
+}
+
+// parseTime accepts RFC 3339 or YYYY-MM-DD, as Alpaca does.
+func parseTime(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+var stockFeeds = map[string]bool{"iex": true, "sip": true, "delayed_sip": true, "otc": true, "boats": true, "overnight": true}
+var optionFeeds = map[string]bool{"opra": true, "indicative": true}
+var adjustments = map[string]bool{"raw": true, "split": true, "dividend": true, "spin-off": true, "all": true}
+
+// validAdjustment accepts a comma-combination of Alpaca's adjustments.
+func validAdjustment(s string) bool {
+	for _, a := range strings.Split(s, ",") {
+		if !adjustments[a] {
+			return false
+		}
+	}
+	return true
+}
+
+// validPageToken accepts the opaque, base64-like tokens Alpaca issues.
+func validPageToken(s string) bool {
+	if len(s) == 0 || len(s) > maxPageToken {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// query is a request's parsed query string: one value per name. A repeated
+// name is a 400 (API Gateway would otherwise join the values with commas).
+type query map[string]string
+
+func parseQuery(raw string) (query, error) {
+	if len(raw) > MaxQueryLen {
+		return nil, badf("query string too long: at most %d bytes", MaxQueryLen)
+	}
+	q := query{}
+	if raw == "" {
+		return q, nil
+	}
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, badf("malformed query string")
+	}
+	for k, v := range vals {
+		if len(v) > 1 {
+			return nil, badf("query parameter %s given more than once", excerpt(k))
+		}
+		q[k] = v[0]
+	}
+	return q, nil
+}
+
+// limit parses an optional integer parameter within [lo, hi].
+func (q query) limit(name string, lo, hi int) (int, error) {
+	s, ok := q[name]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, badf("%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// oneOf checks an optional parameter against a set.
+func (q query) oneOf(name string, set map[string]bool) (string, error) {
+	s, ok := q[name]
+	if !ok {
+		return "", nil
+	}
+	if !set[s] {
+		return "", badf("invalid %s %s", name, excerpt(s))
+	}
+	return s, nil
+}
+
+// timeParam checks an optional RFC 3339 or YYYY-MM-DD parameter.
+func (q query) timeParam(name string) (string, time.Time, error) {
+	s, ok := q[name]
+	if !ok {
+		return "", time.Time{}, nil
+	}
+	t, ok := parseTime(s)
+	if !ok {
+		return "", time.Time{}, badf("%s must be RFC 3339 (2026-11-27T14:30:00Z) or YYYY-MM-DD, got %s", name, excerpt(s))
+	}
+	return s, t, nil
+}
+
+// symbolList splits a comma list into normalised, distinct valid symbols
+// (in order) and the invalid entries. norm validates one symbol.
+func symbolList(raw string, max int, norm func(string) (string, bool)) (valid, invalid []string, err error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil, badf("symbols is required: a comma-separated list")
+	}
+	parts := strings.Split(raw, ",")
+	if len(parts) > max {
+		return nil, nil, badf("too many symbols: at most %d per request", max)
+	}
+	seen := make(map[string]bool, len(parts))
+	for _, p := range parts {
+		s, ok := norm(strings.TrimSpace(p))
+		switch {
+		case !ok:
+			invalid = append(invalid, p)
+		case !seen[s]:
+			seen[s] = true
+			valid = append(valid, s)
+		}
+	}
+	if len(valid) == 0 {
+		return nil, nil, badf("no valid symbol in symbols")
+	}
+	return valid, invalid, nil
+}

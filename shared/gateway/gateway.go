@@ -1,0 +1,250 @@
+// Package gateway is a local stand-in for Amazon API Gateway (HTTP API,
+// payload format 2.0): it turns each HTTP request into the event API Gateway
+// would send, applies a Lambda authorizer with simple responses first, runs
+// the handler in-process, and writes its response back.
+//
+// It is what `make run` serves and what the end-to-end tests drive, so the
+// handlers run exactly as in Lambda, only without the network hop.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Handler is a Lambda handler of HTTP API events.
+type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Authorizer is a Lambda authorizer with simple responses.
+type Authorizer func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
+
+// Identity sources of the authorizer, as the stack declares them.
+var IdentityHeaders = []string{"apca-api-key-id", "apca-api-secret-key"}
+
+// Gateway serves routes through a handler. Routes are templates such as
+// "/v2/stocks/{symbol}/bars"; every method reaches the handler (which
+// answers 405 where it must), as an ANY route would.
+type Gateway struct {
+	Routes     []string
+	Public     map[string]bool // templates served without the authorizer
+	Handler    Handler
+	Authorizer Authorizer // nil: no authorization
+	APIID      string     // default "local"
+	Now        func() time.Time
+	MaxBody    int64 // default 1 MiB
+}
+
+// maxBody caps a request body.
+const maxBody = 1 << 20
+
+func (g *Gateway) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rawPath := r.URL.EscapedPath()
+	tmpl, params, ok := g.match(rawPath)
+	if !ok {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	ev := g.event(r, rawPath, tmpl, params)
+	ctx := r.Context()
+	if g.Authorizer != nil && !g.Public[tmpl] {
+		var ids []string
+		for _, h := range IdentityHeaders {
+			v := ev.Headers[h]
+			if v == "" {
+				// A missing identity source: API Gateway answers 401
+				// without calling the authorizer.
+				writeMessage(w, http.StatusUnauthorized, "Unauthorized")
+				return
+			}
+			ids = append(ids, v)
+		}
+		res, err := g.Authorizer(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+			Version:               "2.0",
+			Type:                  "REQUEST",
+			RouteArn:              "arn:aws:execute-api:local:000000000000:" + g.apiID() + "/$default/" + r.Method + rawPath,
+			IdentitySource:        ids,
+			RouteKey:              ev.RouteKey,
+			RawPath:               ev.RawPath,
+			RawQueryString:        ev.RawQueryString,
+			Cookies:               ev.Cookies,
+			Headers:               ev.Headers,
+			QueryStringParameters: ev.QueryStringParameters,
+			RequestContext:        ev.RequestContext,
+			PathParameters:        ev.PathParameters,
+		})
+		if err != nil {
+			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+			return
+		}
+		if !res.IsAuthorized {
+			writeMessage(w, http.StatusForbidden, "Forbidden")
+			return
+		}
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
+	}
+	resp, err := g.Handler(ctx, ev)
+	if err != nil {
+		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+			return
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (g *Gateway) apiID() string {
+	if g.APIID != "" {
+		return g.APIID
+	}
+	return "local"
+}
+
+// match finds the route template of a path and its path parameters.
+func (g *Gateway) match(path string) (string, map[string]string, bool) {
+	segs := strings.Split(path, "/")
+	for _, t := range g.Routes {
+		ts := strings.Split(t, "/")
+		if len(ts) != len(segs) {
+			continue
+		}
+		var params map[string]string
+		ok := true
+		for i, s := range ts {
+			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				if params == nil {
+					params = map[string]string{}
+				}
+				params[s[1:len(s)-1]] = segs[i]
+				continue
+			}
+			if s != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return t, params, true
+		}
+	}
+	return "", nil, false
+}
+
+// event builds the payload-2.0 event API Gateway would send.
+func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string]string) events.APIGatewayV2HTTPRequest {
+	now := g.now()
+	headers := make(map[string]string, len(r.Header))
+	for k, vs := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if r.Host != "" {
+		headers["host"] = r.Host
+	}
+	var qsp map[string]string
+	if q := r.URL.Query(); len(q) > 0 {
+		qsp = make(map[string]string, len(q))
+		for k, vs := range q {
+			qsp[k] = strings.Join(vs, ",")
+		}
+	}
+	var cookies []string
+	for _, c := range r.Cookies() {
+		cookies = append(cookies, c.String())
+	}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              r.Method + " " + tmpl,
+		RawPath:               rawPath,
+		RawQueryString:        r.URL.RawQuery,
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: qsp,
+		PathParameters:        params,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     r.Method + " " + tmpl,
+			AccountID:    "000000000000",
+			Stage:        "$default",
+			RequestID:    requestID(),
+			APIID:        g.apiID(),
+			DomainName:   r.Host,
+			DomainPrefix: strings.Split(r.Host, ".")[0],
+			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    r.Method,
+				Path:      rawPath,
+				Protocol:  r.Proto,
+				SourceIP:  ip,
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if r.Body != nil && r.ContentLength != 0 {
+		limit := g.MaxBody
+		if limit <= 0 {
+			limit = maxBody
+		}
+		b, _ := io.ReadAll(io.LimitReader(r.Body, limit))
+		ev.Body = base64.StdEncoding.EncodeToString(b)
+		ev.IsBase64Encoded = true
+	}
+	return ev
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeMessage writes API Gateway's own error body.
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `{"message":"`+msg+`"}`)
+}

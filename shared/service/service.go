@@ -1,0 +1,240 @@
+// Package service assembles the parts (Redis, the two-level cache, the
+// origin client and its fleet budget, the hot-set feed, metrics) into the
+// API handler and the prefetch job, from configuration. The Lambda
+// functions, the local server and the end-to-end tests all build the service
+// here, so they run the same code.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/budget"
+	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/hotset"
+	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
+)
+
+// Config is everything the service needs. The zero value of each field
+// means its default.
+type Config struct {
+	Redis          cache.RedisConfig // URL "" means no L2 (L1 and origin only)
+	Alpaca         alpaca.Config     // BaseURL, credentials, feeds
+	BudgetPerMin   int               // fleet-wide origin budget, default 200
+	Policy         cache.Policy
+	L1             cache.L1Options
+	MemoryLimitMB  int // the function's memory size; L1 is dropped above 80 % of it
+	Clock          market.Clock
+	Calendar       *market.Calendar
+	Metrics        *metrics.Recorder // nil: no metrics
+	Logger         *slog.Logger
+	FetchTimeout   time.Duration
+	NoCrossInstace bool
+}
+
+// Service is the assembled parts.
+type Service struct {
+	Config Config
+	Redis  redis.UniversalClient // nil without L2
+	Cache  *cache.Cache
+	Origin *alpaca.Client
+	Budget *budget.Limiter // nil without L2 (then a per-instance limiter is used)
+	Hot    *hotset.Feed    // nil without L2
+	API    *api.Handler
+	log    *slog.Logger
+}
+
+// New builds the service. It makes no network call: Redis and the origin are
+// reached on first use.
+func New(cfg Config) (*Service, error) {
+	s := &Service{Config: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if cfg.BudgetPerMin <= 0 {
+		cfg.BudgetPerMin = 200
+	}
+	if cfg.Redis.URL != "" {
+		rdb, err := cache.NewRedis(cfg.Redis)
+		if err != nil {
+			return nil, err
+		}
+		s.Redis = rdb
+		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithLogger(s.log))
+		s.Hot = hotset.NewFeed(rdb, time.Second)
+	}
+	var cacheRec cache.Recorder
+	if cfg.Metrics != nil {
+		cacheRec = cfg.Metrics
+	}
+	if cfg.L1.MaxBytes == 0 && cfg.MemoryLimitMB > 0 {
+		cfg.L1.MaxBytes = uint64(cfg.MemoryLimitMB) << 20 / 4
+	}
+	s.Cache = cache.New(cache.Options{
+		Redis:           s.Redis,
+		L1:              cfg.L1,
+		Policy:          cfg.Policy,
+		Calendar:        cfg.Calendar,
+		Clock:           cfg.Clock,
+		Recorder:        cacheRec,
+		Logger:          s.log,
+		FetchTimeout:    cfg.FetchTimeout,
+		NoCrossInstance: cfg.NoCrossInstace,
+	})
+	ac := cfg.Alpaca
+	if s.Budget != nil {
+		ac.Limiter = s.Budget
+	} else {
+		ac.Limiter = budget.Local(cfg.BudgetPerMin)
+	}
+	if cfg.Metrics != nil {
+		ac.Recorder = originRecorder{m: cfg.Metrics, b: s.Budget}
+	}
+	s.Origin = alpaca.New(ac)
+	var apiRec api.Recorder
+	if cfg.Metrics != nil {
+		apiRec = cfg.Metrics
+	}
+	var hot api.HotFeed
+	if s.Hot != nil {
+		hot = s.Hot
+	}
+	s.API = api.New(api.Config{
+		Cache:      s.Cache,
+		Origin:     s.Origin,
+		Recorder:   apiRec,
+		Hot:        hot,
+		Logger:     s.log,
+		StockFeed:  ac.StockFeed,
+		OptionFeed: ac.OptionFeed,
+	})
+	s.Config = cfg
+	return s, nil
+}
+
+// Close releases the Redis connections.
+func (s *Service) Close() error {
+	if s.Redis != nil {
+		return s.Redis.Close()
+	}
+	return nil
+}
+
+// originRecorder adapts the metrics recorder to the origin client.
+type originRecorder struct {
+	m *metrics.Recorder
+	b *budget.Limiter
+}
+
+func (o originRecorder) UpstreamRequest(endpoint, result string, d time.Duration) {
+	o.m.UpstreamRequest(endpoint, result, d)
+	if o.b != nil {
+		o.m.OriginBudgetLeft(o.b.Remaining())
+	}
+}
+
+func (o originRecorder) RateLimit(rl alpaca.RateLimit) {
+	o.m.OriginRateLimit(rl.Limit, rl.Remaining, rl.Reset)
+}
+
+// FromEnv reads the configuration the stack sets on the functions (see
+// config's Env* names). Credentials come from the environment when set
+// there (local runs), else from Secrets Manager via sm (which may be nil
+// when no secret ARN is configured).
+func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsGetter) (Config, error) {
+	var cfg Config
+	var errs []error
+	must := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	cfg.Redis.URL = getenv(config.EnvRedisURL)
+	var err error
+	cfg.Redis.Cluster, err = config.Bool(getenv, config.EnvRedisCluster, false)
+	must(err)
+	cfg.Redis.Timeout, err = config.Duration(getenv, config.EnvRedisTimeoutMS+"", 0, 0, 0)
+	if err != nil || cfg.Redis.Timeout == 0 {
+		ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
+		must(err)
+		cfg.Redis.Timeout = time.Duration(ms) * time.Millisecond
+	}
+	if arn := getenv(config.EnvRedisAuthARN); arn != "" && sm != nil {
+		var auth struct {
+			Password string `json:"password"`
+		}
+		must(config.LoadSecret(ctx, sm, arn, &auth))
+		cfg.Redis.Password = auth.Password
+	}
+	creds, err := config.Alpaca(ctx, getenv, sm)
+	must(err)
+	cfg.Alpaca.KeyID, cfg.Alpaca.SecretKey = creds.KeyID, creds.SecretKey
+	cfg.Alpaca.BaseURL = getenv(config.EnvAlpacaDataURL)
+	cfg.Alpaca.StockFeed = getenv(config.EnvAlpacaFeed)
+	cfg.Alpaca.OptionFeed = getenv(config.EnvAlpacaOptionFeed)
+	cfg.BudgetPerMin, err = config.Int(getenv, config.EnvOriginBudgetPerMin, 200, 1, 1_000_000)
+	must(err)
+	cfg.Policy = cache.DefaultPolicy()
+	for _, t := range []struct {
+		env string
+		dt  cache.DataType
+	}{{config.EnvTTLStockQuote, cache.StockQuote}, {config.EnvTTLOptionQuote, cache.OptionQuote}, {config.EnvTTLHistorical, cache.HistoricalData}} {
+		secs, err := config.Int(getenv, t.env, int(cache.MaxAge[t.dt]/time.Second), 1, 86_400)
+		must(err)
+		cfg.Policy, _ = cfg.Policy.WithBase(t.dt, time.Duration(secs)*time.Second)
+	}
+	cfg.L1.MaxEntries, err = config.Int(getenv, config.EnvL1MaxEntries, 10_000, 1, 10_000_000)
+	must(err)
+	maxBytes, err := config.Int(getenv, config.EnvL1MaxBytes, 0, 0, 1<<40)
+	must(err)
+	cfg.L1.MaxBytes = uint64(maxBytes)
+	cfg.MemoryLimitMB, err = config.Int(getenv, config.EnvLambdaMemoryMB, 0, 0, 1<<20)
+	must(err)
+	return cfg, errors.Join(errs...)
+}
+
+// Logger returns the process logger: JSON in Lambda, text locally, at the
+// level of LOG_LEVEL (default info).
+func Logger(getenv func(string) string) *slog.Logger {
+	format := getenv(config.EnvLogFormat)
+	if format == "" {
+		format = "json"
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(strings.ToUpper(getenv("LOG_LEVEL")))); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return metrics.NewLogger(os.Stdout, format, lvl)
+}
+
+// describe names the L2 of a config for banners and logs, without secrets.
+func (c Config) describe() string {
+	if c.Redis.URL == "" {
+		return "none"
+	}
+	mode := "standalone"
+	if c.Redis.Cluster {
+		mode = "cluster"
+	}
+	return fmt.Sprintf("%s (%s)", redactURL(c.Redis.URL), mode)
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***@" + u[i+1:]
+		}
+	}
+	return u
+}
