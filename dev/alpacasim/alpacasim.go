@@ -39,6 +39,17 @@
 //     advertises 2147483647.
 //   - An empty single-symbol bar page is "bars":null, as Alpaca's Go backend
 //     writes a nil slice.
+//   - Outside the years of shared/market's table (2025–2028) the calendar
+//     follows weekday rules, so the simulator's /v2/calendar and its bars
+//     treat those years' holidays as trading days: consistent with each
+//     other, not with history.
+//   - Settlement dates count trading days that are also bank business days
+//     (Columbus and Veterans Day excluded): T+1 from 2024-05-28, T+2 from
+//     2017-09-05, T+3 before.
+//   - feed=iex quotes come from exchange V; feed=delayed_sip answers as of 15
+//     minutes ago; the other stock feeds give the SIP-like data.
+//   - The option feeds opra and indicative give the same data; currency
+//     other than USD is a 400, since the simulator has no exchange rates.
 package alpacasim
 
 import (

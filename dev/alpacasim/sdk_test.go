@@ -31,6 +31,10 @@ func TestSDKLatestQuote(t *testing.T) {
 	if friday.Sub(q.Timestamp) > 2*time.Second {
 		t.Errorf("quote at %v is stale for a session in progress at %v", q.Timestamp, friday)
 	}
+	// The SDK asks the multi-symbol route, which leaves unknown symbols out.
+	if q, err := sdk(ts).GetLatestQuote("ZZZZQ", marketdata.GetLatestQuoteRequest{}); q != nil || err != nil {
+		t.Errorf("unknown symbol: %+v, %v", q, err)
+	}
 }
 
 func TestSDKLatestQuotes(t *testing.T) {

@@ -25,8 +25,8 @@ const (
 
 // expirations returns the expirations listed on date today: the next six
 // Fridays (today's included) and the next three monthly expirations (third
-// Fridays) after the last of them. An expiration falling on a holiday moves to the trading
-// day before, and is dropped if that is already past.
+// Fridays) after the last of them. An expiration falling on a holiday moves to
+// the trading day before, and is dropped if that is already past.
 func (s *Server) expirations(today civil) *expirationSet {
 	if e := s.exps.Load(); e != nil && e.date == today {
 		return e
@@ -82,11 +82,11 @@ type optionSession struct {
 
 func (s *Server) optionSessionAt(now time.Time) optionSession {
 	day, c, anchor, ok := s.days.lastSession(now, regularOpen, regularClose)
-	os := optionSession{day: day, date: c, anchor: anchor, ok: ok}
+	sess := optionSession{day: day, date: c, anchor: anchor, ok: ok}
 	if ok {
-		os.prev, _, os.prevOK = s.days.prevTrading(c)
+		sess.prev, _, sess.prevOK = s.days.prevTrading(c)
 	}
-	return os
+	return sess
 }
 
 // listed is a contract known to the simulator at one instant.
@@ -153,13 +153,13 @@ type optionQuote struct {
 	val      valuation
 }
 
-// quoteAt is the contract's latest quote as of os: stamped at most 3 s
+// quoteAt is the contract's latest quote as of sess: stamped at most 3 s
 // before the anchor, never before the session opened.
-func (l listed) quoteAt(os optionSession) optionQuote {
-	h := draw(l.hash, uint64(os.anchor.UnixMilli()))
-	t := os.anchor.Add(-time.Duration(1e6 + h%3e9))
-	if t.Before(os.day.Open) {
-		t = os.day.Open
+func (l listed) quoteAt(sess optionSession) optionQuote {
+	h := draw(l.hash, uint64(sess.anchor.UnixMilli()))
+	t := sess.anchor.Add(-time.Duration(1e6 + h%3e9))
+	if t.Before(sess.day.Open) {
+		t = sess.day.Open
 	}
 	q := optionQuote{t: t, val: l.value(t)}
 	q.bid, q.ask = l.spread(q.val.value, unit(h, 1))
@@ -221,25 +221,25 @@ func (l listed) bar(stamp, a, z time.Time, k int) bar {
 	return sampleBar(stamp, a, z, k, price, perMinute*max(z.Sub(a).Minutes(), 1), 3, draw(l.hash, uint64(stamp.Unix())))
 }
 
-// appendOptionSnapshot appends the snapshot of l as of os, fields in
+// appendOptionSnapshot appends the snapshot of l as of sess, fields in
 // alphabetical order as Alpaca sends them.
-func appendOptionSnapshot(b []byte, l listed, os optionSession) []byte {
-	q := l.quoteAt(os)
+func appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
+	q := l.quoteAt(sess)
 
 	// The latest trade: up to 20 minutes before the quote, inside the session,
 	// at a price within the spread of its moment.
-	h := draw(l.hash, uint64(os.anchor.Unix())/60)
+	h := draw(l.hash, uint64(sess.anchor.Unix())/60)
 	tt := q.t.Add(-time.Duration(h % uint64(20*time.Minute)))
-	if tt.Before(os.day.Open) {
-		tt = os.day.Open
+	if tt.Before(sess.day.Open) {
+		tt = sess.day.Open
 	}
 	tv := l.value(tt).value
 	tbid, task := l.spread(tv, unit(h, 1))
 	tp := min(max(round2(tv), tbid), task)
 
 	minute := tt.Truncate(time.Minute)
-	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), os.anchor), 2)
-	daily := l.bar(os.date.midnight(), os.day.Open, os.anchor, 6)
+	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), sess.anchor), 2)
+	daily := l.bar(sess.date.midnight(), sess.day.Open, sess.anchor, 6)
 
 	b = append(b, `{"dailyBar":`...)
 	b = appendOptionBar(b, daily)
@@ -270,10 +270,10 @@ func appendOptionSnapshot(b []byte, l listed, os optionSession) []byte {
 	b = appendStr(b, pick(optionExchanges[:], draw(h, 4)))
 	b = append(b, `},"minuteBar":`...)
 	b = appendOptionBar(b, minuteBar)
-	if os.prevOK {
+	if sess.prevOK {
 		b = append(b, `,"prevDailyBar":`...)
-		pc := civilOf(os.prev.Open)
-		b = appendOptionBar(b, l.bar(pc.midnight(), os.prev.Open, os.prev.Close, 6))
+		pc := civilOf(sess.prev.Open)
+		b = appendOptionBar(b, l.bar(pc.midnight(), sess.prev.Open, sess.prev.Close, 6))
 	}
 	return append(b, '}')
 }
@@ -305,13 +305,13 @@ func (s *Server) optionQuotes(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	os := s.optionSessionAt(req.now)
+	sess := s.optionSessionAt(req.now)
 	exps := s.expirations(civilOf(req.now))
 	b = append(b, `{"quotes":{`...)
 	first := true
 	for _, sym := range syms {
 		l, ok := s.findContract(sym, exps)
-		if !ok || !os.ok {
+		if !ok || !sess.ok {
 			continue
 		}
 		if !first {
@@ -319,7 +319,7 @@ func (s *Server) optionQuotes(b []byte, req request) ([]byte, *apiError) {
 		}
 		first = false
 		b = appendKey(b, sym)
-		b = appendOptionQuote(b, l.quoteAt(os))
+		b = appendOptionQuote(b, l.quoteAt(sess))
 	}
 	return append(b, "}}"...), nil
 }
@@ -369,7 +369,7 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	os := s.optionSessionAt(req.now)
+	sess := s.optionSessionAt(req.now)
 	exps := s.expirations(civilOf(req.now))
 	b = append(b, `{"snapshots":{`...)
 	var next *pageToken
@@ -379,7 +379,7 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 			continue
 		}
 		l, ok := s.findContract(sym, exps)
-		if !ok || !os.ok {
+		if !ok || !sess.ok {
 			continue
 		}
 		if n == limit {
@@ -391,7 +391,7 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 		}
 		n++
 		b = appendKey(b, sym)
-		b = appendOptionSnapshot(b, l, os)
+		b = appendOptionSnapshot(b, l, sess)
 	}
 	b = append(b, "},"...)
 	b = appendToken(b, next)
@@ -499,8 +499,8 @@ func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
 	b = append(b, `{"snapshots":{`...)
 	var next *pageToken
 	st, ok := s.lookup(req.param)
-	os := s.optionSessionAt(req.now)
-	if ok && st.chain != nil && os.ok && !f.empty && (f.root == "" || f.root == st.chain.root) {
+	sess := s.optionSessionAt(req.now)
+	if ok && st.chain != nil && sess.ok && !f.empty && (f.root == "" || f.root == st.chain.root) {
 		next = s.walkChain(st, f, civilOf(req.now), func(l listed, sym []byte, first bool) {
 			if !first {
 				b = comma(b)
@@ -508,7 +508,7 @@ func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
 			b = append(b, '"')
 			b = append(b, sym...)
 			b = append(b, '"', ':')
-			b = appendOptionSnapshot(b, l, os)
+			b = appendOptionSnapshot(b, l, sess)
 		})
 	}
 	b = append(b, "},"...)
