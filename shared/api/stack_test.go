@@ -43,12 +43,13 @@ var regular = time.Date(2026, 11, 25, 14, 0, 0, 0, market.NewYork)
 // stack is the whole service on one machine: a private redis-server, the
 // simulator as the origin, the API handler behind the local gateway.
 type stack struct {
-	clk *clock
-	sim *alpacasim.Server
-	svc *service.Service
-	rdb *redis.Client
-	srv *httptest.Server // the gateway, no authorizer
-	ctx context.Context
+	clk    *clock
+	sim    *alpacasim.Server
+	svc    *service.Service
+	rdb    *redis.Client
+	srv    *httptest.Server // the gateway, no authorizer
+	simURL string
+	ctx    context.Context
 }
 
 func newStack(t *testing.T) *stack {
@@ -68,7 +69,7 @@ func newStack(t *testing.T) *stack {
 	gw := &gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return &stack{clk: clk, sim: sim, svc: svc, rdb: rs.Client(), srv: srv, ctx: context.Background()}
+	return &stack{clk: clk, sim: sim, svc: svc, rdb: rs.Client(), srv: srv, simURL: simSrv.URL, ctx: context.Background()}
 }
 
 // get calls the API over HTTP.
