@@ -164,12 +164,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	var err error
 	cfg.Redis.Cluster, err = config.Bool(getenv, config.EnvRedisCluster, false)
 	must(err)
-	cfg.Redis.Timeout, err = config.Duration(getenv, config.EnvRedisTimeoutMS+"", 0, 0, 0)
-	if err != nil || cfg.Redis.Timeout == 0 {
-		ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
-		must(err)
-		cfg.Redis.Timeout = time.Duration(ms) * time.Millisecond
-	}
+	ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
+	must(err)
+	cfg.Redis.Timeout = time.Duration(ms) * time.Millisecond
 	if arn := getenv(config.EnvRedisAuthARN); arn != "" && sm != nil {
 		var auth struct {
 			Password string `json:"password"`

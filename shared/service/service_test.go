@@ -1,0 +1,197 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/service"
+)
+
+var regular = time.Date(2026, 11, 25, 14, 0, 0, 0, market.NewYork)
+
+// TestMetricsOfAScriptedSequence runs a miss, a hit, a batch and an origin
+// error through the Lambda handler and checks the counts in both outputs:
+// the EMF documents written per invocation and the Prometheus registry.
+func TestMetricsOfAScriptedSequence(t *testing.T) {
+	clk := market.ClockFunc(func() time.Time { return regular })
+	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk})
+	rs := redistest.StartServer(t)
+	reg := prometheus.NewRegistry()
+	rec := metrics.New(metrics.WithEMF("api"), metrics.WithPrometheus(reg))
+	svc, err := service.New(service.Config{
+		Redis:   cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
+		Alpaca:  alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1},
+		Clock:   clk,
+		Metrics: rec,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	var out bytes.Buffer
+	h := svc.APIHandler(&out)
+	call := func(path, query string, want int) {
+		t.Helper()
+		ev := events.APIGatewayV2HTTPRequest{RawPath: path, RawQueryString: query}
+		ev.RequestContext.HTTP.Method = "GET"
+		resp, err := h(context.Background(), ev)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("%s?%s: %d %v %s", path, query, resp.StatusCode, err, resp.Body)
+		}
+	}
+	lines := 0
+	invocation := func() {
+		t.Helper()
+		n := strings.Count(out.String(), "\n")
+		if n == lines {
+			t.Fatal("an invocation flushed no EMF")
+		}
+		lines = n
+	}
+	call("/v2/stocks/AAPL/quotes/latest", "", 200) // miss
+	invocation()
+	call("/v2/stocks/AAPL/quotes/latest", "", 200) // L1 hit
+	invocation()
+	call("/v2/stocks/quotes/latest", "symbols=AAPL,MSFT", 200) // L1 hit + miss
+	invocation()
+	sim.SetFault(alpacasim.HTML500)
+	call("/v2/stocks/NVDA/quotes/latest", "", 503) // origin error
+	invocation()
+
+	want := map[string]float64{
+		"l1/hit/stock_quote":       2,
+		"l1/miss/stock_quote":      3,
+		"l2/miss/stock_quote":      3,
+		"l2/write/stock_quote":     2,
+		"origin/hit/stock_quote":   2,
+		"origin/error/stock_quote": 1,
+	}
+	// EMF: sum CacheRequests over the documents, by their dimension values.
+	emf := map[string]float64{}
+	api := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if err := metrics.ValidateEMF([]byte(line)); err != nil {
+			t.Fatalf("invalid EMF %v: %s", err, line)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := doc["CacheRequests"].(float64); ok {
+			emf[fmt.Sprintf("%s/%s/%s", doc["Layer"], doc["Result"], doc["DataType"])] += v
+		}
+		if v, ok := doc["ApiLatency"]; ok {
+			n := 1.0
+			if a, isArr := v.([]any); isArr {
+				n = float64(len(a))
+			}
+			api[fmt.Sprintf("%s %s", doc["Route"], doc["Status"])] += n
+		}
+	}
+	for k, v := range want {
+		if emf[k] != v {
+			t.Errorf("EMF CacheRequests %s = %v, want %v (all: %v)", k, emf[k], v, emf)
+		}
+	}
+	if len(emf) != len(want) {
+		t.Errorf("EMF CacheRequests has extra series: %v", emf)
+	}
+	wantAPI := map[string]float64{
+		"/v2/stocks/{symbol}/quotes/latest 200": 2,
+		"/v2/stocks/{symbol}/quotes/latest 503": 1,
+		"/v2/stocks/quotes/latest 200":          1,
+	}
+	for k, v := range wantAPI {
+		if api[k] != v {
+			t.Errorf("EMF ApiLatency samples %s = %v, want %v (all: %v)", k, api[k], v, api)
+		}
+	}
+	// Prometheus: the same counts.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom := map[string]float64{}
+	promAPI := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			switch mf.GetName() {
+			case "opitios_cache_requests_total":
+				prom[l["layer"]+"/"+l["result"]+"/"+l["data_type"]] = m.GetCounter().GetValue()
+			case "opitios_api_requests_total":
+				promAPI[l["route"]+" "+l["status"]] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	for k, v := range want {
+		if prom[k] != v {
+			t.Errorf("Prometheus cache %s = %v, want %v (all: %v)", k, prom[k], v, prom)
+		}
+	}
+	for k, v := range wantAPI {
+		if promAPI[k] != v {
+			t.Errorf("Prometheus api %s = %v, want %v (all: %v)", k, promAPI[k], v, promAPI)
+		}
+	}
+}
+
+// TestFromEnv reads the stack's environment.
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{
+		"REDIS_URL":                       "rediss://cache.example:6379",
+		"REDIS_CLUSTER":                   "true",
+		"ALPACA_API_KEY_ID":               "id",
+		"ALPACA_API_SECRET_KEY":           "secret",
+		"ALPACA_FEED":                     "sip",
+		"ORIGIN_BUDGET_PER_MINUTE":        "150",
+		"TTL_STOCK_QUOTE_SECONDS":         "45", // clamped to the 30 s SLO
+		"TTL_OPTION_QUOTE_SECONDS":        "20",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+	}
+	var mu sync.Mutex
+	getenv := func(k string) string { mu.Lock(); defer mu.Unlock(); return env[k] }
+	cfg, err := service.FromEnv(context.Background(), getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Redis.URL != env["REDIS_URL"] || !cfg.Redis.Cluster || cfg.Redis.Timeout != 50*time.Millisecond {
+		t.Errorf("redis %+v", cfg.Redis)
+	}
+	if cfg.Alpaca.KeyID != "id" || cfg.Alpaca.SecretKey != "secret" || cfg.Alpaca.StockFeed != "sip" || cfg.BudgetPerMin != 150 {
+		t.Errorf("alpaca %+v budget %d", cfg.Alpaca.StockFeed, cfg.BudgetPerMin)
+	}
+	if cfg.Policy.Base(cache.StockQuote) != 30*time.Second || cfg.Policy.Base(cache.OptionQuote) != 20*time.Second {
+		t.Errorf("policy %v %v", cfg.Policy.Base(cache.StockQuote), cfg.Policy.Base(cache.OptionQuote))
+	}
+	if cfg.MemoryLimitMB != 1024 {
+		t.Errorf("memory %d", cfg.MemoryLimitMB)
+	}
+	env["ORIGIN_BUDGET_PER_MINUTE"] = "lots"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), "ORIGIN_BUDGET_PER_MINUTE") {
+		t.Fatalf("bad budget: %v", err)
+	}
+	delete(env, "ALPACA_API_KEY_ID")
+	env["ORIGIN_BUDGET_PER_MINUTE"] = "150"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil {
+		t.Fatal("missing credentials accepted")
+	}
+}
