@@ -215,8 +215,10 @@ func Logger(getenv func(string) string) *slog.Logger {
 	return metrics.NewLogger(os.Stdout, format, lvl)
 }
 
-// describe names the L2 of a config for banners and logs, without secrets.
-func (c Config) describe() string {
+// DescribeL2 names the L2 of a config for banners and logs: "none", or
+// its URL with any user and password replaced by "***", and its mode
+// (standalone or cluster).
+func (c Config) DescribeL2() string {
 	if c.Redis.URL == "" {
 		return "none"
 	}
@@ -227,6 +229,8 @@ func (c Config) describe() string {
 	return fmt.Sprintf("%s (%s)", redactURL(c.Redis.URL), mode)
 }
 
+// redactURL replaces the userinfo of a URL (user, password or both) by
+// "***".
 func redactURL(u string) string {
 	if i := strings.Index(u, "@"); i >= 0 {
 		if j := strings.Index(u, "://"); j >= 0 && j < i {
