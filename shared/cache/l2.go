@@ -168,6 +168,11 @@ func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL 
 			return err
 		}
 		for i := range keys {
+			// A refused SET NX (OOM, READONLY…) is not "held elsewhere":
+			// waiting on it would wait for nobody.
+			if err := locks[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
 			if b, err := gets[i].Bytes(); err == nil {
 				vals[i] = b
 			}
