@@ -171,7 +171,7 @@ func checkRequest(t *testing.T, routeKey, rawPath, rawQuery string, headers, qsp
 		t.Errorf("accountId %q is not 12 digits", rc.AccountID)
 	}
 	if rc.APIID == "" || rc.DomainPrefix != rc.APIID ||
-		!regexp.MustCompile(`^` + regexp.QuoteMeta(rc.APIID) + `\.execute-api\.[a-z0-9-]+\.amazonaws\.com$`).MatchString(rc.DomainName) {
+		!regexp.MustCompile(`^`+regexp.QuoteMeta(rc.APIID)+`\.execute-api\.[a-z0-9-]+\.amazonaws\.com$`).MatchString(rc.DomainName) {
 		t.Errorf("apiId %q, domainPrefix %q, domainName %q do not agree", rc.APIID, rc.DomainPrefix, rc.DomainName)
 	}
 	if rc.RequestID == "" {
