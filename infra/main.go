@@ -2,10 +2,10 @@
 // the cloud assembly directory (CDK_OUTDIR, set by the CDK CLI; cdk.out when
 // run by hand with CDK_OUTDIR=cdk.out).
 //
-// Configuration comes from CDK context (cdk.json, or -c key=value). The
-// cdk-nag AwsSolutions checks run on every synth; an unsuppressed finding,
-// or any other error annotation, makes this command exit non-zero even
-// without the CLI.
+// Configuration comes from CDK context (cdk.json through the CLI, or -c
+// key=value; CDK_CONTEXT_JSON without it). The cdk-nag AwsSolutions checks
+// run on every synth; an unsuppressed finding makes this command exit
+// non-zero, with or without the CLI.
 package main
 
 import (
@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/opitios/opitios-alpaca/infra/stack"
@@ -30,27 +29,20 @@ func main() {
 	}
 }
 
-// errAnnotations reports error annotations (cdk-nag findings among them)
-// found in the synthesized assembly.
-var errAnnotations = errors.New("synthesis produced error annotations")
+// errNag reports unsuppressed cdk-nag findings.
+var errNag = errors.New("cdk-nag AwsSolutions findings without a suppression")
 
-// run declares the stack in app, synthesizes it, and fails when the
-// configuration is invalid or the assembly carries error annotations.
+// run declares the stack in app and synthesizes it. It fails when the
+// configuration is invalid or cdk-nag reports unsuppressed findings; the
+// assembly is written either way, so the report can be read.
 func run(app awscdk.App) error {
-	if _, err := stack.FromApp(app, stack.StackName); err != nil {
+	s, err := stack.FromApp(app, stack.StackName)
+	if err != nil {
 		return err
 	}
-	assembly := app.Synth(nil)
-	var problems []string
-	for _, st := range *assembly.Stacks() {
-		for _, m := range *st.Messages() {
-			if m.Level == cxapi.SynthesisMessageLevel_ERROR {
-				problems = append(problems, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w:\n  %s", errAnnotations, strings.Join(problems, "\n  "))
+	app.Synth(nil)
+	if errs := s.Nag.Errors(); len(errs) > 0 {
+		return fmt.Errorf("%w:\n  %s", errNag, strings.Join(errs, "\n  "))
 	}
 	return nil
 }

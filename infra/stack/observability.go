@@ -37,7 +37,9 @@ const (
 	OriginFailuresPerMin = 5
 )
 
-var minute = awscdk.Duration_Minutes(jsii.Number(1))
+// minute is the period of every alarm and graph. (A function, not a
+// variable: a package-level jsii call would start the jsii runtime at init.)
+func minute() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(1)) }
 
 // custom is one metric of the service's own namespace.
 func custom(name, stat string, dims map[string]*string) awscloudwatch.Metric {
@@ -46,7 +48,7 @@ func custom(name, stat string, dims map[string]*string) awscloudwatch.Metric {
 		MetricName:    jsii.String(name),
 		Statistic:     jsii.String(stat),
 		DimensionsMap: &dims,
-		Period:        minute,
+		Period:        minute(),
 	})
 }
 
@@ -67,7 +69,7 @@ func expr(expression, label string, using map[string]awscloudwatch.IMetric) awsc
 		Expression:   jsii.String(expression),
 		Label:        jsii.String(label),
 		UsingMetrics: &using,
-		Period:       minute,
+		Period:       minute(),
 	})
 }
 
@@ -285,19 +287,19 @@ func (s *Stack) dashboard() {
 	for i, fn := range fns {
 		var stats []awscloudwatch.IMetric
 		for _, p := range []string{"p50", "p95", "p99"} {
-			stats = append(stats, fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String(p), Label: jsii.String(p), Period: minute}))
+			stats = append(stats, fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String(p), Label: jsii.String(p), Period: minute()}))
 		}
 		durations = append(durations, graph(names[i]+" duration (ms)", stats))
-		throttles = append(throttles, fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String(names[i]), Period: minute}))
+		throttles = append(throttles, fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String(names[i]), Period: minute()}))
 		concurrency = append(concurrency, fn.Metric(jsii.String("ConcurrentExecutions"), &awscloudwatch.MetricOptions{
-			Statistic: jsii.String("Maximum"), Label: jsii.String(names[i]), Period: minute,
+			Statistic: jsii.String("Maximum"), Label: jsii.String(names[i]), Period: minute(),
 		}))
 	}
 
 	apiGateway := []awscloudwatch.IMetric{
-		s.HTTPAPI.MetricCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("requests"), Period: minute}),
-		s.HTTPAPI.MetricClientError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("4xx"), Period: minute}),
-		s.HTTPAPI.MetricServerError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("5xx"), Period: minute}),
+		s.HTTPAPI.MetricCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("requests"), Period: minute()}),
+		s.HTTPAPI.MetricClientError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("4xx"), Period: minute()}),
+		s.HTTPAPI.MetricServerError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String("5xx"), Period: minute()}),
 	}
 
 	alarms := make([]interfacesawscloudwatch.IAlarmRef, len(s.Alarms))

@@ -88,6 +88,9 @@ type Stack struct {
 	Dashboard  awscloudwatch.Dashboard
 	Alarms     []awscloudwatch.Alarm
 
+	// Nag collects the cdk-nag findings when the stack came from FromApp.
+	Nag *NagFindings
+
 	roles        []awsiam.Role               // the functions' execution roles
 	publicRoutes []awsapigatewayv2.HttpRoute // routes without the authorizer
 }
@@ -113,8 +116,9 @@ func New(scope constructs.Construct, id string, cfg Config) *Stack {
 }
 
 // FromApp reads the configuration from the app's context, declares the
-// stack and adds the cdk-nag AwsSolutions checks to the app, so that any
-// unsuppressed finding is an error annotation that fails `cdk synth`.
+// stack and adds the cdk-nag AwsSolutions checks to the app. After
+// app.Synth, s.Nag lists the unsuppressed error-level findings; each is also
+// an error annotation, which fails `cdk synth`.
 func FromApp(app awscdk.App, id string) (*Stack, error) {
 	cfg, err := FromContext(func(key string) any {
 		return app.Node().TryGetContext(jsii.String(key))
@@ -123,7 +127,11 @@ func FromApp(app awscdk.App, id string) (*Stack, error) {
 		return nil, err
 	}
 	s := New(app, id, cfg)
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	s.Nag = &NagFindings{}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
+		Verbose:           jsii.Bool(true),
+		AdditionalLoggers: &[]cdknag.INagLogger{s.Nag},
+	}), nil)
 	return s, nil
 }
 

@@ -1,0 +1,85 @@
+package stack
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// nagErrors matches cdk-nag's AwsSolutions annotations. (A function: a
+// package-level jsii call would start the runtime before TestMain.)
+func nagErrors() assertions.Matcher {
+	return assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+}
+
+// Every configuration synthesizes with no unsuppressed AwsSolutions finding.
+func TestAwsSolutionsChecksPass(t *testing.T) {
+	for _, ctx := range []map[string]any{
+		nil,
+		{"redisMode": RedisReplicationGroup, "numNodeGroups": 3, "replicasPerNodeGroup": 2},
+		{"apiProvisionedConcurrency": 5, "corsOrigins": "https://app.example", "alarmEmail": "ops@example.com", "natGateways": 2},
+	} {
+		x := synth(t, ctx)
+		found := assertions.Annotations_FromStack(x.s.Stack).FindError(jsii.String("*"), nagErrors())
+		if len(*found) != 0 || len(x.s.Nag.Errors()) != 0 {
+			t.Errorf("context %v: %d cdk-nag error annotations:\n%s", ctx, len(*found), strings.Join(x.s.Nag.Errors(), "\n"))
+		}
+	}
+}
+
+// The checks really run: a queue without SSL enforcement is reported, both
+// as an error annotation and by the NagFindings logger.
+func TestAwsSolutionsChecksCatchAViolation(t *testing.T) {
+	x := synthWith(t, map[string]any{"assetsDir": assetsDir}, func(scope constructs.Construct) {
+		awssqs.NewQueue(scope, jsii.String("Careless"), &awssqs.QueueProps{})
+	})
+	found := assertions.Annotations_FromStack(x.s.Stack).FindError(jsii.String("/OpitiosAlpaca/Careless/Resource"), nagErrors())
+	if len(*found) == 0 {
+		t.Error("no error annotation for a queue without SSL enforcement or a DLQ")
+	}
+	errs := x.s.Nag.Errors()
+	if !slices.ContainsFunc(errs, func(e string) bool {
+		return strings.Contains(e, "OpitiosAlpaca/Careless/Resource") && strings.Contains(e, "AwsSolutions-SQS4")
+	}) {
+		t.Errorf("NagFindings = %v, want AwsSolutions-SQS4 on the careless queue", errs)
+	}
+}
+
+// Suppressions are few, named, scoped to resources and explained.
+func TestSuppressionsAreScopedAndExplained(t *testing.T) {
+	allowed := map[string]bool{
+		"AwsSolutions-IAM5": true, "AwsSolutions-SMG4": true, "AwsSolutions-SQS3": true, "AwsSolutions-APIG4": true,
+	}
+	for _, ctx := range []map[string]any{nil, {"redisMode": RedisReplicationGroup}} {
+		x := synth(t, ctx)
+		if md, ok := x.json["Metadata"].(map[string]any); ok && md["cdk_nag"] != nil {
+			t.Errorf("stack-wide cdk-nag suppressions: %v", md["cdk_nag"])
+		}
+		n := 0
+		for id, r := range x.json["Resources"].(map[string]any) {
+			md, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := md["cdk_nag"].(map[string]any)
+			for _, s := range asList(nag["rules_to_suppress"]) {
+				s := s.(map[string]any)
+				n++
+				if !allowed[s["id"].(string)] {
+					t.Errorf("%s suppresses %v, which no reason here covers", id, s["id"])
+				}
+				if reason, _ := s["reason"].(string); len(reason) < 60 {
+					t.Errorf("%s suppresses %v with too thin a reason: %q", id, s["id"], reason)
+				}
+				if s["id"] == "AwsSolutions-IAM5" && !same(s["applies_to"], []any{"Resource::*"}) {
+					t.Errorf("%s: IAM5 suppression applies to %v, want only Resource::*", id, s["applies_to"])
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("context %v: no suppression metadata found; the walk is looking in the wrong place", ctx)
+		}
+	}
+}
