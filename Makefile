@@ -162,8 +162,7 @@ build-local: ## the same for this machine's arch -> build/local/<name>/bootstrap
 			-o build/local/$(f)/bootstrap ./functions/$(f);)
 
 run: ## the whole service on this machine (API on 127.0.0.1:3000)
-	@if [ -d dev/local ]; then $(GO) run ./dev/local; \
-	else echo "make run: not yet available (local stack lands with issue #5)"; fi
+	$(GO) run ./dev/local
 
 ifeq ($(call has_go,dev/rie),)
 local-rie: ## the built bootstraps under the AWS Lambda Runtime Interface Emulator
