@@ -280,7 +280,7 @@ func testAPI(t *testing.T, h harness) {
 
 	e.stop(t)
 	out := e.out.String()
-	checkEMF(t, out, "api")
+	checkEMF(t, out, "api", metrics.ApiLatency)
 	if n := strings.Count(out, `"msg":"request"`); n != invocations {
 		t.Errorf("%d JSON request log lines for %d invocations:\n%s", n, invocations, out)
 	}
@@ -349,11 +349,11 @@ func checkL2(t *testing.T, addr, quoteBody string) {
 	}
 }
 
-// checkEMF checks that out holds valid EMF documents of function, its API
-// latency among them.
-func checkEMF(t *testing.T, out, function string) {
+// checkEMF checks that the EMF documents in out are valid, of function, and
+// that one of them carries metric.
+func checkEMF(t *testing.T, out, function, metric string) {
 	t.Helper()
-	docs, latency := 0, false
+	docs, found := 0, false
 	for line := range strings.Lines(out) {
 		if !strings.Contains(line, `"_aws"`) {
 			continue
@@ -368,12 +368,12 @@ func checkEMF(t *testing.T, out, function string) {
 		if doc["Function"] != function {
 			t.Errorf("EMF document of Function %v, want %s", doc["Function"], function)
 		}
-		if _, ok := doc["ApiLatency"]; ok {
-			latency = true
+		if _, ok := doc[metric]; ok {
+			found = true
 		}
 	}
-	if docs == 0 || !latency {
-		t.Errorf("%d EMF documents on stdout, ApiLatency among them: %v; output:\n%s", docs, latency, out)
+	if !found {
+		t.Errorf("no %s among the %d EMF documents on stdout; output:\n%s", metric, docs, out)
 	}
 }
 
