@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 func TestAttributionMissHitL1HitL2(t *testing.T) {
@@ -53,6 +54,21 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 	s.clk.Add(30 * time.Second)
 	if resp4, _ := s.get(t, "/v2/stocks/AAPL/quotes/latest"); resp4.Header.Get("X-Cache") != "MISS" {
 		t.Fatalf("after TTL: %s", resp4.Header.Get("X-Cache"))
+	}
+	// The optimizer's windows saw 2 hits and 2 misses.
+	if err := s.svc.Windows.Flush(s.ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := metrics.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits, misses int64
+	for _, w := range ws {
+		hits, misses = hits+w.Hits, misses+w.Misses
+	}
+	if hits != 2 || misses != 2 {
+		t.Fatalf("windows: %d hits %d misses, want 2 and 2", hits, misses)
 	}
 }
 

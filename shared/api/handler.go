@@ -37,6 +37,12 @@ type Recorder interface {
 	Batch(size int, d time.Duration)
 }
 
+// WindowFeed tallies hits and misses per data type into the per-minute
+// windows the prefetch optimizer reads (*metrics.WindowFeed).
+type WindowFeed interface {
+	Observe(dataType string, hit bool, latency time.Duration)
+}
+
 // HotFeed counts requested stock symbols for prefetch (*hotset.Feed).
 type HotFeed interface {
 	Bump(symbols ...string)
@@ -48,6 +54,7 @@ type Config struct {
 	Origin     Origin
 	Recorder   Recorder     // nil: none
 	Hot        HotFeed      // nil: none
+	Windows    WindowFeed   // nil: none
 	Logger     *slog.Logger // nil: slog.Default()
 	StockFeed  string       // the origin client's default stock feed, default "iex"
 	OptionFeed string       // the origin client's default option feed, default "indicative"
@@ -59,6 +66,7 @@ type Handler struct {
 	origin     Origin
 	rec        Recorder
 	hot        HotFeed
+	win        WindowFeed
 	log        *slog.Logger
 	stockFeed  string
 	optionFeed string
@@ -66,7 +74,7 @@ type Handler struct {
 
 // New returns a Handler.
 func New(c Config) *Handler {
-	h := &Handler{cache: c.Cache, origin: c.Origin, rec: c.Recorder, hot: c.Hot, log: c.Logger,
+	h := &Handler{cache: c.Cache, origin: c.Origin, rec: c.Recorder, hot: c.Hot, win: c.Windows, log: c.Logger,
 		stockFeed: c.StockFeed, optionFeed: c.OptionFeed}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -85,8 +93,9 @@ type request struct {
 	ctx   context.Context
 	ev    *events.APIGatewayV2HTTPRequest
 	q     query
-	param string // the path parameter ({symbol} or {underlying}), raw
-	now   time.Time
+	param string    // the path parameter ({symbol} or {underlying}), raw
+	now   time.Time // on the cache's clock
+	start time.Time // wall clock, for latencies
 }
 
 // Handle serves one API Gateway request. It returns an error only if ctx is
@@ -116,7 +125,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	if err != nil {
 		return h.fail(ctx, err), nil
 	}
-	r := &request{ctx: ctx, ev: &ev, q: q, param: param, now: h.cache.Now()}
+	r := &request{ctx: ctx, ev: &ev, q: q, param: param, now: h.cache.Now(), start: start}
 	return rt.serve(h, r), nil
 }
 

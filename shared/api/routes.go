@@ -17,6 +17,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/jsonenc"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 type response = events.APIGatewayV2HTTPResponse
@@ -105,9 +106,21 @@ func (h *Handler) stockQuoteFetch(feed string) cache.FetchFunc {
 	}
 }
 
-func (h *Handler) observe(dt cache.DataType, r cache.Result, now time.Time) {
+// observe records a served result: its age, and a hit or miss for the
+// optimizer's windows.
+func (h *Handler) observe(dt cache.DataType, res cache.Result, r *request) {
 	if h.rec != nil {
-		h.rec.DataAge(string(dt), r.Entry.Age(now))
+		h.rec.DataAge(string(dt), res.Entry.Age(r.now))
+	}
+	if h.win != nil {
+		h.win.Observe(string(dt), res.Layer != cache.LayerOrigin, time.Since(r.start))
+	}
+}
+
+// observeFailure records a key the cache could not serve as a miss.
+func (h *Handler) observeFailure(dt cache.DataType, r *request) {
+	if h.win != nil {
+		h.win.Observe(string(dt), false, time.Since(r.start))
 	}
 }
 
@@ -127,12 +140,13 @@ func (h *Handler) stockQuote(r *request) response {
 	}
 	res, err := h.cache.Get(r.ctx, cache.StockQuote, sym+v, h.stockQuoteFetch(feed))
 	if err != nil {
+		h.observeFailure(cache.StockQuote, r)
 		if errors.Is(err, cache.ErrNotFound) {
 			return h.fail(r.ctx, notFound("no quote found for symbol "+sym))
 		}
 		return h.fail(r.ctx, err)
 	}
-	h.observe(cache.StockQuote, res, r.now)
+	h.observe(cache.StockQuote, res, r)
 	b := make([]byte, 0, 32+len(sym)+len(res.Entry.Data))
 	b = append(b, `{"symbol":`...)
 	b = jsonenc.AppendString(b, sym)
@@ -170,6 +184,7 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 	}
 	var hard error
 	for id, err := range errs {
+		h.observeFailure(dt, r)
 		be := batchErrorOf(err)
 		berrs[baseOf(id)] = be
 		if be.status != StatusNotFound && hard == nil {
@@ -190,7 +205,7 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 		served = append(served, s)
 		byBase[s] = rs
 		a.add(rs, r.now)
-		h.observe(dt, rs, r.now)
+		h.observe(dt, rs, r)
 		size += len(s) + len(rs.Entry.Data) + 120
 	}
 	slices.Sort(served)
@@ -332,9 +347,10 @@ func appendToken(b []byte, tok string) []byte {
 func (h *Handler) single(r *request, dt cache.DataType, id string, fetch cache.FetchFunc) response {
 	res, err := h.cache.Get(r.ctx, dt, id, fetch)
 	if err != nil {
+		h.observeFailure(dt, r)
 		return h.fail(r.ctx, err)
 	}
-	h.observe(dt, res, r.now)
+	h.observe(dt, res, r)
 	var a attribution
 	a.add(res, r.now)
 	return ok(res.Entry.Data, a.headers(h.cache.Calendar().SessionAt(r.now)))
@@ -410,9 +426,10 @@ func (h *Handler) stocksBars(r *request) response {
 	}
 	res, err := h.cache.Get(r.ctx, cache.HistoricalData, id, fetch)
 	if err != nil {
+		h.observeFailure(cache.HistoricalData, r)
 		return h.fail(r.ctx, err)
 	}
-	h.observe(cache.HistoricalData, res, r.now)
+	h.observe(cache.HistoricalData, res, r)
 	var a attribution
 	a.add(res, r.now)
 	// The cached body ends with '}': add the extensions before it.
@@ -552,7 +569,7 @@ func (h *Handler) marketStatus(r *request) response {
 	body, _ := json.Marshal(marketStatus{
 		Timestamp:    at.In(loc).Format(time.RFC3339Nano),
 		Session:      string(span.Session),
-		IsOpen:       span.Session == "regular",
+		IsOpen:       span.Session == market.Regular,
 		SessionStart: span.Start.Format(time.RFC3339),
 		SessionEnd:   span.End.Format(time.RFC3339),
 		NextSession:  string(next),

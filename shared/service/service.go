@@ -45,14 +45,15 @@ type Config struct {
 
 // Service is the assembled parts.
 type Service struct {
-	Config Config
-	Redis  redis.UniversalClient // nil without L2
-	Cache  *cache.Cache
-	Origin *alpaca.Client
-	Budget *budget.Limiter // nil without L2 (then a per-instance limiter is used)
-	Hot    *hotset.Feed    // nil without L2
-	API    *api.Handler
-	log    *slog.Logger
+	Config  Config
+	Redis   redis.UniversalClient // nil without L2
+	Cache   *cache.Cache
+	Origin  *alpaca.Client
+	Budget  *budget.Limiter     // nil without L2 (then a per-instance limiter is used)
+	Hot     *hotset.Feed        // nil without L2
+	Windows *metrics.WindowFeed // nil without L2
+	API     *api.Handler
+	log     *slog.Logger
 }
 
 // New builds the service. It makes no network call: Redis and the origin are
@@ -73,6 +74,7 @@ func New(cfg Config) (*Service, error) {
 		s.Redis = rdb
 		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithLogger(s.log))
 		s.Hot = hotset.NewFeed(rdb, time.Second)
+		s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
 	}
 	var cacheRec cache.Recorder
 	if cfg.Metrics != nil {
@@ -107,14 +109,16 @@ func New(cfg Config) (*Service, error) {
 		apiRec = cfg.Metrics
 	}
 	var hot api.HotFeed
+	var win api.WindowFeed
 	if s.Hot != nil {
-		hot = s.Hot
+		hot, win = s.Hot, s.Windows
 	}
 	s.API = api.New(api.Config{
 		Cache:      s.Cache,
 		Origin:     s.Origin,
 		Recorder:   apiRec,
 		Hot:        hot,
+		Windows:    win,
 		Logger:     s.log,
 		StockFeed:  ac.StockFeed,
 		OptionFeed: ac.OptionFeed,
