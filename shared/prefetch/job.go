@@ -78,12 +78,12 @@ type Deps struct {
 // entry it looks at to exactly one of Refreshed, Skipped, Failed, NotFound
 // or Deferred.
 type Counts struct {
-	Considered int // distinct symbols (or contracts) in the run's set
-	Refreshed  int // entries written to L2
-	Skipped    int // entries left alone: still fresh enough
-	Failed     int // the origin failed for them (a failed chunk, an error) or L2 refused the write
-	NotFound   int // the origin returned nothing for them; never written, not asked again in the run
-	Deferred   int // not asked: the budget share had no slot in time, or the run's time ran out
+	Considered int `json:"considered"` // distinct symbols (or contracts) in the run's set
+	Refreshed  int `json:"refreshed"`  // entries written to L2
+	Skipped    int `json:"skipped"`    // entries left alone: still fresh enough
+	Failed     int `json:"failed"`     // the origin failed for them (a failed chunk, an error) or L2 refused the write
+	NotFound   int `json:"not_found"`  // the origin returned nothing for them; never written, not asked again in the run
+	Deferred   int `json:"deferred"`   // not asked: the budget share had no slot in time, or the run's time ran out
 }
 
 func (c *Counts) add(o Counts) {
@@ -96,15 +96,15 @@ func (c *Counts) add(o Counts) {
 
 // Report describes one run.
 type Report struct {
-	Session market.Session // at the run's start
-	Counts                 // stock quotes of the hot set
-	Options       Counts   // option quotes of the chosen contracts
-	Passes        int
-	OriginCalls   int           // HTTP requests to the origin (see Deps.Calls)
-	Duration      time.Duration // wall-clock time of the run
-	SkippedReason string        // why the run did nothing (metrics.ReasonMarketClosed), or ""
-	Tuning        Tuning        // in force during the run
-	Decision      Decision      // the optimizer's decision for the next runs; zero when skipped
+	Session       market.Session `json:"session"` // at the run's start
+	Counts                       // stock quotes of the hot set
+	Options       Counts         `json:"options"` // option quotes of the chosen contracts
+	Passes        int            `json:"passes"`
+	OriginCalls   int            `json:"origin_calls"`   // HTTP requests to the origin (see Deps.Calls)
+	Duration      time.Duration  `json:"duration_ns"`    // wall-clock time of the run
+	SkippedReason string         `json:"skipped_reason"` // why the run did nothing (metrics.ReasonMarketClosed), or ""
+	Tuning        Tuning         `json:"tuning"`         // in force during the run
+	Decision      Decision       `json:"decision"`       // the optimizer's decision for the next runs; zero when skipped
 }
 
 // ErrNoTime is returned by Run when the context's deadline leaves less than

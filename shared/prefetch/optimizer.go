@@ -48,9 +48,9 @@ const (
 
 // Tuning is what the optimizer controls.
 type Tuning struct {
-	TopN         int           // most requested symbols in the hot set
-	RefreshBelow float64       // refresh below this fraction of the TTL left
-	StockTTL     time.Duration // regular-session base TTL of the stock quotes prefetch writes
+	TopN         int           `json:"top_n"`         // most requested symbols in the hot set
+	RefreshBelow float64       `json:"refresh_below"` // refresh below this fraction of the TTL left
+	StockTTL     time.Duration `json:"stock_ttl_ns"`  // regular-session base TTL of the stock quotes prefetch writes
 }
 
 // Inputs are what a decision is made from.
@@ -81,9 +81,10 @@ type Limits struct {
 
 // Decision is one optimizer step.
 type Decision struct {
-	Action   string
-	Reason   string
-	From, To Tuning
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+	From   Tuning `json:"from"`
+	To     Tuning `json:"to"`
 }
 
 // clamp bounds t by l.
