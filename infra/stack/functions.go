@@ -145,7 +145,15 @@ func (s *Stack) function(id, asset, desc string, fc FunctionConfig, sg awsec2.IS
 		props.RetryAttempts = jsii.Number(float64(async.retries))
 		props.OnFailure = async.onFailure
 	}
-	return awslambda.NewFunction(s.Stack, jsii.String(id), props)
+	fn := awslambda.NewFunction(s.Stack, jsii.String(id), props)
+	// The L2 makes the function depend on its role's whole subtree (so the
+	// role's policy, with the VPC permissions Lambda checks at creation,
+	// exists first); the DependsOn it renders on the role itself repeats the
+	// Fn::GetAtt of the role's ARN, which cfn-lint reports as W3005.
+	fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
+		"config": map[string]any{"ignore_checks": []string{"W3005"}},
+	})
+	return fn
 }
 
 // merge returns the union of maps; later maps win.

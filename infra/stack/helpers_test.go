@@ -61,6 +61,21 @@ type synthesized struct {
 
 var synthCache = map[string]*synthesized{}
 
+// The contexts the tests synthesize besides the defaults; each is
+// synthesized once (a synth takes seconds) and shared.
+var (
+	// replicationCtx switches the cache to a cluster-mode replication group.
+	replicationCtx = map[string]any{"redisMode": RedisReplicationGroup, "numNodeGroups": 3, "replicasPerNodeGroup": 2}
+	// variantCtx turns on every optional feature and unreserves prefetch.
+	variantCtx = map[string]any{
+		"apiProvisionedConcurrency":   5,
+		"corsOrigins":                 "https://app.example, https://b.example",
+		"alarmEmail":                  "ops@example.com",
+		"natGateways":                 2,
+		"prefetchReservedConcurrency": 0,
+	}
+)
+
 // synth declares the stack through FromApp (cdk-nag included) with the
 // default assets dir plus ctx, and synthesizes it. Results are shared
 // between tests by context.

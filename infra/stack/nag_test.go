@@ -19,11 +19,7 @@ func nagErrors() assertions.Matcher {
 
 // Every configuration synthesizes with no unsuppressed AwsSolutions finding.
 func TestAwsSolutionsChecksPass(t *testing.T) {
-	for _, ctx := range []map[string]any{
-		nil,
-		{"redisMode": RedisReplicationGroup, "numNodeGroups": 3, "replicasPerNodeGroup": 2},
-		{"apiProvisionedConcurrency": 5, "corsOrigins": "https://app.example", "alarmEmail": "ops@example.com", "natGateways": 2},
-	} {
+	for _, ctx := range []map[string]any{nil, replicationCtx, variantCtx} {
 		x := synth(t, ctx)
 		found := assertions.Annotations_FromStack(x.s.Stack).FindError(jsii.String("*"), nagErrors())
 		if len(*found) != 0 || len(x.s.Nag.Errors()) != 0 {
@@ -55,7 +51,7 @@ func TestSuppressionsAreScopedAndExplained(t *testing.T) {
 	allowed := map[string]bool{
 		"AwsSolutions-IAM5": true, "AwsSolutions-SMG4": true, "AwsSolutions-SQS3": true, "AwsSolutions-APIG4": true,
 	}
-	for _, ctx := range []map[string]any{nil, {"redisMode": RedisReplicationGroup}} {
+	for _, ctx := range []map[string]any{nil, replicationCtx} {
 		x := synth(t, ctx)
 		if md, ok := x.json["Metadata"].(map[string]any); ok && md["cdk_nag"] != nil {
 			t.Errorf("stack-wide cdk-nag suppressions: %v", md["cdk_nag"])

@@ -73,7 +73,7 @@ func TestFunctions(t *testing.T) {
 }
 
 func TestReservedConcurrencyZeroMeansUnreserved(t *testing.T) {
-	x := synth(t, map[string]any{"prefetchReservedConcurrency": 0})
+	x := synth(t, variantCtx)
 	if p := x.props(t, x.logicalID(x.s.Prefetch)); p["ReservedConcurrentExecutions"] != nil {
 		t.Errorf("prefetch ReservedConcurrentExecutions = %v, want none", p["ReservedConcurrentExecutions"])
 	}
@@ -137,7 +137,7 @@ func merge2(a, b map[string]any) map[string]any {
 }
 
 func TestProvisionedConcurrencyUsesAnAlias(t *testing.T) {
-	x := synth(t, map[string]any{"apiProvisionedConcurrency": 5})
+	x := synth(t, variantCtx)
 	alias := x.logicalID(x.s.APIAlias)
 	check(t, "alias with provisioned concurrency", func() {
 		x.tmpl.HasResourceProperties(str("AWS::Lambda::Alias"), obj(map[string]any{
@@ -239,7 +239,12 @@ func TestHTTPAPI(t *testing.T) {
 }
 
 func TestCORSOnlyWhenAsked(t *testing.T) {
-	x := synth(t, map[string]any{"corsOrigins": "https://app.example, https://b.example"})
+	x := synth(t, variantCtx)
+	check(t, "an email subscription for the alarm topic", func() {
+		x.tmpl.HasResourceProperties(str("AWS::SNS::Subscription"), obj(map[string]any{
+			"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": ref(x.logicalID(x.s.AlarmTopic)),
+		}))
+	})
 	check(t, "CORS for the configured origins", func() {
 		x.tmpl.HasResourceProperties(str("AWS::ApiGatewayV2::Api"), obj(map[string]any{
 			"CorsConfiguration": assertions.Match_ObjectLike(obj(map[string]any{
@@ -271,7 +276,7 @@ func TestServerlessCache(t *testing.T) {
 }
 
 func TestReplicationGroup(t *testing.T) {
-	x := synth(t, map[string]any{"redisMode": RedisReplicationGroup, "numNodeGroups": 3, "replicasPerNodeGroup": 2})
+	x := synth(t, replicationCtx)
 	token := x.logicalID(x.s.RedisAuthSecret)
 	check(t, "a cluster-mode replication group and no serverless cache", func() {
 		x.tmpl.ResourceCountIs(str("AWS::ElastiCache::ServerlessCache"), num(0))
@@ -313,6 +318,9 @@ func TestReplicationGroup(t *testing.T) {
 
 func TestNetworkIsPrivate(t *testing.T) {
 	x := synth(t, nil)
+	check(t, "natGateways=2 gives one NAT gateway per AZ", func() {
+		synth(t, variantCtx).tmpl.ResourceCountIs(str("AWS::EC2::NatGateway"), num(2))
+	})
 	check(t, "one VPC, flow logs, one NAT gateway, six subnets", func() {
 		x.tmpl.ResourceCountIs(str("AWS::EC2::VPC"), num(1))
 		x.tmpl.ResourceCountIs(str("AWS::EC2::FlowLog"), num(1))
@@ -398,7 +406,7 @@ func statements(t *testing.T, x *synthesized) []statement {
 }
 
 func TestIAMIsLeastPrivilege(t *testing.T) {
-	for _, ctx := range []map[string]any{nil, {"redisMode": RedisReplicationGroup}} {
+	for _, ctx := range []map[string]any{nil, replicationCtx} {
 		x := synth(t, ctx)
 		// Actions AWS grants on Resource "*" only.
 		starOnly := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
