@@ -15,7 +15,8 @@ type Config struct {
 	// 0 means 200, a negative value none.
 	TopN int
 	// MinTopN and MaxTopN bound the optimizer's TopN: defaults TopN/4 and
-	// 4·TopN (at least 1000 and at least TopN).
+	// 4·TopN, at least 1000 (but 0 when TopN is none: a watch-list-only
+	// configuration stays so).
 	MinTopN, MaxTopN int
 	// RefreshBelow refreshes an entry whose remaining freshness is below
 	// this fraction of its TTL (default 0.5). MinRefreshBelow and
@@ -92,7 +93,7 @@ func (c Config) withDefaults() Config {
 	case c.TopN < 0:
 		c.TopN = 0
 	}
-	if c.MaxTopN <= 0 {
+	if c.MaxTopN <= 0 && c.TopN > 0 {
 		c.MaxTopN = max(1000, 4*c.TopN)
 	}
 	c.MaxTopN = max(c.MaxTopN, c.TopN)

@@ -32,3 +32,25 @@ func TestDue(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDefaults(t *testing.T) {
+	cases := []struct {
+		name                   string
+		in                     Config
+		topN, minTopN, maxTopN int
+		rb, minRB, maxRB       float64
+	}{
+		{"zero", Config{}, 200, 50, 1000, 0.5, 0.25, 0.8},
+		{"no top N stays none under the optimizer", Config{TopN: -1}, 0, 0, 0, 0.5, 0.25, 0.8},
+		{"a large top N may grow fourfold", Config{TopN: 400}, 400, 100, 1600, 0.5, 0.25, 0.8},
+		{"bounds widen to hold the configured values", Config{TopN: 10, MaxTopN: 5, RefreshBelow: 0.9, MinRefreshBelow: 0.95}, 10, 2, 10, 0.9, 0.9, 0.9},
+	}
+	for _, c := range cases {
+		g := c.in.withDefaults()
+		if g.TopN != c.topN || g.MinTopN != c.minTopN || g.MaxTopN != c.maxTopN ||
+			g.RefreshBelow != c.rb || g.MinRefreshBelow != c.minRB || g.MaxRefreshBelow != c.maxRB {
+			t.Errorf("%s: got TopN %d [%d, %d], RefreshBelow %v [%v, %v]", c.name,
+				g.TopN, g.MinTopN, g.MaxTopN, g.RefreshBelow, g.MinRefreshBelow, g.MaxRefreshBelow)
+		}
+	}
+}
