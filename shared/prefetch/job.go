@@ -50,7 +50,10 @@ type CallCount interface {
 
 // Deps are the job's collaborators.
 type Deps struct {
-	// Cache is the two-level cache the API reads; it must have an L2.
+	// Cache is the two-level cache the API reads; it must have an L2. Each
+	// run sets the stock-quote base TTL of its policy (Cache.SetPolicy) to
+	// the optimizer's, within the service-level clamp, so a cache shared
+	// with the API shares that TTL.
 	Cache *cache.Cache
 	// Redis holds the hot set, the chosen option contracts and the
 	// optimizer's state. Nil: the hot set is the watch list and the
