@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/auth"
@@ -53,6 +54,9 @@ func writeBanner(w io.Writer, b bannerInfo) {
 	}
 	if b.sim != nil {
 		line("origin", "Alpaca simulator, %s: simulated data, attributed %s, never market data", b.sim.url, alpaca.SourceSimulator)
+		if !b.set.simAt.IsZero() {
+			line("", "simulated clock started at %s (%s)", b.set.simAt.Format(time.RFC3339), envSimAt)
+		}
 		line("", "(set %s and %s to use Alpaca)", config.EnvAlpacaKeyID, config.EnvAlpacaSecretKey)
 	} else {
 		url := b.originURL
@@ -70,9 +74,7 @@ func writeBanner(w io.Writer, b bannerInfo) {
 		id, secret = ids[0], "<secret of "+ids[0]+">"
 		line("client keys", "from %s: %s", config.EnvClientKeys, strings.Join(ids, ", "))
 	}
-	if b.prefetch != "" {
-		line("prefetch", "%s", b.prefetch)
-	}
+	line("prefetch", "%s", b.prefetch)
 	line("try", "curl -i -H '%s: %s' -H '%s: %s' %s/v2/stocks/AAPL/quotes/latest",
 		auth.HeaderKeyID, id, auth.HeaderSecretKey, secret, b.apiURL)
 	line("stop", "Ctrl-C")

@@ -650,3 +650,54 @@ func assertGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestPrefetchTickOnSimulatedSession starts the simulated market inside a
+// regular session (OPITIOS_SIM_AT) with a 1 s prefetch tick and a watch list:
+// the tick must run the prefetch job, which fills L2, so the first request
+// for a watched symbol is an L2 hit while another symbol is a miss.
+func TestPrefetchTickOnSimulatedSession(t *testing.T) {
+	p := startProgram(t, envNoRedisServer+"=1", envSimAt+"=2026-11-25T14:00:00-05:00",
+		envPrefetchEvery+"=1s", "PREFETCH_WATCHLIST=AAPL,MSFT", "PREFETCH_TOP_N=0")
+	p.waitReady(t)
+	for _, want := range []string{
+		"simulated clock started at 2026-11-25T14:00:00-05:00 (OPITIOS_SIM_AT)",
+		"every 1s, first in 1s: watch list AAPL,MSFT, plus no requested symbols",
+	} {
+		if !strings.Contains(p.stdout.String(), want) {
+			t.Errorf("the banner lacks %q:\n%s", want, p.stdout)
+		}
+	}
+	m := regexp.MustCompile(`\(miniredis\), redis://(127\.0\.0\.1:\d+) `).FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("the banner does not name the embedded server's address:\n%s", p.stdout)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: m[1]})
+	defer rdb.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := rdb.Exists(context.Background(), "opitios:v2:stock_quote:AAPL", "opitios:v2:stock_quote:MSFT").Result()
+		if err == nil && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no prefetch run wrote the watch list to L2 within 60 s (%d of 2 keys, %v)", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct{ symbol, cache string }{{"AAPL", "HIT-L2"}, {"MSFT", "HIT-L2"}, {"NVDA", "MISS"}} {
+		r := getOK(t, p.api+"/v2/stocks/"+c.symbol+"/quotes/latest")
+		if r.header.Get("X-Cache") != c.cache || r.header.Get("X-Market-Session") != "regular" || r.header.Get("X-Data-Source") != "alpaca-sim" {
+			t.Errorf("%s: X-Cache %q, X-Market-Session %q, X-Data-Source %q; want %s, regular, alpaca-sim", c.symbol,
+				r.header.Get("X-Cache"), r.header.Get("X-Market-Session"), r.header.Get("X-Data-Source"), c.cache)
+		}
+	}
+	var st struct {
+		Session string `json:"session"`
+		IsOpen  bool   `json:"is_open"`
+	}
+	decodeJSON(t, getOK(t, p.api+"/v1/market/status").body, &st)
+	if st.Session != "regular" || !st.IsOpen {
+		t.Errorf("market status on the simulated clock: %+v, want the regular session", st)
+	}
+	stopCleanly(t, p)
+}

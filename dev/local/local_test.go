@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/shared/auth"
+	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -52,6 +53,14 @@ func TestParseSettings(t *testing.T) {
 		t.Fatalf("all set: %+v", s)
 	}
 
+	s, err = parseSettings(envOf(map[string]string{"OPITIOS_SIM_AT": "2026-11-25T14:00:00-05:00", "OPITIOS_PREFETCH_INTERVAL": "90s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.simAt.Equal(time.Date(2026, 11, 25, 19, 0, 0, 0, time.UTC)) || s.prefetchEvery != 90*time.Second {
+		t.Fatalf("simulated clock and interval: %+v", s)
+	}
+
 	// One Alpaca credential alone does not select Alpaca (the service's
 	// configuration then refuses it).
 	if s, _ := parseSettings(envOf(map[string]string{"ALPACA_API_KEY_ID": "k"})); s.realAlpaca {
@@ -70,6 +79,8 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{map[string]string{"OPITIOS_PREFETCH_INTERVAL": "100ms"}, "OPITIOS_PREFETCH_INTERVAL"},
 		{map[string]string{"OPITIOS_PREFETCH_INTERVAL": "60"}, "OPITIOS_PREFETCH_INTERVAL"},
+		{map[string]string{"OPITIOS_SIM_AT": "2026-11-25 14:00"}, "OPITIOS_SIM_AT"},
+		{map[string]string{"OPITIOS_SIM_AT": "2026-11-25T14:00:00Z", "ALPACA_API_KEY_ID": "k", "ALPACA_API_SECRET_KEY": "s"}, "OPITIOS_SIM_AT"},
 	} {
 		_, err := parseSettings(envOf(c.env))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -84,6 +95,7 @@ func TestParseSettings(t *testing.T) {
 func TestBanner(t *testing.T) {
 	dev, _ := parseSettings(envOf(nil))
 	own, _ := parseSettings(envOf(map[string]string{"OPITIOS_CLIENT_KEYS": "alice:wonderland"}))
+	simAt, _ := parseSettings(envOf(map[string]string{"OPITIOS_SIM_AT": "2026-11-25T14:00:00-05:00"}))
 	sim := &simulator{url: "http://127.0.0.1:9100"}
 	for _, c := range []struct {
 		name string
@@ -104,9 +116,12 @@ func TestBanner(t *testing.T) {
 		}, []string{"not reachable"}},
 		{"embedded", bannerInfo{
 			apiURL: "http://127.0.0.1:3000", l2: &l2{kind: l2Embedded}, l2Desc: "redis://127.0.0.1:5556 (standalone)",
-			l2OK: true, sim: sim, set: dev,
-		}, []string{"embedded Redis-protocol server (miniredis), redis://127.0.0.1:5556 (standalone): in-memory, single-process"},
-			[]string{"child pid"}},
+			l2OK: true, sim: sim, set: simAt, prefetch: "off (OPITIOS_PREFETCH_INTERVAL=0)",
+		}, []string{
+			"embedded Redis-protocol server (miniredis), redis://127.0.0.1:5556 (standalone): in-memory, single-process",
+			"simulated clock started at 2026-11-25T14:00:00-05:00 (OPITIOS_SIM_AT)\n",
+			"  prefetch    off (OPITIOS_PREFETCH_INTERVAL=0)\n",
+		}, []string{"child pid"}},
 		{"external, Alpaca, own keys", bannerInfo{
 			apiURL: "http://127.0.0.1:3000", l2: &l2{kind: l2External}, l2Desc: "redis://***@cache:6379 (cluster)",
 			l2OK: false, originURL: "https://data.alpaca.markets", feed: "sip", set: own,
@@ -116,7 +131,7 @@ func TestBanner(t *testing.T) {
 			"origin      Alpaca, https://data.alpaca.markets, stock feed sip\n",
 			"client keys from OPITIOS_CLIENT_KEYS: alice\n",
 			"-H 'APCA-API-KEY-ID: alice' -H 'APCA-API-SECRET-KEY: <secret of alice>'",
-		}, []string{"wonderland", "dev-secret", "alpaca-sim"}},
+		}, []string{"wonderland", "dev-secret", "alpaca-sim", "simulated clock"}},
 	} {
 		var b bytes.Buffer
 		writeBanner(&b, c.info)
@@ -291,5 +306,40 @@ func TestRedisServerBadBinary(t *testing.T) {
 	_, err := startRedisServer(context.Background(), "/bin/false", discardLogger())
 	if err == nil || !strings.Contains(err.Error(), "exited at start") {
 		t.Fatalf("error %v, want one saying the server exited at start", err)
+	}
+}
+
+func TestPrefetchDescribe(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "every 1m0s, first in 1m0s: watch list none, plus the most requested symbols"},
+		{map[string]string{"PREFETCH_WATCHLIST": "AAPL, SPY", "PREFETCH_TOP_N": "0"}, "every 1m0s, first in 1m0s: watch list AAPL,SPY, plus no requested symbols"},
+	} {
+		pt, err := startPrefetch(service.Config{}, time.Minute, envOf(c.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pt.describe(); got != c.want {
+			t.Errorf("%v: %q, want %q", c.env, got, c.want)
+		}
+		if err := pt.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	off, err := startPrefetch(service.Config{}, 0, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := off.describe(); got != "off (OPITIOS_PREFETCH_INTERVAL=0)" {
+		t.Errorf("off: %q", got)
+	}
+	if err := off.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startPrefetch(service.Config{}, time.Minute, envOf(map[string]string{"PREFETCH_BUDGET_SHARE": "2"})); err == nil ||
+		!strings.Contains(err.Error(), "PREFETCH_BUDGET_SHARE") {
+		t.Errorf("a bad PREFETCH_BUDGET_SHARE: %v", err)
 	}
 }

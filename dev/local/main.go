@@ -19,6 +19,9 @@
 //     (ALPACA_FEED, ALPACA_DATA_URL as for the functions); else the bundled
 //     simulator (dev/alpacasim) served in-process on ALPACA_SIM_ADDR (default
 //     127.0.0.1:9100), whose answers are attributed alpaca-sim.
+//     OPITIOS_SIM_AT=<RFC 3339 instant> starts the simulated market's clock
+//     (the simulator's and the service's) at that instant, to see a trading
+//     session on a weekend.
 //   - Client keys: OPITIOS_CLIENT_KEYS (id:secret,...); else the development
 //     pair dev / dev-secret.
 //
@@ -26,9 +29,12 @@
 // timeout) is read from the same environment variables as in Lambda
 // (shared/config). Logs are text on stderr at LOG_LEVEL (default info).
 //
+// A prefetch tick runs the job of functions/prefetch (PREFETCH_* as there)
+// every OPITIOS_PREFETCH_INTERVAL (default 1m; 0 turns it off).
+//
 // SIGINT or SIGTERM shuts everything down in order: the API server (in-flight
-// requests get shutdownGrace), the prefetch tick, the simulator, the Redis
-// connections, then the L2 server it started. A clean shutdown exits 0; a
+// requests get shutdownGrace), the prefetch tick, the Redis connections, the
+// simulator, then the L2 server it started. A clean shutdown exits 0; a
 // second signal during it ends the program at once.
 package main
 
@@ -54,6 +60,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/gateway"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
@@ -116,9 +123,17 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		over[config.EnvRedisURL] = cache.url
 		over[config.EnvRedisCluster] = "false"
 	}
+	// The clock of the market: the real time, or with OPITIOS_SIM_AT the
+	// simulated market's, shared by the simulator and the service so both see
+	// the same session.
+	clock := market.SystemClock
+	if !set.simAt.IsZero() {
+		offset := time.Until(set.simAt)
+		clock = market.ClockFunc(func() time.Time { return time.Now().Add(offset) })
+	}
 	var sim *simulator
 	if !set.realAlpaca {
-		if sim, err = startSimulator(set.simAddr, log); err != nil {
+		if sim, err = startSimulator(set.simAddr, clock, log); err != nil {
 			return err
 		}
 		stops = append(stops, func() error {
@@ -137,6 +152,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if sim != nil {
 		cfg.Alpaca.TradingURL = sim.url
 	}
+	cfg.Clock = clock
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Metrics = metrics.New(metrics.WithPrometheus(reg))
@@ -146,6 +162,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	stops = append(stops, svc.Close)
+	pf, err := startPrefetch(cfg, set.prefetchEvery, overlay(over, getenv))
+	if err != nil {
+		return err
+	}
+	stops = append(stops, pf.stop)
 
 	l2ok := true
 	if svc.Redis != nil {
@@ -186,6 +207,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		originURL: cfg.Alpaca.BaseURL,
 		feed:      cfg.Alpaca.StockFeed,
 		set:       set,
+		prefetch:  pf.describe(),
 	})
 	log.Info("serving", "addr", ln.Addr().String())
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // The simulator's credentials. The origin client sends them and the
@@ -27,8 +28,9 @@ type simulator struct {
 	served chan error
 }
 
-// startSimulator serves the simulator on addr.
-func startSimulator(addr string, log *slog.Logger) (*simulator, error) {
+// startSimulator serves the simulator on addr, with its market at clock's
+// time.
+func startSimulator(addr string, clock market.Clock, log *slog.Logger) (*simulator, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("alpaca simulator: %w (set %s to another host:port)", err, envSimAddr)
@@ -36,7 +38,7 @@ func startSimulator(addr string, log *slog.Logger) (*simulator, error) {
 	s := &simulator{
 		url: "http://" + ln.Addr().String(),
 		srv: &http.Server{
-			Handler:           alpacasim.New(alpacasim.Config{KeyID: simKeyID, SecretKey: simSecretKey}),
+			Handler:           alpacasim.New(alpacasim.Config{KeyID: simKeyID, SecretKey: simSecretKey, Clock: clock}),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

@@ -22,6 +22,7 @@ const (
 	envNoRedisServer = "OPITIOS_NO_REDIS_SERVER"   // true: never start redis-server, use the embedded server
 	envLogLevel      = "LOG_LEVEL"                 // debug, info (default), warn, error
 	envPrefetchEvery = "OPITIOS_PREFETCH_INTERVAL" // prefetch tick period, default 1m; 0 turns it off
+	envSimAt         = "OPITIOS_SIM_AT"            // RFC 3339 instant: start the simulated market's clock there (simulator only)
 )
 
 const (
@@ -41,6 +42,7 @@ type settings struct {
 	logLevel      slog.Level
 	logFormat     string
 	prefetchEvery time.Duration // 0: no prefetch tick
+	simAt         time.Time     // zero: the real time
 }
 
 // parseSettings reads the settings. Errors name the variable and never
@@ -86,6 +88,14 @@ func parseSettings(getenv func(string) string) (settings, error) {
 	}
 	if s.prefetchEvery > 0 && s.prefetchEvery < time.Second {
 		return s, fmt.Errorf("%s=%s: must be 0 (off) or at least 1s", envPrefetchEvery, s.prefetchEvery)
+	}
+	if at := getenv(envSimAt); at != "" {
+		if s.simAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return s, fmt.Errorf("%s=%q: must be an RFC 3339 instant, e.g. 2026-11-25T14:00:00-05:00", envSimAt, at)
+		}
+		if s.realAlpaca {
+			return s, fmt.Errorf("%s is for the simulator only: unset it, or unset %s and %s", envSimAt, config.EnvAlpacaKeyID, config.EnvAlpacaSecretKey)
+		}
 	}
 	return s, nil
 }
