@@ -14,9 +14,9 @@
 //
 // Each function runs in its own emulator on two free loopback ports (the
 // emulator's default, 0.0.0.0:8080, is never used), with an environment of
-// its own and only that: the api function reaches a private redis-server
-// and an in-process Alpaca simulator at the samples' instant; the
-// authorizer reads its client keys from a private moto_server. Events are
+// its own and only that: the api and prefetch functions reach a private
+// redis-server and an in-process Alpaca simulator at the samples' instant;
+// the authorizer reads its client keys from a private moto_server. Events are
 // sent one at a time (the emulator serves one invocation at a time), and
 // each emulator is stopped, with its runtime process, at the end of its
 // subtest.
@@ -57,6 +57,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/config/secretstest"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/prefetch"
 )
 
 // Environment of the harness, set by `make local-rie`.
@@ -76,15 +77,23 @@ const (
 )
 
 const (
-	invokePath    = "/2015-03-31/functions/function/invocations"
-	invokeTimeout = 30 * time.Second // also the functions' timeout in the emulator
-	startTimeout  = 10 * time.Second
-	stopTimeout   = 5 * time.Second
+	invokePath   = "/2015-03-31/functions/function/invocations"
+	invokeWait   = 60 * time.Second // longest wait for one answer, beyond every function's timeout
+	startTimeout = 10 * time.Second
+	stopTimeout  = 5 * time.Second
 )
 
-// memoryMB are the functions' memory sizes, the stack's defaults
-// (infra/stack/config.go); the api function sizes its L1 from it.
-var memoryMB = map[string]int{"api": 1024, "authorizer": 256, "prefetch": 512}
+// limit is a function's memory size and timeout, as Lambda sets them.
+type limit struct{ memoryMB, timeoutSec int }
+
+// limits are the stack's defaults (infra/stack/config.go), but prefetch's
+// timeout: 10 s instead of 55 s, so that a run in market hours, which
+// makes passes until shortly before its deadline, ends within seconds.
+var limits = map[string]limit{
+	"api":        {memoryMB: 1024, timeoutSec: 10},
+	"authorizer": {memoryMB: 256, timeoutSec: 5},
+	"prefetch":   {memoryMB: 512, timeoutSec: 10},
+}
 
 // harness is what every function's test needs.
 type harness struct {
@@ -142,6 +151,7 @@ func TestFunctions(t *testing.T) {
 	cases := map[string]func(*testing.T, harness){
 		"api":        testAPI,
 		"authorizer": testAuthorizer,
+		"prefetch":   testPrefetch,
 	}
 	fns := functions(t, h.root)
 	if len(fns) == 0 {
@@ -450,6 +460,62 @@ func testAuthorizer(t *testing.T, h harness) {
 	checkNoSecrets(t, out, secret, deny.IdentitySource[1])
 }
 
+// testPrefetch runs the scheduled event. The function reads the system
+// clock, so what a run does depends on when the test runs: when the market
+// is closed it must skip at once, otherwise refresh its watch list in L2
+// from the simulator. Both are checked, each at its time.
+func testPrefetch(t *testing.T, h harness) {
+	clock := market.ClockFunc(func() time.Time { return sampleNow })
+	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
+	redisAddr := startRedis(t)
+	e := h.start(t, "prefetch", map[string]string{
+		config.EnvRedisURL:            "redis://" + redisAddr,
+		config.EnvAlpacaDataURL:       sim.URL,
+		config.EnvAlpacaKeyID:         simKeyID,
+		config.EnvAlpacaSecretKey:     simSecret,
+		config.EnvLogFormat:           "json",
+		config.EnvPrefetchWatchlist:   "AAPL,MSFT",
+		config.EnvPrefetchBudgetShare: "0.5",
+	})
+	cal := market.Default()
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	metric := metrics.PrefetchSkipped
+	for _, s := range samples(t, h, "prefetch-*.json") {
+		before := cal.SessionAt(time.Now())
+		raw := e.invoke(t, s.raw)
+		after := cal.SessionAt(time.Now())
+		var rep prefetch.Report
+		if err := decodeStrict(raw, &rep); err != nil {
+			t.Fatalf("%s: answer is not a prefetch.Report (%v): %s", s.name, err, raw)
+		}
+		if rep.Session != before && rep.Session != after {
+			t.Errorf("%s: run in session %q, but the calendar says %q", s.name, rep.Session, before)
+		}
+		quote, err := rdb.Get(context.Background(), cache.Key(cache.StockQuote, "AAPL")).Bytes()
+		if rep.Session == market.Closed {
+			if rep.SkippedReason != metrics.ReasonMarketClosed || rep.Passes != 0 || rep.OriginCalls != 0 || err == nil {
+				t.Errorf("%s: market closed, yet the run did something: %s (L2 AAPL: %v)", s.name, raw, err)
+			}
+			continue
+		}
+		metric = metrics.PrefetchedSymbols
+		if rep.SkippedReason != "" || rep.Passes < 1 || rep.OriginCalls < 1 || rep.Refreshed+rep.Skipped < 2 {
+			t.Errorf("%s: a run in session %s refreshed nothing of the watch list: %s", s.name, rep.Session, raw)
+		}
+		var env struct {
+			DataSource string `json:"data_source"`
+		}
+		if err != nil || json.Unmarshal(quote, &env) != nil || env.DataSource != alpaca.SourceSimulator {
+			t.Errorf("%s: L2 holds no AAPL quote from the simulator after the run (%v): %s", s.name, err, quote)
+		}
+	}
+	e.stop(t)
+	out := e.out.String()
+	checkEMF(t, out, "prefetch", metric)
+	checkNoSecrets(t, out, simSecret)
+}
+
 // emulator is one aws-lambda-rie process running one bootstrap.
 type emulator struct {
 	cmd       *exec.Cmd
@@ -469,8 +535,9 @@ type emulator struct {
 // The emulator is stopped at the end of t.
 func (h harness) start(t *testing.T, fn string, env map[string]string) *emulator {
 	t.Helper()
-	if memoryMB[fn] == 0 {
-		t.Fatalf("no memory size for function %s in memoryMB", fn)
+	lim, ok := limits[fn]
+	if !ok {
+		t.Fatalf("no memory size and timeout for function %s in limits", fn)
 	}
 	bootstrap := filepath.Join(h.buildDir, fn, "bootstrap")
 	if fi, err := os.Stat(bootstrap); err != nil || fi.IsDir() {
@@ -489,8 +556,8 @@ func (h harness) start(t *testing.T, fn string, env map[string]string) *emulator
 	e.cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		config.EnvLambdaFunctionName + "=" + fn,
-		config.EnvLambdaMemoryMB + "=" + strconv.Itoa(memoryMB[fn]),
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(invokeTimeout/time.Second)),
+		config.EnvLambdaMemoryMB + "=" + strconv.Itoa(lim.memoryMB),
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(lim.timeoutSec),
 	}
 	for k, v := range env {
 		e.cmd.Env = append(e.cmd.Env, k+"="+v)
@@ -529,7 +596,7 @@ func (h harness) start(t *testing.T, fn string, env map[string]string) *emulator
 func (e *emulator) invoke(t *testing.T, event []byte) []byte {
 	t.Helper()
 	e.invoked = true
-	client := &http.Client{Timeout: invokeTimeout + 5*time.Second}
+	client := &http.Client{Timeout: invokeWait}
 	resp, err := client.Post(e.invokeURL, "application/json", bytes.NewReader(event))
 	if err != nil {
 		t.Fatalf("invoke: %v; emulator output:\n%s", err, e.out.String())
