@@ -174,17 +174,10 @@ endif
 
 ## ---- benchmarks
 
-ifeq ($(wildcard dev/bench/*.go),)
-bench: ## full benchmarks -> BENCHMARKS.md, bench/results.json
-	@echo "make bench: SKIPPED: dev/bench does not exist yet"
-bench-smoke: ## the benchmark program end to end, briefly
-	@echo "make bench-smoke: SKIPPED: dev/bench does not exist yet"
-else
-bench: ## full benchmarks -> BENCHMARKS.md, bench/results.json
-	$(WITH_REDIS) $(GO) run ./dev/bench
-bench-smoke: ## the benchmark program end to end, briefly
-	$(REDIS) $(GO) run ./dev/bench -smoke
-endif
+bench: deps-redis $(BENCHSTAT) ## full benchmarks (~6 min) -> BENCHMARKS.md, bench/results.json, bench/latency.png
+	$(WITH_REDIS) $(GO) run ./dev/bench -benchstat $(BENCHSTAT)
+bench-smoke: $(BENCHSTAT) ## the benchmark program end to end, in seconds -> bench/out/smoke
+	$(REDIS) $(GO) run ./dev/bench -smoke -benchstat $(BENCHSTAT)
 
 bench-micro: $(BENCHSTAT) ## go benchmarks of shared/... (5 runs) -> bench/out/micro.txt, summarized by benchstat
 	@mkdir -p bench/out

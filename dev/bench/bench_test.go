@@ -1,0 +1,536 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+func TestPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	p := percentilesOf(ds)
+	if *p != (percentiles{P50: 50, P95: 95, P99: 99, Max: 100}) {
+		t.Fatalf("%+v", *p)
+	}
+	if percentilesOf(nil) != nil {
+		t.Fatal("no latencies must give no percentiles")
+	}
+	if p := percentilesOf([]time.Duration{3 * time.Millisecond}); p.P50 != 3 || p.P99 != 3 {
+		t.Fatalf("one latency: %+v", *p)
+	}
+}
+
+func header(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return h
+}
+
+func TestCollector(t *testing.T) {
+	c := newCollector()
+	ms := time.Millisecond
+	c.add(200, "", 1*ms, header("X-Cache", "HIT-L1", "Age", "4", "X-Market-Session", "regular"), []byte(`{"quote":{}}`))
+	c.add(200, "", 2*ms, header("X-Cache", "HIT-L2", "Age", "9", "X-Market-Session", "regular"), nil)
+	c.add(200, "", 50*ms, header("X-Cache", "MISS", "Age", "0", "X-Market-Session", "closed"), nil)
+	batch := `{"quotes":{},"meta":{"A":{"source":"alpaca-sim","cache":"HIT-L1"},"B":{"cache":"HIT-L2"},"C":{"cache":"MISS"}}}`
+	c.add(200, "", 30*ms, header("X-Cache", "MIXED", "Age", "2"), []byte(batch))
+	c.add(503, "503 Service Unavailable", 5*ms, header("Retry-After", "1"), nil)
+	c.add(0, `Get "http://x": dial tcp: connect: connection refused`, ms, nil, nil)
+	c.add(0, `Get "http://x": context deadline exceeded (Client.Timeout exceeded)`, ms, nil, nil)
+	c.add(0, "read: connection reset by peer", ms, nil, nil)
+
+	r := c.result("s", sysOurs, 2*time.Second)
+	if r.Requests != 8 || r.Errors != 4 || r.RPS != 4 {
+		t.Fatalf("requests %d errors %d rps %v", r.Requests, r.Errors, r.RPS)
+	}
+	want := map[string]int{"http_503": 1, "connection_refused": 1, "timeout": 1, "connection_reset": 1}
+	for k, v := range want {
+		if r.ErrorsByClass[k] != v {
+			t.Errorf("errors %v, want %v", r.ErrorsByClass, want)
+		}
+	}
+	// Symbols: 3 singles (2 hits) + a batch of 3 (2 hits).
+	if r.HitRate == nil || *r.HitRate != round(4.0/6, 4) {
+		t.Fatalf("hit rate %v", r.HitRate)
+	}
+	if r.AgeMaxS != 9 || r.Session != "closed,regular" {
+		t.Fatalf("age %d session %q", r.AgeMaxS, r.Session)
+	}
+	if r.HitLatency.Max != 2 || r.MissLatency.P50 != 50 || r.XCache["MIXED"] != 1 {
+		t.Fatalf("hit %+v miss %+v xcache %v", r.HitLatency, r.MissLatency, r.XCache)
+	}
+}
+
+const benchOutput = `goos: linux
+goarch: amd64
+pkg: github.com/opitios/opitios-alpaca/dev/bench
+cpu: AMD EPYC
+BenchmarkHandlerL1Hit-2     	   35239	     11559 ns/op	    3748 B/op	      29 allocs/op
+BenchmarkHandlerBatch20Mixed-2   	     300	    517056 ns/op	         1.000 l2-reads/op	         1.000 origin-calls/op	   88376 B/op	     865 allocs/op
+BenchmarkHandlerL1Hit-2     	   35239	      9000 ns/op	    3700 B/op	      29 allocs/op
+BenchmarkHandlerBatch20Mixed-2   	     300	    545024 ns/op	         3.000 l2-reads/op	         1.000 origin-calls/op	   88364 B/op	     865 allocs/op
+BenchmarkHandlerL1Hit-2     	   35239	     10000 ns/op	    3800 B/op	      29 allocs/op
+BenchmarkFoo	 100	 5.5 ns/op
+PASS
+ok  	github.com/opitios/opitios-alpaca/dev/bench	17.166s
+`
+
+func TestParseBench(t *testing.T) {
+	rs, err := parseBench(strings.NewReader(benchOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 || rs[0].Name != "HandlerL1Hit" || rs[1].Name != "HandlerBatch20Mixed" || rs[2].Name != "Foo" {
+		t.Fatalf("%+v", rs)
+	}
+	l1 := rs[0]
+	if l1.Runs != 3 || l1.NsPerOp != 10000 || l1.BytesPerOp != 3748 || l1.AllocsPerOp != 29 || !slices.Equal(l1.Samples, []float64{11559, 9000, 10000}) {
+		t.Fatalf("%+v", l1)
+	}
+	mixed := rs[1]
+	if mixed.NsPerOp != (517056+545024)/2.0 || mixed.Metrics["l2-reads/op"] != 2 || mixed.Metrics["origin-calls/op"] != 1 {
+		t.Fatalf("%+v", mixed)
+	}
+	if _, err := parseBench(strings.NewReader("PASS\n")); err == nil {
+		t.Fatal("no results must be an error")
+	}
+	if _, err := parseBench(strings.NewReader("BenchmarkX-2 10 abc ns/op\n")); err == nil {
+		t.Fatal("a bad value must be an error")
+	}
+}
+
+func TestParsers(t *testing.T) {
+	rss, err := parseVmRSS(strings.NewReader("Name:\tx\nVmPeak:\t  10 kB\nVmRSS:\t   2048 kB\n"))
+	if err != nil || rss != 2<<20 {
+		t.Fatalf("rss %d, %v", rss, err)
+	}
+	if _, err := parseVmRSS(strings.NewReader("Name:\tx\n")); err == nil {
+		t.Fatal("missing VmRSS must be an error")
+	}
+	if m := cpuModel(strings.NewReader("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n")); m != "AMD EPYC 7B13" {
+		t.Fatalf("cpu %q", m)
+	}
+	page := []byte("# HELP go_memstats_heap_inuse_bytes x\ngo_memstats_heap_inuse_bytes 1.2345e+06\ngo_memstats_heap_inuse_bytes_total 1\n")
+	if v, ok := metricValue(page, "go_memstats_heap_inuse_bytes"); !ok || v != 1234500 {
+		t.Fatalf("metric %v %v", v, ok)
+	}
+	if _, ok := metricValue(page, "nope"); ok {
+		t.Fatal("absent metric found")
+	}
+}
+
+func TestSymbolSets(t *testing.T) {
+	z1, r1, err := symbolSets(500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z2, _, _ := symbolSets(500)
+	if len(z1) != 500 || len(r1) == 0 || !slices.Equal(z1, z2) {
+		t.Fatalf("sizes %d %d, deterministic %v", len(z1), len(r1), slices.Equal(z1, z2))
+	}
+	for _, s := range r1 {
+		if slices.Contains(z1, s) {
+			t.Fatalf("%s is in both sets", s)
+		}
+	}
+	if _, _, err := symbolSets(100_000); err == nil {
+		t.Fatal("more symbols than the universe must be an error")
+	}
+}
+
+func TestZipfDistinct(t *testing.T) {
+	p := newZipf(500, 1)
+	for range 100 {
+		idx := p.distinct(20)
+		seen := map[int]bool{}
+		for _, i := range idx {
+			if i < 0 || i >= 500 || seen[i] {
+				t.Fatalf("%v", idx)
+			}
+			seen[i] = true
+		}
+		if len(idx) != 20 {
+			t.Fatal(len(idx))
+		}
+	}
+}
+
+// TestStampedeReleasesAllAtOnce: the server answers only once every client
+// is in flight, so a stampede that did not release them together would hang.
+func TestStampedeReleasesAllAtOnce(t *testing.T) {
+	const clients = 30
+	var inFlight atomic.Int32
+	all := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		if r.Header.Get("APCA-API-KEY-ID") != "dev" {
+			t.Error("no client key")
+		}
+		if inFlight.Add(1) == clients {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			t.Error("the clients did not arrive together")
+		}
+		w.Header().Set("X-Cache", "MISS")
+	}))
+	defer srv.Close()
+	c := newCollector()
+	if err := stampede(context.Background(), []string{srv.URL}, "/v2/stocks/X/quotes/latest", clients, c); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.result("s", sysOurs, time.Second); r.Requests != clients || r.Errors != 0 || r.XCache["MISS"] != clients {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestAttack(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("X-Cache", "HIT-L1")
+		w.Header().Set("Age", "3")
+		io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	c := newCollector()
+	attack(context.Background(), "t", attackSpec{conns: 4, rate: 50, dur: 200 * time.Millisecond, targets: roundRobin(srv.URL + "/a")}, c)
+	r := c.result("t", sysOurs, time.Second)
+	if r.Requests == 0 || int64(r.Requests) != n.Load() || r.Errors != 0 || r.AgeMaxS != 3 || *r.HitRate != 1 {
+		t.Fatalf("%+v (server saw %d)", r, n.Load())
+	}
+}
+
+func TestRedisServerRestart(t *testing.T) {
+	rs, err := startRedis(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.stop()
+	if _, err := rs.do("SET k v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Restarted empty, on the same address.
+	if v, err := rs.do("EXISTS k"); err != nil || v != ":0" {
+		t.Fatalf("after restart: %q %v", v, err)
+	}
+	if _, err := rs.do("SET k v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rs.do("DBSIZE"); v != ":0" {
+		t.Fatalf("after flush: %q", v)
+	}
+	rs.stop()
+	if rs.ping() == nil {
+		t.Fatal("still answering after stop")
+	}
+}
+
+func TestChildStop(t *testing.T) {
+	c, err := startChild("sleeper", t.TempDir(), nil, "sleep", "30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.exited() {
+		t.Fatal("exited at once")
+	}
+	if rss, err := c.rss(); err != nil || rss <= 0 {
+		t.Fatalf("rss %d %v", rss, err)
+	}
+	c.stop()
+	if !c.exited() {
+		t.Fatal("still running after stop")
+	}
+	c.stop() // twice is fine
+}
+
+func TestServeBare(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "body.json")
+	os.WriteFile(file, []byte(`{"quote":1}`), 0o644)
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveRole(ctx, roleBare, addr, "", "", file) }()
+	if err := waitHTTP(context.Background(), nil, "http://"+addr+"/anything", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b, err := fetchBody(context.Background(), "http://"+addr+"/v2/stocks/AAPL/quotes/latest")
+	if err != nil || string(b) != `{"quote":1}` {
+		t.Fatalf("%q %v", b, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := serveRole(context.Background(), "nope", addr, "", "", ""); err == nil {
+		t.Fatal("an unknown role must fail")
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"-only", "nope"}, &out, &errs); code != 2 {
+		t.Fatalf("unknown section: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"-serve", "nope"}, &out, &errs); code != 1 {
+		t.Fatalf("unknown role: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"-bogus"}, &out, &errs); code != 2 {
+		t.Fatalf("unknown flag: exit %d", code)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	full, smoke := layoutFor("/r", false), layoutFor("/r", true)
+	if full.doc != "/r/BENCHMARKS.md" || full.json != "/r/bench/results.json" || full.plot != "/r/bench/latency.png" {
+		t.Fatalf("%+v", full)
+	}
+	if !strings.HasPrefix(smoke.doc, "/r/bench/out/") || !strings.HasPrefix(smoke.json, "/r/bench/out/") || !strings.HasPrefix(smoke.plot, "/r/bench/out/") {
+		t.Fatalf("smoke must write under bench/out: %+v", smoke)
+	}
+}
+
+func TestLatencyPlot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.png")
+	rows := []loadResult{
+		{Scenario: scL1, System: sysOurs, Latency: &percentiles{P50: 1, P95: 5, P99: 9}},
+		{Scenario: scL1, System: sysBare, Latency: &percentiles{P50: 0, P95: 3, P99: 7}},
+		{Scenario: scZipf, System: sysNaive, Latency: &percentiles{P50: 2, P95: 50, P99: 60}},
+	}
+	if err := latencyPlot(rows, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil || img.Bounds().Dx() < 400 {
+		t.Fatalf("png: %v", err)
+	}
+	if err := latencyPlot(nil, path); err == nil {
+		t.Fatal("no rows must be an error")
+	}
+}
+
+// passingFindings is a run where every target holds.
+func passingFindings() findings {
+	hr, nhr := 0.97, 0.9
+	mic := func(name string, ns float64, metrics map[string]float64) microResult {
+		return microResult{Name: name, Runs: 5, NsPerOp: ns, Metrics: metrics}
+	}
+	return findings{
+		micro: microByName([]microResult{
+			mic("HandlerL1Hit", 8000, nil), mic("FloorEventDecode", 18000, nil), mic("CacheL1Hit", 80, nil),
+			mic("AnchorGoRedisCacheL1Hit", 160, nil), mic("FloorOtterGet", 60, nil),
+			mic("HandlerL2Hit", 55000, nil), mic("FloorRedisGet", 50000, nil),
+			mic("HandlerMiss", 400000, nil), mic("FloorOriginGet", 100000, nil),
+			mic("HandlerBatch20Mixed", 500000, map[string]float64{"l2-reads/op": 1, "origin-calls/op": 1, "redis-rtt/op": 5}),
+			mic("HandlerBatch20L2", 60000, nil), mic("FloorRedisPipeline20", 50000, nil),
+			mic("HandlerStorm200", 5e6, map[string]float64{"origin-calls/op": 1}),
+		}),
+		load: []loadResult{
+			{Scenario: scL1, System: sysOurs, Connections: 500, DurationS: 20, Requests: 600000, RPS: 30000, Latency: &percentiles{P50: 10, P95: 20, P99: 30}, Session: "regular", AgeMaxS: 12},
+			{Scenario: scL1, System: sysBare, Connections: 500, Requests: 1000000, RPS: 50000, Latency: &percentiles{}},
+			{Scenario: scZipf, System: sysOurs, Connections: 500, Requests: 15000, Load: "1000/s", Latency: &percentiles{P95: 40},
+				HitLatency: &percentiles{P95: 2}, MissLatency: &percentiles{P95: 51.5}, HitRate: &hr, Session: "regular", AgeMaxS: 14},
+			{Scenario: scZipf, System: sysNaive, Requests: 15000, Latency: &percentiles{}, HitRate: &nhr},
+			{Scenario: scBatch, System: sysOurs, Connections: 500, Requests: 3000, Latency: &percentiles{P95: 60}, Session: "regular"},
+			{Scenario: scStampede, System: sysOurs, Connections: 200, Requests: 1000, Latency: &percentiles{}, OriginCallsPerRound: []int64{1, 1, 1, 1, 1}, Session: "regular"},
+			{Scenario: scStampede, System: sysNaive, Requests: 1000, Latency: &percentiles{}, OriginCallsPerRound: []int64{200, 200, 200, 200, 200}},
+		},
+		soak: &soakResult{Load: loadResult{Requests: 100000, System: sysOurs, Latency: &percentiles{}, Errors: 3,
+			ErrorsByClass: map[string]int{"http_503": 3}, Session: "regular", AgeMaxS: 29},
+			Before: memory{HeapInuse: 10 << 20}, After: memory{HeapInuse: 60 << 20}, L1BoundBytes: 64 << 20},
+	}
+}
+
+func verdictOf(t *testing.T, vs []verdict, level, source string) verdict {
+	t.Helper()
+	for _, v := range vs {
+		if v.Level == level && v.Source == source {
+			return v
+		}
+	}
+	t.Fatalf("no verdict %q/%q", level, source)
+	return verdict{}
+}
+
+func TestVerdictsAllPass(t *testing.T) {
+	vs := verdicts(passingFindings())
+	if len(vs) != 20 {
+		t.Fatalf("%d verdicts", len(vs))
+	}
+	for _, v := range vs {
+		if v.Status != statusPass {
+			t.Errorf("%s/%s: %s (%s) %s", v.Level, v.Source, v.Status, v.Measured, v.Miss)
+		}
+	}
+	r := &results{Verdicts: vs}
+	if r.failed() {
+		t.Fatal("a passing run failed")
+	}
+}
+
+func TestVerdictsFailures(t *testing.T) {
+	f := passingFindings()
+	f.micro["HandlerL1Hit"] = microResult{Name: "HandlerL1Hit", NsPerOp: 12000}
+	f.micro["HandlerL2Hit"] = microResult{Name: "HandlerL2Hit", NsPerOp: 70000}
+	f.load[1].RPS = 70000 // bare: ours is 0.43×
+	f.load[5].OriginCallsPerRound = []int64{1, 2, 1, 1, 1}
+	vs := verdicts(f)
+
+	l1 := verdictOf(t, vs, "L1 hit, in process", "ours")
+	if l1.Status != statusFail || !strings.HasPrefix(l1.Miss, "2.00 µs over") || l1.Correctness {
+		t.Errorf("%+v", l1)
+	}
+	l2 := verdictOf(t, vs, "L2 hit", "ours")
+	if l2.Status != statusFail || !strings.HasPrefix(l2.Miss, "0.20× over the 1.2× bound") {
+		t.Errorf("%+v", l2)
+	}
+	tp := verdictOf(t, vs, "Throughput, one instance", "ours")
+	if tp.Status != statusFail || !strings.Contains(tp.Miss, "5000 rps more") {
+		t.Errorf("%+v", tp)
+	}
+	st := verdictOf(t, vs, "Origin calls under a stampede", "ours")
+	if st.Status != statusFail || !st.Correctness || st.Miss != "worst round: 2 calls" {
+		t.Errorf("%+v", st)
+	}
+	if !(&results{Verdicts: vs}).failed() {
+		t.Fatal("a failed correctness row must fail the run")
+	}
+	// Speed misses alone do not fail the run.
+	f = passingFindings()
+	f.micro["HandlerL1Hit"] = microResult{Name: "HandlerL1Hit", NsPerOp: 12000}
+	if (&results{Verdicts: verdicts(f)}).failed() {
+		t.Fatal("a speed miss failed the run")
+	}
+	if !(&results{Verdicts: verdicts(passingFindings()), Errors: []string{"zipf: boom"}}).failed() {
+		t.Fatal("a scenario error must fail the run")
+	}
+}
+
+func TestVerdictsErrorsUnderLoad(t *testing.T) {
+	f := passingFindings()
+	f.load[2].Errors = 1
+	v := verdictOf(t, verdicts(f), "Concurrent users", "ours")
+	if v.Status != statusFail || !v.Correctness {
+		t.Fatalf("%+v", v)
+	}
+	// Fewer than 500 connections fails the full run, not the smoke run.
+	f = passingFindings()
+	f.load[0].Connections = 50
+	if v := verdictOf(t, verdicts(f), "Concurrent users", "seed"); v.Status != statusFail {
+		t.Fatalf("%+v", v)
+	}
+	f.smoke = true
+	if v := verdictOf(t, verdicts(f), "Concurrent users", "seed"); v.Status != statusPass {
+		t.Fatalf("smoke: %+v", v)
+	}
+}
+
+func TestVerdictsMissingSections(t *testing.T) {
+	vs := verdicts(findings{micro: map[string]microResult{}})
+	for _, v := range vs {
+		if v.Status != statusNA {
+			t.Errorf("%s/%s: %s", v.Level, v.Source, v.Status)
+		}
+	}
+	if (&results{Verdicts: vs}).failed() {
+		t.Fatal("unmeasured rows alone must not fail a partial run")
+	}
+}
+
+func TestDataAge(t *testing.T) {
+	for _, tc := range []struct {
+		session string
+		age     int
+		want    string
+	}{
+		{string(market.Regular), 29, statusPass},
+		{string(market.Regular), 30, statusFail},
+		{string(market.Closed), 299, statusPass},
+		{string(market.Closed) + "," + string(market.Regular), 31, statusFail},
+	} {
+		f := findings{load: []loadResult{{System: sysOurs, Requests: 1, Session: tc.session, AgeMaxS: tc.age}}}
+		if v := dataAge(f); v.Status != tc.want {
+			t.Errorf("%s, age %d: %s (%s)", tc.session, tc.age, v.Status, v.Measured)
+		}
+	}
+}
+
+func TestSoakVerdict(t *testing.T) {
+	base := passingFindings().soak
+	if v := soakVerdict(verdict{}, base); v.Status != statusPass {
+		t.Fatalf("%+v", v)
+	}
+	s := *base
+	s.Load.ErrorsByClass = map[string]int{"http_503": 1, "http_500": 2}
+	if v := soakVerdict(verdict{}, &s); v.Status != statusFail || v.Miss != "2 http_500" {
+		t.Fatalf("%+v", v)
+	}
+	s = *base
+	s.After.HeapInuse = s.Before.HeapInuse + s.L1BoundBytes + 1
+	if v := soakVerdict(verdict{}, &s); v.Status != statusFail || !strings.Contains(v.Miss, "over the L1 bound") {
+		t.Fatalf("%+v", v)
+	}
+	s = *base
+	s.Load.AgeMaxS = 30
+	if v := soakVerdict(verdict{}, &s); v.Status != statusFail {
+		t.Fatalf("%+v", v)
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	f := passingFindings()
+	r := &results{Date: "2026-11-26 05:00 UTC", Commit: "abc1234", Machine: machineInfo{CPUs: 2, CPUModel: "CPU", GoVersion: "go1.26"},
+		Mode: "full", Micro: []microResult{f.micro["HandlerL1Hit"], f.micro["FloorOtterGet"]}, Load: f.load, Soak: f.soak,
+		Verdicts: verdicts(f), Benchstat: "goos: linux\n"}
+	md := string(r.markdown("bench/latency.png", "bench/results.json"))
+	for _, want := range []string{
+		"## Verdict", "| Service level | Source | Target | Measured | Verdict |", "abc1234", "2 × CPU",
+		"](bench/latency.png)", "[bench/results.json](bench/results.json)", "| HandlerL1Hit | 8.00 µs |", "133.33×",
+		"## Soak", "<summary>benchstat", "| stampede | ours |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	if n := strings.Count(md, "✅ pass"); n != len(r.Verdicts) {
+		t.Errorf("%d pass cells for %d verdicts", n, len(r.Verdicts))
+	}
+}

@@ -1,0 +1,289 @@
+// Command bench measures opitios-alpaca against its service levels
+// (DESIGN §7) side by side with the anchors, and writes BENCHMARKS.md,
+// bench/results.json and bench/latency.png: what `make bench` runs.
+//
+//	go run ./dev/bench          # the full run, under 10 minutes on 2 cores
+//	go run ./dev/bench -smoke   # seconds; writes to bench/out/smoke (make bench-smoke, in make test)
+//
+// Run it from the repository root with OPITIOS_TEST_REDIS_ADDR set (the make
+// targets start a private Redis). It has three sections:
+//
+//   - micro: the Go benchmarks of this package (micro_test.go), run with
+//     go test -count 5 and summarised with benchstat: the handler's paths in
+//     process beside their floors and the anchors (go-redis/cache, the seed's
+//     design);
+//   - load: the `make run` program (dev/local, built here) under a Go load
+//     generator over loopback, beside a bare net/http server and the seed's
+//     design: L1 hits at full speed, a Zipf mix, batches of 20 and a
+//     stampede, each from a fresh start over a redis-server of its own;
+//   - soak: the `make run` program at full speed for 60 s under a mixed
+//     workload while its Redis is restarted twice and the origin fails.
+//
+// Then it judges each service level (verdict.go). It exits 1 when a section
+// or scenario could not run or a correctness promise failed (errors under
+// load, stampede coalescing, data age, batch round trips, the soak's
+// checks), in smoke mode too, so `make test` catches a harness that rots; a
+// missed speed target is reported, not fatal.
+//
+// The bench also runs itself as the anchor servers (-serve bare|naive), so
+// every system under load is a process of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Sections.
+const (
+	secMicro = "micro"
+	secLoad  = "load"
+	secSoak  = "soak"
+)
+
+// options are the command line's choices.
+type options struct {
+	smoke     bool
+	sections  []string
+	benchstat string
+	root      string
+}
+
+// run parses args and runs the bench or a -serve role; it returns the exit
+// status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		smoke     = fs.Bool("smoke", false, "seconds instead of minutes: prove the harness, write to bench/out/smoke")
+		only      = fs.String("only", "micro,load,soak", "comma-separated `sections` to run")
+		benchstat = fs.String("benchstat", ".bin/benchstat", "benchstat `binary` (make deps installs it)")
+		serve     = fs.String("serve", "", "run as a child server: bare or naive (used by the bench itself)")
+		addr      = fs.String("addr", "", "-serve: listen address")
+		simAddr   = fs.String("sim-addr", "", "-serve naive: the simulator's listen address")
+		redisURL  = fs.String("redis", "", "-serve naive: Redis URL")
+		body      = fs.String("body", "", "-serve bare: file holding the body to serve")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *serve != "" {
+		if err := serveRole(ctx, *serve, *addr, *simAddr, *redisURL, *body); err != nil {
+			fmt.Fprintln(stderr, "bench -serve:", err)
+			return 1
+		}
+		return 0
+	}
+	o := options{smoke: *smoke, benchstat: *benchstat}
+	for s := range strings.SplitSeq(*only, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case secMicro, secLoad, secSoak:
+			o.sections = append(o.sections, s)
+		default:
+			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak)\n", s)
+			return 2
+		}
+	}
+	var err error
+	if o.root, err = os.Getwd(); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if !fileExists(filepath.Join(o.root, "go.mod")) || !fileExists(filepath.Join(o.root, "dev", "bench")) {
+		fmt.Fprintln(stderr, "bench: run it from the repository root (make bench)")
+		return 2
+	}
+	r, err := bench(ctx, o, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if r.failed() {
+		fmt.Fprintln(stderr, "bench: FAILED: see the errors and the failed correctness rows above")
+		return 1
+	}
+	return 0
+}
+
+// layout is where a run writes.
+type layout struct {
+	doc, json, plot string // BENCHMARKS.md, results.json, latency.png
+	scratch         string // logs and raw output
+}
+
+func layoutFor(root string, smoke bool) layout {
+	if smoke {
+		d := filepath.Join(root, "bench", "out", "smoke")
+		return layout{doc: filepath.Join(d, "BENCHMARKS.md"), json: filepath.Join(d, "results.json"),
+			plot: filepath.Join(d, "latency.png"), scratch: d}
+	}
+	return layout{doc: filepath.Join(root, "BENCHMARKS.md"), json: filepath.Join(root, "bench", "results.json"),
+		plot: filepath.Join(root, "bench", "latency.png"), scratch: filepath.Join(root, "bench", "out")}
+}
+
+// bench runs the sections and writes the outputs. Errors of sections are
+// in the results; the error returned is one that prevented writing them.
+func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
+	began := time.Now()
+	lay := layoutFor(o.root, o.smoke)
+	logs := filepath.Join(lay.scratch, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(lay.json), 0o755); err != nil {
+		return nil, err
+	}
+	r := &results{Date: now(), Commit: commit(ctx, o.root), Machine: machine(), Mode: "full"}
+	if o.smoke {
+		r.Mode = "smoke"
+	}
+	has := func(s string) bool { return slices.Contains(o.sections, s) }
+	step := func(format string, args ...any) {
+		fmt.Fprintf(log, "[%5.0fs] "+format+"\n", append([]any{time.Since(began).Seconds()}, args...)...)
+	}
+
+	if has(secMicro) {
+		step("micro: go test -bench (this takes a while)")
+		plan := microPlan{count: 5, benchtime: "500ms"}
+		benchstat := o.benchstat
+		if o.smoke {
+			plan = microPlan{count: 1, benchtime: "20x"}
+		}
+		if !filepath.IsAbs(benchstat) {
+			benchstat = filepath.Join(o.root, benchstat)
+		}
+		if os.Getenv("OPITIOS_TEST_REDIS_ADDR") == "" {
+			r.Errors = append(r.Errors, "micro: OPITIOS_TEST_REDIS_ADDR is not set (run through make bench)")
+		} else if !fileExists(benchstat) {
+			r.Errors = append(r.Errors, fmt.Sprintf("micro: %s is missing: run `make deps`", benchstat))
+		} else {
+			var err error
+			r.Micro, r.Benchstat, err = runMicro(ctx, o.root, benchstat, plan, filepath.Join(lay.scratch, "micro.txt"), log)
+			if err != nil {
+				r.Errors = append(r.Errors, "micro: "+err.Error())
+			}
+		}
+	}
+
+	if has(secLoad) || has(secSoak) {
+		if err := runLoadSections(ctx, o, r, logs, lay.scratch, step); err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		}
+	}
+
+	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: o.smoke})
+	r.DurationS = round(time.Since(began).Seconds(), 0)
+	plotRows := slices.Clone(r.Load)
+	if r.Soak != nil {
+		plotRows = append(plotRows, r.Soak.Load)
+	}
+	if len(plotRows) > 0 {
+		if err := latencyPlot(plotRows, lay.plot); err != nil {
+			r.Errors = append(r.Errors, "plot: "+err.Error())
+		}
+	}
+	if err := writeJSON(lay.json, r); err != nil {
+		return nil, err
+	}
+	relJSON, _ := filepath.Rel(filepath.Dir(lay.doc), lay.json)
+	relPlot, _ := filepath.Rel(filepath.Dir(lay.doc), lay.plot)
+	if err := os.WriteFile(lay.doc, r.markdown(filepath.ToSlash(relPlot), filepath.ToSlash(relJSON)), 0o644); err != nil {
+		return nil, err
+	}
+	step("wrote %s, %s, %s", lay.doc, lay.json, lay.plot)
+	printVerdicts(log, r)
+	return r, nil
+}
+
+// runLoadSections builds the `make run` program, starts the Redis the
+// scenarios share, and runs the load scenarios and the soak.
+func runLoadSections(ctx context.Context, o options, r *results, logs, scratch string, step func(string, ...any)) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	localBin := filepath.Join(scratch, "bin", "opitios-local")
+	step("load: building dev/local")
+	build := exec.CommandContext(ctx, goBin(), "build", "-o", localBin, "./dev/local")
+	build.Dir = o.root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("load: go build ./dev/local: %w: %s", err, out)
+	}
+	rs, err := startRedis(ctx, logs)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	defer rs.stop()
+	plan, soak := fullLoad, fullSoak
+	if o.smoke {
+		plan, soak = smokeLoad, smokeSoak
+	}
+	zipf, rest, err := symbolSets(plan.zipfSymbols)
+	if err != nil {
+		return err
+	}
+	lr := &loadRunner{plan: plan, launch: &launcher{logs: logs, localBin: localBin, selfBin: self},
+		redis: rs, log: prefixWriter{step}, zipf: zipf, rest: rest}
+	if slices.Contains(o.sections, secLoad) {
+		var errs []string
+		r.Load, errs = lr.run(ctx)
+		r.Errors = append(r.Errors, errs...)
+	}
+	if slices.Contains(o.sections, secSoak) && ctx.Err() == nil {
+		step("soak: %s, %d connections, Redis restarts at %v", soak.dur, soak.conns, soak.restarts)
+		s, err := lr.soak(ctx, soak)
+		if s != nil && s.Load.Requests > 0 {
+			r.Soak = s
+			step("soak: %d requests, %d errors %v, age max %d s", s.Load.Requests, s.Load.Errors, s.Load.ErrorsByClass, s.Load.AgeMaxS)
+		}
+		if err != nil {
+			r.Errors = append(r.Errors, "soak: "+err.Error())
+		}
+	}
+	return ctx.Err()
+}
+
+// prefixWriter sends each line written to it through step.
+type prefixWriter struct{ step func(string, ...any) }
+
+func (w prefixWriter) Write(b []byte) (int, error) {
+	for line := range strings.SplitSeq(strings.TrimRight(string(b), "\n"), "\n") {
+		w.step("%s", line)
+	}
+	return len(b), nil
+}
+
+// printVerdicts prints the verdict table for the terminal.
+func printVerdicts(w io.Writer, r *results) {
+	fmt.Fprintf(w, "\nVerdict (%s run, commit %s):\n", r.Mode, r.Commit)
+	for _, v := range r.Verdicts {
+		line := fmt.Sprintf("  %-4s %-8s %-50s %s", v.Status, v.Source, v.Level, v.Measured)
+		if v.Miss != "" {
+			line += "  [" + v.Miss + "]"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintln(w, "  ERROR", e)
+	}
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// results is everything one run measured: results.json, and the source of
+// BENCHMARKS.md.
+type results struct {
+	Date      string        `json:"date"`
+	Commit    string        `json:"commit"`
+	Machine   machineInfo   `json:"machine"`
+	Mode      string        `json:"mode"` // "full" or "smoke"
+	DurationS float64       `json:"duration_s"`
+	Micro     []microResult `json:"micro"`
+	Benchstat string        `json:"benchstat,omitempty"`
+	Load      []loadResult  `json:"load"`
+	Soak      *soakResult   `json:"soak,omitempty"`
+	Verdicts  []verdict     `json:"verdicts"`
+	Errors    []string      `json:"errors,omitempty"` // sections or scenarios that could not run
+}
+
+// machineInfo says where the figures come from.
+type machineInfo struct {
+	CPUs      int    `json:"nproc"`
+	CPUModel  string `json:"cpu_model"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+}
+
+func machine() machineInfo {
+	m := machineInfo{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUModel: "unknown"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		m.CPUModel = cpuModel(f)
+		f.Close()
+	}
+	return m
+}
+
+// cpuModel returns the first "model name" of a /proc/cpuinfo.
+func cpuModel(r io.Reader) string {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// commit is HEAD's short hash, with " (dirty)" when the work tree has
+// changes.
+func commit(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += " (dirty)"
+	}
+	return c
+}
+
+// failed reports whether the run must exit non-zero: a section or scenario
+// could not run, or a correctness promise failed. (A row left unmeasured
+// because its section was not asked for is neither.)
+func (r *results) failed() bool {
+	if len(r.Errors) > 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.Verdicts, func(v verdict) bool { return v.Correctness && v.Status == statusFail })
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// microRow is one line of the micro table: a benchmark and the floor it is
+// measured against.
+type microRow struct {
+	group, what, name, floor string
+}
+
+var microRows = []microRow{
+	{"ours: handler", "L1 hit (event in, response out)", "HandlerL1Hit", "FloorOtterGet"},
+	{"ours: handler", "L2 hit", "HandlerL2Hit", "FloorRedisGet"},
+	{"ours: handler", "miss, zero-latency origin over loopback", "HandlerMiss", "FloorOriginGet"},
+	{"ours: handler", "batch of 20, all in L2", "HandlerBatch20L2", "FloorRedisPipeline20"},
+	{"ours: handler", "batch of 20, 10 in L1 + 10 from the origin", "HandlerBatch20Mixed", "FloorOriginGet"},
+	{"ours: handler", "storm: 200 callers, one new symbol", "HandlerStorm200", "HandlerMiss"},
+	{"ours: cache", "L1 hit", "CacheL1Hit", "FloorOtterGet"},
+	{"ours: cache", "L2 hit", "CacheL2Hit", "FloorRedisGet"},
+	{"anchor", "go-redis/cache, TinyLFU local hit", "AnchorGoRedisCacheL1Hit", "FloorOtterGet"},
+	{"anchor", "go-redis/cache, Redis hit", "AnchorGoRedisCacheL2Hit", "FloorRedisGet"},
+	{"anchor", "seed's design, Redis hit", "AnchorNaiveL2Hit", "FloorRedisGet"},
+	{"anchor", "seed's design, batch of 20 cached", "AnchorNaiveBatch20L2", "FloorRedisPipeline20"},
+	{"floor", "otter GetIfPresent", "FloorOtterGet", ""},
+	{"floor", "go-redis GET", "FloorRedisGet", ""},
+	{"floor", "go-redis pipeline of 20 GETs", "FloorRedisPipeline20", ""},
+	{"floor", "json.Unmarshal of the API Gateway event (aws-lambda-go's decode)", "FloorEventDecode", ""},
+	{"floor", "net/http GET of the origin", "FloorOriginGet", ""},
+}
+
+// markdown renders BENCHMARKS.md. plot is the latency plot's path relative
+// to the document.
+func (r *results) markdown(plot, resultsJSON string) []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Written by `make bench` (`go run ./dev/bench`); do not edit by hand. Every figure comes from one run, on one machine,\n")
+	p("and every comparison is a ratio measured in that same run. The same numbers, machine-readable: [%s](%s).\n\n", resultsJSON, resultsJSON)
+	p("| | |\n|---|---|\n")
+	p("| Date | %s |\n| Commit | %s |\n| Machine | %d × %s (nproc %d), %s/%s |\n| Go | %s |\n| Mode | %s, %.0f s |\n\n",
+		r.Date, r.Commit, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.CPUs, r.Machine.OS, r.Machine.Arch, r.Machine.GoVersion, r.Mode, r.DurationS)
+	if r.Mode == "smoke" {
+		p("**Smoke run**: tiny durations and counts, to prove the harness works. Its speed figures mean nothing.\n\n")
+	}
+	if len(r.Errors) > 0 {
+		p("**Errors**: these parts could not run:\n\n")
+		for _, e := range r.Errors {
+			p("- %s\n", e)
+		}
+		p("\n")
+	}
+
+	p("## Verdict\n\n")
+	p("Each service level of the seed and each of ours (DESIGN §7), plus the load checks of issues 5 and 10. ")
+	p("A failed row in *italics* is a correctness promise (errors, coalescing, freshness, round trips), which fails the run.\n\n")
+	p("| Service level | Source | Target | Measured | Verdict |\n|---|---|---|---|---|\n")
+	for _, v := range r.Verdicts {
+		st := map[string]string{statusPass: "✅ pass", statusFail: "❌ fail", statusNA: "— n/a"}[v.Status]
+		if v.Status == statusFail {
+			st += ": " + v.Miss
+			if v.Correctness {
+				st = "*" + st + "*"
+			}
+		}
+		p("| %s | %s | %s | %s | %s |\n", v.Level, v.Source, v.Target, v.Measured, st)
+	}
+	p("\n")
+
+	p("## Micro benchmarks (in process)\n\n")
+	p("`go test -bench . -benchmem -count N ./dev/bench`: the median of N runs. The handler benchmarks run the Lambda handler as deployed ")
+	p("(`service.APIHandler`: EMF metrics flushed per invocation, JSON logs at info to a discarded writer, a 1 GiB function) ")
+	p("on a local Redis and a loopback origin; the cache rows call `shared/cache` directly. Each row's floor is the library call or ")
+	p("round trip it cannot beat, measured in the same run.\n\n")
+	p("| Group | Path | Benchmark | Time/op | B/op | allocs/op | Counts/op | Floor | × floor |\n|---|---|---|---|---|---|---|---|---|\n")
+	m := microByName(r.Micro)
+	for _, row := range microRows {
+		x, ok := m[row.name]
+		if !ok {
+			continue
+		}
+		floor, ratio := "", ""
+		if f, ok := m[row.floor]; ok && f.NsPerOp > 0 {
+			floor = fmt.Sprintf("%s %s", row.floor, fmtNs(f.NsPerOp))
+			ratio = fmt.Sprintf("%.2f×", x.NsPerOp/f.NsPerOp)
+		}
+		p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n", row.group, row.what, row.name, fmtNs(x.NsPerOp),
+			x.BytesPerOp, x.AllocsPerOp, counts(x.Metrics), floor, ratio)
+	}
+	if r.Benchstat != "" {
+		p("\n<details><summary>benchstat of the %d runs</summary>\n\n```\n%s```\n\n</details>\n", microRuns(r.Micro), r.Benchstat)
+	}
+	p("\n")
+
+	p("## Load (loopback, vegeta)\n\n")
+	p("A Go load generator (vegeta as a library) on the same machine as the server, over loopback. ")
+	p("*ours* is the `make run` program (dev/local: local API Gateway, authorizer, Lambda handler, simulator as origin) ")
+	p("over a redis-server of its own, started fresh with an empty Redis for every scenario, with origin budget 10,000/min, ")
+	p("logs at warn and no prefetch tick; *bare* is net/http returning the same body; *naive* is the seed's design ")
+	p("(Redis GET + JSON envelope, per-symbol origin calls, no coalescing, no batching: dev/bench/naive.go) with its own ")
+	p("simulator. Max-rate runs use every connection as fast as it goes; fixed-rate runs pace requests (the seed's 1000 rps) ")
+	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header.\n\n")
+	p("| Scenario | System | Load | Conns | Requests | Errors | rps | p50 ms | p95 ms | p99 ms | Hit rate | Origin calls | per 1k req | Age max s |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	rows := slices.Clone(r.Load)
+	if r.Soak != nil {
+		rows = append(rows, r.Soak.Load)
+	}
+	for _, l := range rows {
+		hr := "—"
+		if l.HitRate != nil {
+			hr = fmt.Sprintf("%.2f %%", *l.HitRate*100)
+		}
+		calls := fmt.Sprint(l.OriginCalls)
+		if len(l.OriginCallsPerRound) > 0 {
+			calls = fmt.Sprintf("%d %v", l.OriginCalls, l.OriginCallsPerRound)
+		}
+		if l.System == sysBare {
+			calls = "—"
+		}
+		rps := fmt.Sprintf("%.0f", l.RPS)
+		if l.RPS == 0 {
+			rps = "—"
+		}
+		p("| %s | %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %s | %s | %.2f | %d |\n", l.Scenario, l.System, l.Load, l.Connections,
+			l.Requests, errorsCell(l), rps, l.Latency.P50, l.Latency.P95, l.Latency.P99, hr, calls, l.OriginPer1000, l.AgeMaxS)
+	}
+	p("\nWhat each scenario is:\n\n")
+	seen := map[string]bool{}
+	for _, l := range rows {
+		if l.Note != "" && !seen[l.Scenario+l.System] {
+			seen[l.Scenario+l.System] = true
+			p("- **%s / %s**: %s.\n", l.Scenario, l.System, l.Note)
+		}
+	}
+	p("\nLatency split by `X-Cache` (ms, p50 / p95 / p99):\n\n| Scenario | System | cache hits | misses |\n|---|---|---|---|\n")
+	for _, l := range rows {
+		if l.HitLatency == nil && l.MissLatency == nil {
+			continue
+		}
+		p("| %s | %s | %s | %s |\n", l.Scenario, l.System, pctCell(l.HitLatency), pctCell(l.MissLatency))
+	}
+	p("\n![p50, p95 and p99 latency per scenario, ours beside the anchors](%s)\n\n", plot)
+
+	if s := r.Soak; s != nil {
+		p("## Soak (issue 10)\n\n")
+		p("The `make run` program at full speed with %d connections for %.0f s, workload %s; the simulator fails %.0f %% of requests ",
+			s.Load.Connections, s.Load.DurationS, s.Workload, s.ErrorRate*100)
+		p("and adds %s; its Redis is stopped and started again, empty, %d times.\n\n", s.OriginLatency, len(s.Restarts))
+		p("| Requests | Errors by class | Data age max | Heap in use before → after | RSS before → after | L1 bound |\n|---|---|---|---|---|---|\n")
+		p("| %d | %s | %d s | %s → %s | %s → %s | %s |\n\n", s.Load.Requests, errorsCell(s.Load), s.Load.AgeMaxS,
+			fmtBytes(s.Before.HeapInuse), fmtBytes(s.After.HeapInuse), fmtBytes(s.Before.RSS), fmtBytes(s.After.RSS), fmtBytes(s.L1BoundBytes))
+		p("| Redis restart at | Down for |\n|---|---|\n")
+		for _, rs := range s.Restarts {
+			p("| %.1f s | %.0f ms |\n", rs.AtS, rs.DownMS)
+		}
+		p("\n")
+	}
+	return b.Bytes()
+}
+
+func counts(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%.2f %s", m[k], strings.TrimSuffix(k, "/op")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func microRuns(rs []microResult) int {
+	n := 0
+	for _, r := range rs {
+		n = max(n, r.Runs)
+	}
+	return n
+}
+
+func errorsCell(l loadResult) string {
+	if l.Errors == 0 {
+		return "0"
+	}
+	keys := make([]string, 0, len(l.ErrorsByClass))
+	for k := range l.ErrorsByClass {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", l.ErrorsByClass[k], k)
+	}
+	return fmt.Sprintf("%d (%s)", l.Errors, strings.Join(parts, ", "))
+}
+
+func pctCell(p *percentiles) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f / %.2f / %.2f", p.P50, p.P95, p.P99)
+}
+
+// now is the run's date, in UTC.
+func now() string { return time.Now().UTC().Format("2006-01-02 15:04 MST") }

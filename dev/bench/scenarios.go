@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+)
+
+// Scenario names, as in results.json and the verdict table.
+const (
+	scL1       = "l1-hits"  // cached symbols, as fast as 500 connections go (also issue 5's load check)
+	scZipf     = "zipf"     // single quotes over 500 symbols, Zipf's law, origin +50 ms
+	scBatch    = "batch20"  // batches of 20 Zipf-drawn symbols, origin +50 ms
+	scStampede = "stampede" // 200 clients at once on one new symbol, per round
+)
+
+// loadPlan sizes the load section.
+type loadPlan struct {
+	conns           int           // concurrent connections
+	warmup          time.Duration // unrecorded load before the max-rate runs
+	l1Dur           time.Duration // the L1-hit runs (issue 5 asks 20 s)
+	dur             time.Duration // the other runs
+	zipfRate        int           // requests per second of the Zipf runs
+	batchRate       int           // requests per second of the batch runs
+	originLatency   time.Duration // added by the simulator in the Zipf, batch and stampede runs
+	hotSymbols      int           // symbols of the L1-hit runs
+	zipfSymbols     int           // symbols of the Zipf and batch runs
+	stampedeClients int
+	stampedeRounds  int
+	fleet           int // instances of ours in the stampede, sharing one Redis
+}
+
+var (
+	fullLoad = loadPlan{conns: 500, warmup: 2 * time.Second, l1Dur: 20 * time.Second, dur: 15 * time.Second,
+		zipfRate: 1000, batchRate: 200, originLatency: 50 * time.Millisecond, hotSymbols: 10, zipfSymbols: 500,
+		stampedeClients: 200, stampedeRounds: 5, fleet: 2}
+	smokeLoad = loadPlan{conns: 50, warmup: 200 * time.Millisecond, l1Dur: time.Second, dur: time.Second,
+		zipfRate: 200, batchRate: 50, originLatency: 50 * time.Millisecond, hotSymbols: 10, zipfSymbols: 500,
+		stampedeClients: 50, stampedeRounds: 2, fleet: 2}
+)
+
+// symbolSets splits the simulator's universe, shuffled with a fixed seed so
+// that Zipf's popular ranks are not all A-names: the Zipf and batch symbols,
+// and the rest (never asked before the stampede).
+func symbolSets(zipfN int) (zipf, rest []string, err error) {
+	u := slices.Clone(alpacasim.Universe())
+	if len(u) < zipfN+1 {
+		return nil, nil, fmt.Errorf("the simulator knows %d symbols; the load needs %d", len(u), zipfN+1)
+	}
+	rand.New(rand.NewPCG(7, 11)).Shuffle(len(u), func(i, j int) { u[i], u[j] = u[j], u[i] })
+	return u[:zipfN], u[zipfN:], nil
+}
+
+// loadRunner runs the scenarios, each on freshly started systems over an
+// emptied Redis of its own, so no scenario inherits another's caches.
+type loadRunner struct {
+	plan   loadPlan
+	launch *launcher
+	redis  *redisServer
+	log    io.Writer
+	zipf   []string
+	rest   []string
+}
+
+// scenarioFunc runs one scenario and returns its results (one per system).
+type scenarioFunc func(ctx context.Context) ([]loadResult, error)
+
+// run runs every scenario in order; a scenario that fails is reported in
+// errs and the others still run.
+func (lr *loadRunner) run(ctx context.Context) (results []loadResult, errs []string) {
+	for _, sc := range []struct {
+		name string
+		fn   scenarioFunc
+	}{
+		{scL1, lr.l1Hits},
+		{scZipf, lr.zipfScenario},
+		{scBatch, lr.batchScenario},
+		{scStampede, lr.stampedeScenario},
+	} {
+		if ctx.Err() != nil {
+			errs = append(errs, sc.name+": interrupted")
+			break
+		}
+		fmt.Fprintf(lr.log, "load: %s\n", sc.name)
+		rs, err := sc.fn(ctx)
+		// A scenario that failed before measuring leaves an empty result.
+		rs = slices.DeleteFunc(rs, func(r loadResult) bool { return r.Latency == nil })
+		for _, r := range rs {
+			fmt.Fprintf(lr.log, "load:   %-6s %8d req %6d err %8.0f rps  p50 %7.2f  p95 %7.2f  p99 %7.2f ms  origin %d\n",
+				r.System, r.Requests, r.Errors, r.RPS, r.Latency.P50, r.Latency.P95, r.Latency.P99, r.OriginCalls)
+		}
+		results = append(results, rs...)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", sc.name, err))
+			fmt.Fprintf(lr.log, "load: %s FAILED: %v\n", sc.name, err)
+		}
+	}
+	return results, errs
+}
+
+// fresh empties the Redis before a scenario.
+func (lr *loadRunner) fresh() error { return lr.redis.flush() }
+
+// measure runs spec against s after resetting its origin counts, and fills in
+// the result's origin calls.
+func (lr *loadRunner) measure(ctx context.Context, scenario string, s *system, spec attackSpec) (loadResult, error) {
+	if s.simURL != "" {
+		if err := s.resetOrigin(ctx); err != nil {
+			return loadResult{}, err
+		}
+	}
+	c := newCollector()
+	el := attack(ctx, scenario+"/"+s.name, spec, c)
+	r := c.result(scenario, s.name, el)
+	r.Load, r.Connections = spec.load(), spec.conns
+	if s.simURL != "" {
+		n, err := s.originCalls(ctx)
+		if err != nil {
+			return r, err
+		}
+		r.OriginCalls = n
+		if r.Requests > 0 {
+			r.OriginPer1000 = round(float64(n)*1000/float64(r.Requests), 2)
+		}
+	}
+	return r, ctx.Err()
+}
+
+// l1Hits loads ours with requests for a few cached symbols, as fast as the
+// connections go, then the bare server with the same body and load.
+func (lr *loadRunner) l1Hits(ctx context.Context) ([]loadResult, error) {
+	if err := lr.fresh(); err != nil {
+		return nil, err
+	}
+	s, err := lr.launch.ours(ctx, lr.redis.url())
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	hot := lr.zipf[:lr.plan.hotSymbols]
+	urls := make([]string, len(hot))
+	var body []byte
+	for i, sym := range hot {
+		urls[i] = s.url + quotePath(sym)
+		b, err := fetchBody(ctx, urls[i])
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			body = b
+		}
+	}
+	spec := attackSpec{conns: lr.plan.conns, dur: lr.plan.l1Dur, targets: roundRobin(urls...)}
+	attack(ctx, "warmup", attackSpec{conns: spec.conns, dur: lr.plan.warmup, targets: spec.targets}, newCollector())
+	ours, err := lr.measure(ctx, scL1, s, spec)
+	ours.Note = fmt.Sprintf("%d cached symbols, round robin", len(hot))
+	if err != nil {
+		return []loadResult{ours}, err
+	}
+	s.stop()
+
+	b, err := lr.launch.bare(ctx, body)
+	if err != nil {
+		return []loadResult{ours}, err
+	}
+	defer b.stop()
+	bspec := attackSpec{conns: lr.plan.conns, dur: lr.plan.l1Dur, targets: roundRobin(b.url + quotePath(hot[0]))}
+	attack(ctx, "warmup", attackSpec{conns: bspec.conns, dur: lr.plan.warmup, targets: bspec.targets}, newCollector())
+	bare, err := lr.measure(ctx, scL1, b, bspec)
+	bare.Note = fmt.Sprintf("net/http returning the same %d-byte body", len(body))
+	return []loadResult{ours, bare}, err
+}
+
+// zipfScenario and batchScenario load ours and then the seed's design with
+// the same traffic at the same fixed rate, the origin adding
+// originLatency, from cold caches.
+func (lr *loadRunner) zipfScenario(ctx context.Context) ([]loadResult, error) {
+	return lr.versusNaive(ctx, scZipf, lr.plan.zipfRate, func(base string) attackSpec {
+		return attackSpec{targets: zipfQuotes(base, lr.zipf, 42)}
+	}, fmt.Sprintf("single quotes, Zipf s=1.1 over %d symbols, cold start, origin +%s", len(lr.zipf), lr.plan.originLatency))
+}
+
+func (lr *loadRunner) batchScenario(ctx context.Context) ([]loadResult, error) {
+	return lr.versusNaive(ctx, scBatch, lr.plan.batchRate, func(base string) attackSpec {
+		return attackSpec{targets: zipfBatches(base, lr.zipf, 20, 43)}
+	}, fmt.Sprintf("batches of 20 distinct Zipf-drawn symbols of %d, cold start, origin +%s", len(lr.zipf), lr.plan.originLatency))
+}
+
+func (lr *loadRunner) versusNaive(ctx context.Context, scenario string, rate int, spec func(base string) attackSpec, note string) ([]loadResult, error) {
+	var out []loadResult
+	for _, start := range []func(context.Context, string) (*system, error){
+		func(ctx context.Context, url string) (*system, error) { return lr.launch.ours(ctx, url) },
+		lr.launch.naive,
+	} {
+		if err := lr.fresh(); err != nil {
+			return out, err
+		}
+		s, err := start(ctx, lr.redis.url())
+		if err != nil {
+			return out, err
+		}
+		r, err := func() (loadResult, error) {
+			defer s.stop()
+			if err := s.setLatency(ctx, lr.plan.originLatency); err != nil {
+				return loadResult{}, err
+			}
+			sp := spec(s.url)
+			sp.conns, sp.rate, sp.dur = lr.plan.conns, rate, lr.plan.dur
+			return lr.measure(ctx, scenario, s, sp)
+		}()
+		r.Note = note
+		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// stampedeScenario releases stampedeClients at once on one new symbol per
+// round: against a fleet of instances of ours sharing one Redis (so both the
+// in-process and the cross-instance coalescing are at work), then against
+// the seed's design.
+func (lr *loadRunner) stampedeScenario(ctx context.Context) ([]loadResult, error) {
+	if lr.plan.stampedeRounds > len(lr.rest) {
+		return nil, fmt.Errorf("%d rounds need as many unused symbols; %d are left", lr.plan.stampedeRounds, len(lr.rest))
+	}
+	var out []loadResult
+	for _, sysName := range []string{sysOurs, sysNaive} {
+		if err := lr.fresh(); err != nil {
+			return out, err
+		}
+		var fleet []*system
+		n := 1
+		if sysName == sysOurs {
+			n = lr.plan.fleet
+		}
+		var err error
+		for range n {
+			var s *system
+			if sysName == sysOurs {
+				s, err = lr.launch.ours(ctx, lr.redis.url())
+			} else {
+				s, err = lr.launch.naive(ctx, lr.redis.url())
+			}
+			if err != nil {
+				break
+			}
+			fleet = append(fleet, s)
+		}
+		var r loadResult
+		if err == nil {
+			r, err = lr.stampedeRounds(ctx, fleet)
+		}
+		for _, s := range fleet {
+			s.stop()
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (lr *loadRunner) stampedeRounds(ctx context.Context, fleet []*system) (loadResult, error) {
+	bases := make([]string, len(fleet))
+	for i, s := range fleet {
+		bases[i] = s.url
+		if err := s.setLatency(ctx, lr.plan.originLatency); err != nil {
+			return loadResult{}, err
+		}
+	}
+	c := newCollector()
+	var perRound []int64
+	var total int64
+	start := time.Now()
+	for round := range lr.plan.stampedeRounds {
+		for _, s := range fleet {
+			if err := s.resetOrigin(ctx); err != nil {
+				return loadResult{}, err
+			}
+		}
+		if err := stampede(ctx, bases, quotePath(lr.rest[round]), lr.plan.stampedeClients, c); err != nil {
+			return loadResult{}, err
+		}
+		var calls int64
+		for _, s := range fleet {
+			n, err := s.originCalls(ctx)
+			if err != nil {
+				return loadResult{}, err
+			}
+			calls += n
+		}
+		perRound = append(perRound, calls)
+		total += calls
+	}
+	r := c.result(scStampede, fleet[0].name, time.Since(start))
+	r.Load = fmt.Sprintf("%d at once ×%d", lr.plan.stampedeClients, lr.plan.stampedeRounds)
+	r.Connections = lr.plan.stampedeClients
+	r.RPS = 0 // a burst, not a rate
+	r.OriginCalls = total
+	r.OriginCallsPerRound = perRound
+	if r.Requests > 0 {
+		r.OriginPer1000 = round(float64(total)*1000/float64(r.Requests), 2)
+	}
+	r.Note = fmt.Sprintf("%d instance(s) sharing one Redis; one new symbol per round; origin +%s", len(fleet), lr.plan.originLatency)
+	return r, nil
+}

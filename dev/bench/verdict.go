@@ -1,0 +1,461 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// Verdict statuses.
+const (
+	statusPass = "pass"
+	statusFail = "fail"
+	statusNA   = "n/a" // not measured (its scenario failed or did not run)
+)
+
+// verdict is one row of the verdict table: a service level, its target, the
+// measured figure and whether it holds.
+type verdict struct {
+	Level    string `json:"level"`
+	Source   string `json:"source"` // "seed", "ours", "issue 5", "issue 10"
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Status   string `json:"status"`
+	Miss     string `json:"miss,omitempty"` // by how much, when failed
+	// Correctness marks a promise that does not depend on the machine's
+	// speed (no errors, coalescing, freshness, round trips): its failure
+	// fails the run, in smoke mode too.
+	Correctness bool `json:"correctness"`
+}
+
+// findings is what the verdicts are computed from.
+type findings struct {
+	micro map[string]microResult
+	load  []loadResult
+	soak  *soakResult
+	smoke bool
+}
+
+func (f findings) loadOf(scenario, system string) (loadResult, bool) {
+	for _, r := range f.load {
+		if r.Scenario == scenario && r.System == system {
+			return r, true
+		}
+	}
+	return loadResult{}, false
+}
+
+// verdicts computes the table: every seed service level and every one of
+// ours (DESIGN §7), plus the load checks of issues 5 and 10.
+func verdicts(f findings) []verdict {
+	var out []verdict
+	add := func(v verdict) { out = append(out, v) }
+	na := func(v verdict, what string) verdict {
+		v.Status, v.Measured = statusNA, "not measured ("+what+" missing)"
+		return v
+	}
+	zipf, zipfOK := f.loadOf(scZipf, sysOurs)
+	batch, batchOK := f.loadOf(scBatch, sysOurs)
+	l1, l1OK := f.loadOf(scL1, sysOurs)
+	bare, bareOK := f.loadOf(scL1, sysBare)
+	stamp, stampOK := f.loadOf(scStampede, sysOurs)
+	naiveStamp, naiveStampOK := f.loadOf(scStampede, sysNaive)
+	naiveZipf, naiveZipfOK := f.loadOf(scZipf, sysNaive)
+
+	// ---- the seed's service levels
+	v := verdict{Level: "Cached response p95", Source: "seed", Target: "< 50 ms"}
+	if zipfOK && zipf.HitLatency != nil {
+		v = below(v, zipf.HitLatency.P95, 50, "ms")
+		v.Measured += fmt.Sprintf(" (cache hits of %s at %s, %d connections)", scZipf, zipf.Load, zipf.Connections)
+		add(v)
+	} else {
+		add(na(v, scZipf))
+	}
+
+	v = verdict{Level: "Real-time (miss) p95", Source: "seed", Target: "< 500 ms"}
+	if zipfOK && zipf.MissLatency != nil {
+		v = below(v, zipf.MissLatency.P95, 500, "ms")
+		v.Measured += fmt.Sprintf(" (misses of %s, origin +50 ms)", scZipf)
+		add(v)
+	} else {
+		add(na(v, scZipf))
+	}
+
+	v = verdict{Level: "Batch of 20 p95", Source: "seed", Target: "< 2 s"}
+	if batchOK {
+		v = below(v, batch.Latency.P95, 2000, "ms")
+		v.Measured += fmt.Sprintf(" (%s at %s, cold start, origin +50 ms)", scBatch, batch.Load)
+		add(v)
+	} else {
+		add(na(v, scBatch))
+	}
+
+	v = verdict{Level: "Throughput, one instance", Source: "seed", Target: "≥ 1000 rps"}
+	if l1OK {
+		v = atLeast(v, l1.RPS, 1000, "rps")
+		v.Measured += fmt.Sprintf(" (%s, %d connections)", scL1, l1.Connections)
+		add(v)
+	} else {
+		add(na(v, scL1))
+	}
+
+	v = verdict{Level: "Concurrent users", Source: "seed", Target: "500", Correctness: true}
+	if l1OK {
+		v.Measured = fmt.Sprintf("%d connections, %d errors in %d requests", l1.Connections, l1.Errors, l1.Requests)
+		v.Status = pass(l1.Errors == 0 && (f.smoke || l1.Connections >= 500))
+		add(v)
+	} else {
+		add(na(v, scL1))
+	}
+
+	v = verdict{Level: "Hit rate (market hours)", Source: "seed", Target: "> 80 %"}
+	if zipfOK && zipf.HitRate != nil {
+		v = atLeast(v, *zipf.HitRate*100, 80, "%")
+		v.Measured += fmt.Sprintf(" (%s, cold start, no prefetch)", scZipf)
+		add(v)
+	} else {
+		add(na(v, scZipf))
+	}
+
+	age := dataAge(f)
+	age.Source, age.Target = "seed", "quotes < 30 s (in the regular session)"
+	add(age)
+
+	// ---- ours
+	m := f.micro
+	v = verdict{Level: "L1 hit, in process", Source: "ours", Target: "< 10 µs on top of the event decode"}
+	if h, ok := m["HandlerL1Hit"]; ok {
+		v = below(v, h.NsPerOp/1000, 10, "µs")
+		if d, ok := m["FloorEventDecode"]; ok {
+			v.Measured += fmt.Sprintf(" (event decode: %s)", fmtNs(d.NsPerOp))
+		}
+		add(v)
+	} else {
+		add(na(v, "HandlerL1Hit"))
+	}
+
+	v = verdict{Level: "L1 lookup", Source: "ours", Target: "< 100 ns (go-redis/cache ≈ 160 ns)"}
+	if c, ok := m["CacheL1Hit"]; ok {
+		v = below(v, c.NsPerOp, 100, "ns")
+		var extra []string
+		if a, ok := m["AnchorGoRedisCacheL1Hit"]; ok {
+			extra = append(extra, "go-redis/cache "+fmtNs(a.NsPerOp))
+		}
+		if o, ok := m["FloorOtterGet"]; ok {
+			extra = append(extra, "otter alone "+fmtNs(o.NsPerOp))
+		}
+		if len(extra) > 0 {
+			v.Measured += " (" + strings.Join(extra, ", ") + ")"
+		}
+		add(v)
+	} else {
+		add(na(v, "CacheL1Hit"))
+	}
+
+	v = verdict{Level: "L2 hit", Source: "ours", Target: "≤ 1.2 × one raw Redis GET"}
+	if h, ok := m["HandlerL2Hit"]; ok {
+		if g, ok := m["FloorRedisGet"]; ok && g.NsPerOp > 0 {
+			v = ratioAtMost(v, h.NsPerOp, g.NsPerOp, 1.2)
+			var extra []string
+			if c, ok := m["CacheL2Hit"]; ok {
+				extra = append(extra, fmt.Sprintf("cache alone %.2f×", c.NsPerOp/g.NsPerOp))
+			}
+			if a, ok := m["AnchorGoRedisCacheL2Hit"]; ok {
+				extra = append(extra, fmt.Sprintf("go-redis/cache %.2f×", a.NsPerOp/g.NsPerOp))
+			}
+			if len(extra) > 0 {
+				v.Measured += "; " + strings.Join(extra, ", ")
+			}
+			add(v)
+		} else {
+			add(na(v, "FloorRedisGet"))
+		}
+	} else {
+		add(na(v, "HandlerL2Hit"))
+	}
+
+	v = verdict{Level: "Real-time (miss)", Source: "ours", Target: "origin latency + < 2 ms"}
+	hm, ok1 := m["HandlerMiss"]
+	og, ok2 := m["FloorOriginGet"]
+	if ok1 && ok2 {
+		over := hm.NsPerOp - og.NsPerOp
+		v = below(v, over/1e6, 2, "ms")
+		v.Measured = fmt.Sprintf("+%s (miss %s − bare origin call %s)", fmtNs(over), fmtNs(hm.NsPerOp), fmtNs(og.NsPerOp))
+		if zipfOK && zipf.MissLatency != nil {
+			v.Measured += fmt.Sprintf("; under load, miss p95 = origin +%.1f ms", zipf.MissLatency.P95-50)
+		}
+		add(v)
+	} else {
+		add(na(v, "HandlerMiss or FloorOriginGet"))
+	}
+
+	v = verdict{Level: "Batch of 20, round trips", Source: "ours", Target: "≤ 1 L2 read + ≤ 1 origin call", Correctness: true}
+	if b, ok := m["HandlerBatch20Mixed"]; ok {
+		reads, calls := b.Metrics["l2-reads/op"], b.Metrics["origin-calls/op"]
+		v.Measured = fmt.Sprintf("%.2f L2 reads + %.2f origin calls per batch (10 in L1, 10 new); %.2f Redis round trips in all",
+			reads, calls, b.Metrics["redis-rtt/op"])
+		v.Status = pass(reads <= 1 && calls <= 1)
+		if v.Status == statusFail {
+			v.Miss = fmt.Sprintf("%.2f reads, %.2f calls", reads, calls)
+		}
+		add(v)
+	} else {
+		add(na(v, "HandlerBatch20Mixed"))
+	}
+
+	v = verdict{Level: "Batch of 20, all in L2", Source: "ours", Target: "≤ 1.3 × one raw pipeline of 20"}
+	if b, ok := m["HandlerBatch20L2"]; ok {
+		if p, ok := m["FloorRedisPipeline20"]; ok && p.NsPerOp > 0 {
+			add(ratioAtMost(v, b.NsPerOp, p.NsPerOp, 1.3))
+		} else {
+			add(na(v, "FloorRedisPipeline20"))
+		}
+	} else {
+		add(na(v, "HandlerBatch20L2"))
+	}
+
+	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http, same body and load"}
+	if l1OK && bareOK && bare.RPS > 0 {
+		r := l1.RPS / bare.RPS
+		v.Measured = fmt.Sprintf("%.2f× (%.0f vs %.0f rps)", r, l1.RPS, bare.RPS)
+		v.Status = pass(r >= 0.5)
+		if v.Status == statusFail {
+			v.Miss = fmt.Sprintf("%.2f× short of 0.5× (%.0f rps more needed)", 0.5-r, 0.5*bare.RPS-l1.RPS)
+		}
+		add(v)
+	} else {
+		add(na(v, scL1))
+	}
+
+	v = verdict{Level: "Concurrent users", Source: "ours", Target: "500 connections, no errors", Correctness: true}
+	var ours []loadResult
+	for _, r := range f.load {
+		if r.System == sysOurs {
+			ours = append(ours, r)
+		}
+	}
+	if len(ours) > 0 {
+		errs, reqs, conns := 0, 0, 0
+		var names []string
+		for _, r := range ours {
+			errs += r.Errors
+			reqs += r.Requests
+			conns = max(conns, r.Connections)
+			names = append(names, r.Scenario)
+		}
+		v.Measured = fmt.Sprintf("%d errors in %d requests (%s), up to %d connections", errs, reqs, strings.Join(names, ", "), conns)
+		v.Status = pass(errs == 0 && (f.smoke || conns >= 500))
+		add(v)
+	} else {
+		add(na(v, "load"))
+	}
+
+	v = verdict{Level: "Hit rate, hot set", Source: "ours", Target: "> 95 % (with prefetch)"}
+	if zipfOK && zipf.HitRate != nil {
+		v = atLeast(v, *zipf.HitRate*100, 95, "%")
+		v.Measured += fmt.Sprintf(" (%s from cold, prefetch off: a lower bound)", scZipf)
+		if naiveZipfOK && naiveZipf.HitRate != nil {
+			v.Measured += fmt.Sprintf("; seed's design %.1f %%", *naiveZipf.HitRate*100)
+		}
+		add(v)
+	} else {
+		add(na(v, scZipf))
+	}
+
+	v = verdict{Level: "Origin calls under a stampede", Source: "ours", Target: "1 per key per TTL, fleet-wide", Correctness: true}
+	if stampOK && len(stamp.OriginCallsPerRound) > 0 {
+		worst := int64(0)
+		for _, n := range stamp.OriginCallsPerRound {
+			worst = max(worst, n)
+		}
+		v.Measured = fmt.Sprintf("%v per round (%s)", stamp.OriginCallsPerRound, stamp.Load)
+		if naiveStampOK {
+			v.Measured += fmt.Sprintf("; seed's design %v", naiveStamp.OriginCallsPerRound)
+		}
+		if s, ok := m["HandlerStorm200"]; ok {
+			v.Measured += fmt.Sprintf("; in process, %.2f per storm of %d", s.Metrics["origin-calls/op"], stormSize)
+		}
+		v.Status = pass(worst == 1)
+		if v.Status == statusFail {
+			v.Miss = fmt.Sprintf("worst round: %d calls", worst)
+		}
+		add(v)
+	} else {
+		add(na(v, scStampede))
+	}
+
+	age = dataAge(f)
+	age.Source, age.Target = "ours", "never exceeded"
+	add(age)
+
+	// ---- the load checks of issues 5 and 10
+	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "issue 5", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
+	if l1OK {
+		v.Measured = fmt.Sprintf("%d errors, %.0f rps, p50 %.2f / p95 %.2f / p99 %.2f ms (%d connections, %.0f s)",
+			l1.Errors, l1.RPS, l1.Latency.P50, l1.Latency.P95, l1.Latency.P99, l1.Connections, l1.DurationS)
+		v.Status = pass(l1.Errors == 0 && (f.smoke || (l1.Connections >= 500 && l1.DurationS >= 20)))
+		add(v)
+	} else {
+		add(na(v, scL1))
+	}
+
+	v = verdict{Level: "Soak: 500 connections, 60 s, Redis restarted twice, origin errors", Source: "issue 10",
+		Target: "no 500s or transport errors; data age within TTL; memory growth ≤ L1 bound", Correctness: true}
+	if f.soak != nil {
+		v = soakVerdict(v, f.soak)
+		add(v)
+	} else {
+		add(na(v, "soak"))
+	}
+	return out
+}
+
+// soakVerdict judges the soak: only 503 (the origin truly unavailable) may
+// fail a request.
+func soakVerdict(v verdict, s *soakResult) verdict {
+	var bad []string
+	for class, n := range s.Load.ErrorsByClass {
+		if class != "http_503" {
+			bad = append(bad, fmt.Sprintf("%d %s", n, class))
+		}
+	}
+	growth := s.After.HeapInuse - s.Before.HeapInuse
+	ttl := maxQuoteTTL(s.Load.Session)
+	v.Measured = fmt.Sprintf("%d requests, errors %s, data age max %d s, heap %s → %s, RSS %s → %s",
+		s.Load.Requests, errorsCell(s.Load), s.Load.AgeMaxS,
+		fmtBytes(s.Before.HeapInuse), fmtBytes(s.After.HeapInuse), fmtBytes(s.Before.RSS), fmtBytes(s.After.RSS))
+	switch {
+	case len(bad) > 0:
+		v.Status, v.Miss = statusFail, strings.Join(bad, ", ")
+	case ttl > 0 && time.Duration(s.Load.AgeMaxS)*time.Second >= ttl:
+		v.Status, v.Miss = statusFail, fmt.Sprintf("data age %d s ≥ TTL %s", s.Load.AgeMaxS, ttl)
+	case growth > s.L1BoundBytes:
+		v.Status, v.Miss = statusFail, fmt.Sprintf("heap grew %s, over the L1 bound %s", fmtBytes(growth), fmtBytes(s.L1BoundBytes))
+	default:
+		v.Status = statusPass
+	}
+	return v
+}
+
+// dataAge judges the oldest data served by ours against the quote TTL of the
+// session it was served in (30 s in the regular session, the service
+// level; longer when the market is closed, by the seed's policy).
+func dataAge(f findings) verdict {
+	v := verdict{Level: "Data age", Correctness: true}
+	worst, limit := -1, time.Duration(0)
+	var sessions []string
+	rs := f.load
+	if f.soak != nil {
+		rs = append(rs[:len(rs):len(rs)], f.soak.Load)
+	}
+	for _, r := range rs {
+		if r.System != sysOurs || r.Requests == 0 {
+			continue
+		}
+		if r.AgeMaxS > worst {
+			worst = r.AgeMaxS
+		}
+		if ttl := maxQuoteTTL(r.Session); limit == 0 || (ttl > 0 && ttl < limit) {
+			limit = ttl
+		}
+		if r.Session != "" && !strings.Contains(strings.Join(sessions, ","), r.Session) {
+			sessions = append(sessions, r.Session)
+		}
+	}
+	if worst < 0 {
+		v.Status, v.Measured = statusNA, "not measured (load missing)"
+		return v
+	}
+	v.Measured = fmt.Sprintf("max Age %d s (session %s: quote TTL %s)", worst, strings.Join(sessions, ","), limit)
+	v.Status = pass(limit > 0 && time.Duration(worst)*time.Second < limit)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%d s ≥ %s", worst, limit)
+	}
+	return v
+}
+
+// maxQuoteTTL is the stock-quote TTL of the seed's policy in the given
+// sessions (comma-separated), the shortest of them; 0 if none is known.
+func maxQuoteTTL(sessions string) time.Duration {
+	var ttl time.Duration
+	p := cache.DefaultPolicy()
+	for s := range strings.SplitSeq(sessions, ",") {
+		if !market.Session(s).Valid() {
+			continue
+		}
+		if t := p.TTL(cache.StockQuote, market.Session(s)); ttl == 0 || t < ttl {
+			ttl = t
+		}
+	}
+	return ttl
+}
+
+func pass(ok bool) string {
+	if ok {
+		return statusPass
+	}
+	return statusFail
+}
+
+// below judges measured < limit (in unit).
+func below(v verdict, measured, limit float64, unit string) verdict {
+	v.Measured = fmtNum(measured) + " " + unit
+	v.Status = pass(measured < limit)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%s %s over (%.2f× the target)", fmtNum(measured-limit), unit, measured/limit)
+	}
+	return v
+}
+
+// atLeast judges measured ≥ limit (in unit).
+func atLeast(v verdict, measured, limit float64, unit string) verdict {
+	v.Measured = fmtNum(measured) + " " + unit
+	v.Status = pass(measured >= limit)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%s %s short", fmtNum(limit-measured), unit)
+	}
+	return v
+}
+
+// ratioAtMost judges x/floor ≤ limit.
+func ratioAtMost(v verdict, x, floor, limit float64) verdict {
+	r := x / floor
+	v.Measured = fmt.Sprintf("%.2f× (%s vs %s)", r, fmtNs(x), fmtNs(floor))
+	v.Status = pass(r <= limit)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%.2f× over the %.1f× bound (%s too slow)", r-limit, limit, fmtNs(x-limit*floor))
+	}
+	return v
+}
+
+// fmtNum prints a figure with 3 significant digits or more.
+func fmtNum(x float64) string {
+	switch a := max(x, -x); {
+	case a >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+}
+
+// fmtNs prints nanoseconds in the unit that reads best.
+func fmtNs(ns float64) string {
+	switch a := max(ns, -ns); {
+	case a >= 1e6:
+		return fmtNum(ns/1e6) + " ms"
+	case a >= 1e3:
+		return fmtNum(ns/1e3) + " µs"
+	default:
+		return fmtNum(ns) + " ns"
+	}
+}
+
+func fmtBytes(b int64) string {
+	return fmtNum(float64(b)/(1<<20)) + " MiB"
+}
