@@ -71,6 +71,10 @@ func (s *Stack) serverlessCache(subnets []any) {
 	s.RedisURL = redisURL(c.AttrEndpointAddress(), c.AttrEndpointPort())
 }
 
+// RedisAuthKey is the JSON key of the AUTH token in the secret that
+// REDIS_AUTH_SECRET_ARN names (shared/service reads {"password": …}).
+const RedisAuthKey = "password"
+
 func (s *Stack) replicationGroup(subnets []any) {
 	group := awselasticache.NewCfnSubnetGroup(s.Stack, jsii.String("CacheSubnets"), &awselasticache.CfnSubnetGroupProps{
 		Description: jsii.String("opitios-alpaca cache: isolated subnets"),
@@ -79,11 +83,13 @@ func (s *Stack) replicationGroup(subnets []any) {
 	// ElastiCache AUTH tokens are 16..128 printable characters without
 	// '@', '"' or '/'; letters and digits only keeps every client happy.
 	s.RedisAuthSecret = awssecretsmanager.NewSecret(s.Stack, jsii.String("RedisAuthToken"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("ElastiCache AUTH token (the whole secret string is the token)"),
+		Description: jsii.String(`ElastiCache AUTH token {"` + RedisAuthKey + `":"…"}`),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			ExcludePunctuation: jsii.Bool(true),
-			IncludeSpace:       jsii.Bool(false),
-			PasswordLength:     jsii.Number(64),
+			SecretStringTemplate: jsii.String("{}"),
+			GenerateStringKey:    jsii.String(RedisAuthKey),
+			ExcludePunctuation:   jsii.Bool(true),
+			IncludeSpace:         jsii.Bool(false),
+			PasswordLength:       jsii.Number(64),
 		},
 	})
 	replicas := s.Config.RedisReplicasPerNodeGroup
@@ -104,7 +110,7 @@ func (s *Stack) replicationGroup(subnets []any) {
 		SecurityGroupIds:            &[]*string{s.RedisSG.SecurityGroupId()},
 		TransitEncryptionEnabled:    jsii.Bool(true),
 		AtRestEncryptionEnabled:     jsii.Bool(true),
-		AuthToken:                   s.RedisAuthSecret.SecretValue().UnsafeUnwrap(),
+		AuthToken:                   s.RedisAuthSecret.SecretValueFromJson(jsii.String(RedisAuthKey)).UnsafeUnwrap(),
 		SnapshotRetentionLimit:      jsii.Number(1),
 	})
 	s.RedisURL = redisURL(rg.AttrConfigurationEndPointAddress(), rg.AttrConfigurationEndPointPort())

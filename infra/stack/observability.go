@@ -2,6 +2,9 @@ package stack
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,21 +16,21 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
-// Dimension values the stack's alarms select on. They are the contract with
-// the code that emits the metrics (shared/metrics and its callers): an alarm
-// whose dimension values nobody emits sits in INSUFFICIENT_DATA forever.
+// Dimension values the alarms select on, taken from the code that emits
+// them: an alarm on values nobody emits would sit in INSUFFICIENT_DATA
+// forever.
 var (
-	// CacheLayers are the values of the Layer dimension of CacheRequests.
-	CacheLayers = []string{"l1", "l2"}
-	// DataTypes are the values of the DataType dimension (DESIGN §3).
-	DataTypes = []string{"stock_quote", "option_quote", "historical_data"}
+	// CacheLayers are the Layer values of the in-process and Redis caches.
+	CacheLayers = []string{string(cache.LayerL1), string(cache.LayerL2)}
+	// SuccessStatus is the Status value of ApiLatency for a 200 response
+	// (the status code in decimal).
+	SuccessStatus = strconv.Itoa(http.StatusOK)
 )
-
-// SuccessStatus is the Status dimension of ApiLatency for a 200 response.
-const SuccessStatus = "200"
 
 // Alarm thresholds (DESIGN §7).
 const (
@@ -53,8 +56,9 @@ func custom(name, stat string, dims map[string]*string) awscloudwatch.Metric {
 }
 
 // search is a dashboard SEARCH expression over every series of one metric
-// with the given dimension names (the full set the EMF documents carry),
-// optionally narrowed by extra search terms.
+// published with exactly the dimensions dims (a SEARCH schema matches that
+// set only, so rollups are not counted twice), optionally narrowed by extra
+// search terms.
 func search(metric string, dims []string, terms, stat string) string {
 	schema := append([]string{metrics.Namespace}, dims...)
 	q := fmt.Sprintf(`{%s} MetricName="%s"`, strings.Join(schema, ","), metric)
@@ -79,25 +83,32 @@ func insights(query, label string) awscloudwatch.MathExpression {
 	return expr(query, label, map[string]awscloudwatch.IMetric{})
 }
 
-// Dimension sets of the EMF documents (every one includes Function).
-var (
-	latencyDims  = []string{metrics.DimFunction, metrics.DimRoute, metrics.DimStatus}
-	cacheDims    = []string{metrics.DimDataType, metrics.DimFunction, metrics.DimLayer, metrics.DimResult}
-	upstreamDims = []string{metrics.DimEndpoint, metrics.DimFunction, metrics.DimResult}
-	dataAgeDims  = []string{metrics.DimDataType, metrics.DimFunction}
-	functionDims = []string{metrics.DimFunction}
-	prefetchDims = []string{metrics.DimFunction, metrics.DimResult}
-)
+// dimensionSet returns the dimension set of metric, among those the EMF
+// documents publish it with (metrics.DimensionSets), that has exactly the
+// given dimensions besides Function. It panics if there is none: the stack
+// would otherwise read a series nobody writes.
+func dimensionSet(metric string, dims ...string) []string {
+	want := append([]string{metrics.DimFunction}, dims...)
+	slices.Sort(want)
+	for _, set := range metrics.DimensionSets(metric) {
+		got := slices.Clone(set)
+		slices.Sort(got)
+		if slices.Equal(got, want) {
+			return set
+		}
+	}
+	panic(fmt.Sprintf("stack: %s is not published with dimensions %v (see metrics.DimensionSets)", metric, want))
+}
 
-// upstreamQuery sums UpstreamRequests over every endpoint and function whose
-// Result is one of results.
+// upstreamQuery sums UpstreamRequests over every function, for the Result
+// values given.
 func upstreamQuery(results ...string) string {
 	quoted := make([]string, len(results))
 	for i, r := range results {
 		quoted[i] = fmt.Sprintf("%s = '%s'", metrics.DimResult, r)
 	}
-	return fmt.Sprintf(`SELECT SUM(%s) FROM SCHEMA("%s", %s) WHERE %s`,
-		metrics.UpstreamRequests, metrics.Namespace, strings.Join(upstreamDims, ", "), strings.Join(quoted, " OR "))
+	return fmt.Sprintf(`SELECT SUM(%s) FROM SCHEMA("%s", %s) WHERE %s`, metrics.UpstreamRequests, metrics.Namespace,
+		strings.Join(dimensionSet(metrics.UpstreamRequests, metrics.DimResult), ", "), strings.Join(quoted, " OR "))
 }
 
 // observability declares the alarm topic, the SLO alarms and the dashboard.
@@ -139,7 +150,7 @@ func (s *Stack) alarm(id, desc string, m awscloudwatch.IMetric, op awscloudwatch
 func cachedRoutes() []Route {
 	var out []Route
 	for _, r := range Routes {
-		if r.Authorized && r.Path != "/v1/market/status" {
+		if r.Authorized && r.Path != api.RouteMarketStatus {
 			out = append(out, r)
 		}
 	}
@@ -147,10 +158,15 @@ func cachedRoutes() []Route {
 }
 
 func (s *Stack) alarms() {
-	api := s.API.FunctionName()
+	apiName := s.API.FunctionName()
 	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
 	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+
+	// (dimensionSet fails the synth if the functions stop publishing the
+	// dimension set an alarm reads.)
+	dimensionSet(metrics.ApiLatency, metrics.DimRoute, metrics.DimStatus)
+	dimensionSet(metrics.CacheRequests, metrics.DimLayer, metrics.DimResult)
 
 	// Cached p95: the worst route's p95 of successful answers. With the
 	// hit-rate SLO met (≥ 80 %, ≥ 95 % for the hot set) most answers are
@@ -163,7 +179,7 @@ func (s *Stack) alarms() {
 		id := fmt.Sprintf("route%d", i)
 		ids = append(ids, id)
 		using[id] = custom(metrics.ApiLatency, "p95", map[string]*string{
-			metrics.DimFunction: api, metrics.DimRoute: jsii.String(r.Key()), metrics.DimStatus: jsii.String(SuccessStatus),
+			metrics.DimFunction: apiName, metrics.DimRoute: jsii.String(r.Path), metrics.DimStatus: jsii.String(SuccessStatus),
 		})
 	}
 	s.alarm("CachedLatencyP95",
@@ -171,29 +187,27 @@ func (s *Stack) alarms() {
 		expr(fmt.Sprintf("MAX([%s])", strings.Join(ids, ",")), "worst route p95 (ms)", using),
 		gt, CachedLatencyP95MS, 3, 5)
 
-	// Hit rate, per data type: answers from L1 or L2 over all lookups (every
-	// lookup consults L1 first). It only exists in market hours: with fewer
-	// than hitRateMinLookups lookups a minute (nights, weekends) the
-	// expression reads 100, and with no data at all it is not breaching.
-	for _, dt := range DataTypes {
-		m := func(layer, result string) awscloudwatch.Metric {
-			return custom(metrics.CacheRequests, "Sum", map[string]*string{
-				metrics.DimFunction: api, metrics.DimLayer: jsii.String(layer),
-				metrics.DimResult: jsii.String(result), metrics.DimDataType: jsii.String(dt),
-			})
-		}
-		lookups := "(FILL(l1hit,0)+FILL(l1miss,0)+FILL(l1stale,0))"
-		s.alarm("HitRate"+camel(dt),
-			fmt.Sprintf("%s cache hit rate below %d %% in 5 of 10 market-hours minutes", dt, HitRateMinPercent),
-			expr(fmt.Sprintf("IF(%s >= %d, 100*(FILL(l1hit,0)+FILL(l2hit,0))/%s, 100)", lookups, hitRateMinLookups, lookups),
-				dt+" hit rate (%)", map[string]awscloudwatch.IMetric{
-					"l1hit":   m(CacheLayers[0], metrics.ResultHit),
-					"l1miss":  m(CacheLayers[0], metrics.ResultMiss),
-					"l1stale": m(CacheLayers[0], metrics.ResultStale),
-					"l2hit":   m(CacheLayers[1], metrics.ResultHit),
-				}),
-			lt, HitRateMinPercent, 5, 10)
+	// Hit rate: answers from L1 or L2 over all lookups, every data type
+	// together (the rollup without DataType). Every lookup consults L1 once,
+	// so L1's hits and misses count the lookups. The alarm only speaks in
+	// market hours: with fewer than hitRateMinLookups lookups a minute
+	// (nights, weekends) the expression reads 100, and with no data at all it
+	// is not breaching.
+	m := func(layer, result string) awscloudwatch.Metric {
+		return custom(metrics.CacheRequests, "Sum", map[string]*string{
+			metrics.DimFunction: apiName, metrics.DimLayer: jsii.String(layer), metrics.DimResult: jsii.String(result),
+		})
 	}
+	lookups := "(FILL(l1hit,0)+FILL(l1miss,0))"
+	s.alarm("HitRate",
+		fmt.Sprintf("cache hit rate (L1 or L2) below %d %% in 5 of 10 market-hours minutes", HitRateMinPercent),
+		expr(fmt.Sprintf("IF(%s >= %d, 100*(FILL(l1hit,0)+FILL(l2hit,0))/%s, 100)", lookups, hitRateMinLookups, lookups),
+			"hit rate (%)", map[string]awscloudwatch.IMetric{
+				"l1hit":  m(CacheLayers[0], metrics.ResultHit),
+				"l1miss": m(CacheLayers[0], metrics.ResultMiss),
+				"l2hit":  m(CacheLayers[1], metrics.ResultHit),
+			}),
+		lt, HitRateMinPercent, 5, 10)
 
 	s.alarm("OriginFailures",
 		fmt.Sprintf("%d or more failed Alpaca calls (5xx, timeout, network) a minute in 3 of 5 minutes", OriginFailuresPerMin),
@@ -220,17 +234,6 @@ func (s *Stack) alarms() {
 		}), ge, 5, 1, 1)
 }
 
-// camel turns stock_quote into StockQuote.
-func camel(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "_") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
-}
-
 func graph(title string, left []awscloudwatch.IMetric, annotations ...float64) awscloudwatch.GraphWidget {
 	var anns []*awscloudwatch.HorizontalAnnotation
 	for _, v := range annotations {
@@ -255,32 +258,44 @@ func searchExpr(label, expression string) awscloudwatch.IMetric {
 func (s *Stack) dashboard() {
 	fns := []awslambda.Function{s.API, s.Prefetch, s.Authorizer}
 	names := []string{"api", "prefetch", "authorizer"}
+	term := func(name, value string) string { return fmt.Sprintf(`%s="%s"`, name, value) }
 
+	latencyDims := dimensionSet(metrics.ApiLatency, metrics.DimRoute, metrics.DimStatus)
 	var latency []awscloudwatch.IWidget
 	for _, p := range []string{"p50", "p95", "p99"} {
-		latency = append(latency, graph("API latency "+p+" by route (ms)",
+		latency = append(latency, graph("API latency "+p+" by route and status (ms)",
 			[]awscloudwatch.IMetric{searchExpr(p, search(metrics.ApiLatency, latencyDims, "", p))}, CachedLatencyP95MS))
 	}
 
-	// Hit rate per layer: that layer's hits over that layer's lookups (every
-	// result but write), summed over data types and functions.
+	// Hit rate per layer: the layer's hits over its lookups (every result
+	// but write), over all data types and functions (the Layer, Result
+	// rollup, so nothing is counted twice).
+	byLayer := dimensionSet(metrics.CacheRequests, metrics.DimLayer, metrics.DimResult)
 	var hitRates []awscloudwatch.IMetric
 	for _, layer := range CacheLayers {
-		layerTerm := fmt.Sprintf(`%s="%s"`, metrics.DimLayer, layer)
-		hits := search(metrics.CacheRequests, cacheDims, fmt.Sprintf(`%s %s="%s"`, layerTerm, metrics.DimResult, metrics.ResultHit), "Sum")
-		lookups := search(metrics.CacheRequests, cacheDims, fmt.Sprintf(`%s NOT %s="%s"`, layerTerm, metrics.DimResult, metrics.ResultWrite), "Sum")
+		hits := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" "+term(metrics.DimResult, metrics.ResultHit), "Sum")
+		lookups := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" NOT "+term(metrics.DimResult, metrics.ResultWrite), "Sum")
 		hitRates = append(hitRates, expr(fmt.Sprintf("100*SUM(%s)/SUM(%s)", hits, lookups), layer+" hit rate (%)",
 			map[string]awscloudwatch.IMetric{}))
 	}
-	cacheResults := searchExpr("cache requests", search(metrics.CacheRequests, cacheDims, "", "Sum"))
+	cacheResults := searchExpr("cache requests", search(metrics.CacheRequests,
+		dimensionSet(metrics.CacheRequests, metrics.DimLayer, metrics.DimResult, metrics.DimDataType), "", "Sum"))
 
+	upstream := dimensionSet(metrics.UpstreamRequests, metrics.DimResult)
 	origin := []awscloudwatch.IMetric{
-		searchExpr("origin calls", search(metrics.UpstreamRequests, upstreamDims, "", "Sum")),
-		insights(upstreamQuery(metrics.UpstreamRateLimited), "429s (all endpoints)"),
+		searchExpr("origin calls", search(metrics.UpstreamRequests, upstream, "", "Sum")),
+		expr(fmt.Sprintf("SUM(%s)", search(metrics.UpstreamRequests, upstream, term(metrics.DimResult, metrics.UpstreamRateLimited), "Sum")),
+			"429s, all functions", map[string]awscloudwatch.IMetric{}),
 	}
-	budget := searchExpr("budget left", search(metrics.OriginBudgetLeft, functionDims, "", "Minimum"))
-	dataAge := searchExpr("data age", search(metrics.DataAge, dataAgeDims, "", "Maximum"))
-	prefetched := searchExpr("prefetched symbols", search(metrics.PrefetchedSymbols, prefetchDims, "", "Sum"))
+	budget := []awscloudwatch.IMetric{
+		searchExpr("budget left", search(metrics.OriginBudgetLeft, dimensionSet(metrics.OriginBudgetLeft), "", "Minimum")),
+		searchExpr("Alpaca X-RateLimit-Remaining", search(metrics.OriginRateLimitRemaining, dimensionSet(metrics.OriginRateLimitRemaining), "", "Minimum")),
+	}
+	dataAge := searchExpr("data age", search(metrics.DataAge, dimensionSet(metrics.DataAge, metrics.DimDataType), "", "Maximum"))
+	prefetch := []awscloudwatch.IMetric{
+		searchExpr("prefetched symbols", search(metrics.PrefetchedSymbols, dimensionSet(metrics.PrefetchedSymbols, metrics.DimResult), "", "Sum")),
+		searchExpr("runs skipped", search(metrics.PrefetchSkipped, dimensionSet(metrics.PrefetchSkipped), "", "Sum")),
+	}
 
 	var durations []awscloudwatch.IWidget
 	var throttles, concurrency []awscloudwatch.IMetric
@@ -316,14 +331,14 @@ func (s *Stack) dashboard() {
 		},
 		{
 			graph("Origin (Alpaca) calls by result, and 429s", origin),
-			graph("Origin budget left (calls this minute)", []awscloudwatch.IMetric{budget}),
+			graph("Origin budget left (calls this minute)", budget),
 			graph("Data age at answer (ms, max)", []awscloudwatch.IMetric{dataAge}, 30000, 60000),
 		},
 		durations,
 		{
 			graph("Lambda throttles", throttles),
 			graph("Lambda concurrent executions", concurrency),
-			graph("Prefetched symbols by result", []awscloudwatch.IMetric{prefetched}),
+			graph("Prefetch: symbols by result, runs skipped", prefetch),
 		},
 	}
 	widgets := make([]*[]awscloudwatch.IWidget, 0, len(rows)+1)

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/opitios/opitios-alpaca/shared/api"
 )
 
 // StackName is the CloudFormation stack name the app deploys.
@@ -29,28 +31,25 @@ const StackName = "OpitiosAlpaca"
 
 // Route is one API route (GET only).
 type Route struct {
+	// Path is the route template, which the api function also reports as
+	// the Route dimension of ApiLatency.
 	Path string
 	// Authorized routes go through the client-key authorizer.
 	Authorized bool
 }
 
-// Key is the API Gateway route key, "GET <path>". The api function reports
-// it as the Route dimension of ApiLatency.
+// Key is the API Gateway route key, "GET <path>".
 func (r Route) Key() string { return "GET " + r.Path }
 
-// Routes are the routes of DESIGN §2; every one but /healthz needs a client
-// key.
-var Routes = []Route{
-	{Path: "/v2/stocks/{symbol}/quotes/latest", Authorized: true},
-	{Path: "/v2/stocks/quotes/latest", Authorized: true},
-	{Path: "/v2/stocks/{symbol}/bars", Authorized: true},
-	{Path: "/v2/stocks/bars", Authorized: true},
-	{Path: "/v1beta1/options/quotes/latest", Authorized: true},
-	{Path: "/v1beta1/options/snapshots", Authorized: true},
-	{Path: "/v1beta1/options/snapshots/{underlying}", Authorized: true},
-	{Path: "/v1/market/status", Authorized: true},
-	{Path: "/healthz", Authorized: false},
-}
+// Routes are the api function's routes (shared/api, DESIGN §2); every one
+// but the health check needs a client key.
+var Routes = func() []Route {
+	out := make([]Route, len(api.Routes))
+	for i, p := range api.Routes {
+		out[i] = Route{Path: p, Authorized: p != api.RouteHealth}
+	}
+	return out
+}()
 
 // Stack is the deployed service, with handles on the constructs that tests
 // and outputs refer to.
@@ -65,7 +64,7 @@ type Stack struct {
 
 	// RedisURL is rediss://<endpoint>:<port> of the cache.
 	RedisURL *string
-	// RedisAuthSecret holds the AUTH token (a plain string) in
+	// RedisAuthSecret holds the AUTH token, as {"password": …}, in
 	// replication-group mode; nil for serverless, which authorises by
 	// network alone.
 	RedisAuthSecret awssecretsmanager.Secret

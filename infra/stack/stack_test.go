@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
+	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -299,9 +302,17 @@ func TestReplicationGroup(t *testing.T) {
 		rg = r["Properties"].(map[string]any)
 	}
 	auth := literal(rg["AuthToken"])
-	if !strings.HasPrefix(auth, "{{resolve:secretsmanager:") || !strings.Contains(fmt.Sprint(rg["AuthToken"]), token) {
-		t.Errorf("AuthToken = %v, want a dynamic reference to %s", rg["AuthToken"], token)
+	if !strings.HasPrefix(auth, "{{resolve:secretsmanager:") || !strings.HasSuffix(auth, ":SecretString:"+RedisAuthKey+"::}}") ||
+		!strings.Contains(fmt.Sprint(rg["AuthToken"]), token) {
+		t.Errorf("AuthToken = %v, want a dynamic reference to the %q key of %s", rg["AuthToken"], RedisAuthKey, token)
 	}
+	check(t, "the AUTH token secret is {\"password\": …}", func() {
+		x.tmpl.HasResourceProperties(str("AWS::SecretsManager::Secret"), obj(map[string]any{
+			"GenerateSecretString": assertions.Match_ObjectLike(obj(map[string]any{
+				"SecretStringTemplate": "{}", "GenerateStringKey": RedisAuthKey,
+			})),
+		}))
+	})
 	for _, fn := range []awslambda.Function{x.s.API, x.s.Prefetch} {
 		e := env(t, x, fn)
 		if !same(e[config.EnvRedisAuthARN], ref(token)) {
@@ -506,27 +517,50 @@ func metricsIn(alarm map[string]any) (map[string][]string, []string) {
 	return named, queries
 }
 
+// published reports whether metric is published with exactly these
+// dimension names (in any order).
+func published(metric string, dims []string) bool {
+	for _, set := range metrics.DimensionSets(metric) {
+		set = slices.Clone(set)
+		slices.Sort(set)
+		if slices.Equal(set, dims) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestAlarms(t *testing.T) {
 	x := synth(t, nil)
 	topic := ref(x.logicalID(x.s.AlarmTopic))
-	check(t, "thirteen alarms, all notifying the topic and quiet without data", func() {
-		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(13))
+	check(t, "eleven alarms, all notifying the topic and quiet without data", func() {
+		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(11))
 		x.tmpl.AllResourcesProperties(str("AWS::CloudWatch::Alarm"), obj(map[string]any{
 			"TreatMissingData": "notBreaching",
 			"AlarmActions":     list(topic),
 			"OKActions":        list(topic),
 		}))
 	})
-	sorted := func(dims ...string) []string { d := slices.Clone(dims); slices.Sort(d); return d }
 	byID := map[string]map[string]any{}
 	for _, a := range x.s.Alarms {
 		byID[*a.Node().Id()] = x.props(t, x.logicalID(a))
 	}
+	// Every metric of the service's namespace an alarm reads is published
+	// with exactly the dimensions the alarm names.
+	for id, a := range byID {
+		named, _ := metricsIn(a)
+		for m, dims := range named {
+			if !published(m, dims) {
+				t.Errorf("alarm %s reads %s by %v, which the functions never publish (metrics.DimensionSets: %v)",
+					id, m, dims, metrics.DimensionSets(m))
+			}
+		}
+	}
 
 	lat := byID["CachedLatencyP95"]
 	named, _ := metricsIn(lat)
-	if !same(named, map[string][]string{metrics.ApiLatency: sorted(latencyDims...)}) {
-		t.Errorf("latency alarm reads %v, want %s by %v", named, metrics.ApiLatency, latencyDims)
+	if _, ok := named[metrics.ApiLatency]; !ok || len(named) != 1 {
+		t.Errorf("latency alarm reads %v, want %s only", named, metrics.ApiLatency)
 	}
 	if !same(lat["Threshold"], CachedLatencyP95MS) || lat["ComparisonOperator"] != "GreaterThanThreshold" {
 		t.Errorf("latency alarm threshold %v %v, want > %d", lat["ComparisonOperator"], lat["Threshold"], CachedLatencyP95MS)
@@ -541,32 +575,42 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("latency alarm statistic %v, want p95", stat["Stat"])
 		}
 		for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
-			if d := d.(map[string]any); d["Name"] == metrics.DimRoute {
+			switch d := d.(map[string]any); d["Name"] {
+			case metrics.DimRoute:
 				routes = append(routes, d["Value"].(string))
+			case metrics.DimStatus:
+				if d["Value"] != "200" {
+					t.Errorf("latency alarm Status %v, want 200", d["Value"])
+				}
 			}
 		}
 	}
-	var wantRoutes []string
-	for _, r := range cachedRoutes() {
-		wantRoutes = append(wantRoutes, r.Key())
-	}
+	wantRoutes := []string{api.RouteStockQuote, api.RouteStockQuotes, api.RouteStockBars, api.RouteStocksBars,
+		api.RouteOptionQuotes, api.RouteOptionSnapshots, api.RouteOptionChain}
 	if !slices.Equal(routes, wantRoutes) {
-		t.Errorf("latency alarm routes %v, want %v", routes, wantRoutes)
+		t.Errorf("latency alarm routes %v, want the data routes %v", routes, wantRoutes)
 	}
 
-	for _, dt := range DataTypes {
-		a := byID["HitRate"+camel(dt)]
-		if a == nil {
-			t.Errorf("no hit-rate alarm for %s", dt)
-			continue
+	hit := byID["HitRate"]
+	named, _ = metricsIn(hit)
+	if _, ok := named[metrics.CacheRequests]; !ok || len(named) != 1 {
+		t.Errorf("hit-rate alarm reads %v, want %s only", named, metrics.CacheRequests)
+	}
+	if !same(hit["Threshold"], HitRateMinPercent) || hit["ComparisonOperator"] != "LessThanThreshold" {
+		t.Errorf("hit-rate alarm %v %v, want < %d", hit["ComparisonOperator"], hit["Threshold"], HitRateMinPercent)
+	}
+	layers := map[string]bool{}
+	for _, q := range asList(hit["Metrics"]) {
+		if stat, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
+			for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
+				if d := d.(map[string]any); d["Name"] == metrics.DimLayer {
+					layers[d["Value"].(string)] = true
+				}
+			}
 		}
-		named, _ := metricsIn(a)
-		if !same(named, map[string][]string{metrics.CacheRequests: sorted(cacheDims...)}) {
-			t.Errorf("%s hit-rate alarm reads %v, want %s by %v", dt, named, metrics.CacheRequests, cacheDims)
-		}
-		if !same(a["Threshold"], HitRateMinPercent) || a["ComparisonOperator"] != "LessThanThreshold" {
-			t.Errorf("%s hit-rate alarm %v %v, want < %d", dt, a["ComparisonOperator"], a["Threshold"], HitRateMinPercent)
-		}
+	}
+	if !same(layers, map[string]bool{string(cache.LayerL1): true, string(cache.LayerL2): true}) {
+		t.Errorf("hit-rate alarm layers %v, want the cache's l1 and l2", layers)
 	}
 
 	for id, results := range map[string][]string{
@@ -579,10 +623,18 @@ func TestAlarms(t *testing.T) {
 			continue
 		}
 		q := queries[0]
-		for _, want := range append([]string{
-			"SUM(" + metrics.UpstreamRequests + ")",
-			fmt.Sprintf(`SCHEMA("%s", %s)`, metrics.Namespace, strings.Join(upstreamDims, ", ")),
-		}, results...) {
+		_, schema, _ := strings.Cut(q, "SCHEMA(")
+		schema, _, _ = strings.Cut(schema, ")")
+		parts := strings.Split(schema, ", ")
+		if parts[0] != `"`+metrics.Namespace+`"` {
+			t.Errorf("%s query %q is not on namespace %s", id, q, metrics.Namespace)
+		}
+		dims := slices.Clone(parts[1:])
+		slices.Sort(dims)
+		if !published(metrics.UpstreamRequests, dims) {
+			t.Errorf("%s query schema %v is not a published dimension set of %s", id, parts[1:], metrics.UpstreamRequests)
+		}
+		for _, want := range append([]string{"SUM(" + metrics.UpstreamRequests + ")"}, results...) {
 			if !strings.Contains(q, want) {
 				t.Errorf("%s query %q lacks %q", id, q, want)
 			}
@@ -597,22 +649,6 @@ func TestAlarms(t *testing.T) {
 	}
 	if a := byID["PrefetchDeadLetters"]; a == nil || a["Namespace"] != "AWS/SQS" {
 		t.Errorf("PrefetchDeadLetters alarm = %v, want one on AWS/SQS", a)
-	}
-
-	// Every custom metric any alarm reads is one of the vocabulary's.
-	known := map[string]bool{}
-	for _, m := range []string{metrics.ApiLatency, metrics.CacheRequests, metrics.UpstreamLatency, metrics.UpstreamRequests,
-		metrics.DataAge, metrics.BatchSize, metrics.BatchDuration, metrics.Coalesced, metrics.OriginBudgetLeft,
-		metrics.PrefetchedSymbols, metrics.PrefetchSkipped} {
-		known[m] = true
-	}
-	for id, a := range byID {
-		named, _ := metricsIn(a)
-		for m := range named {
-			if !known[m] {
-				t.Errorf("alarm %s reads unknown metric %q", id, m)
-			}
-		}
 	}
 }
 
@@ -646,6 +682,19 @@ func TestDashboard(t *testing.T) {
 	for _, layer := range CacheLayers {
 		if !strings.Contains(body, fmt.Sprintf(`%s=\"%s\"`, metrics.DimLayer, layer)) {
 			t.Errorf("dashboard has no hit rate for layer %s", layer)
+		}
+	}
+	// Every SEARCH names a dimension set the functions publish: a SEARCH
+	// schema matches metrics with exactly those dimensions.
+	searches := regexp.MustCompile(`\{`+regexp.QuoteMeta(metrics.Namespace)+`,([^}]*)\} MetricName=\\"(\w+)\\"`).FindAllStringSubmatch(body, -1)
+	if len(searches) < 10 {
+		t.Errorf("dashboard has %d SEARCH expressions, want at least 10", len(searches))
+	}
+	for _, m := range searches {
+		dims := strings.Split(m[1], ",")
+		slices.Sort(dims)
+		if !published(m[2], dims) {
+			t.Errorf("dashboard searches %s by %v, which the functions never publish", m[2], dims)
 		}
 	}
 }
