@@ -128,6 +128,10 @@ func TestConcurrentWaitersNeverExceedTheGCRA(t *testing.T) {
 				allowed++
 			case errors.As(err, &ee) && errors.Is(err, ErrExhausted) && ee.RetryAfter > 0 && ee.RetryAfter <= interval:
 				exhausted++
+			case errors.Is(err, context.DeadlineExceeded):
+				// On a loaded machine the caller's deadline can pass during
+				// the Redis round trip itself: refused all the same.
+				exhausted++
 			default:
 				other = append(other, err)
 			}

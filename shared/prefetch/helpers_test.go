@@ -143,7 +143,7 @@ func newEnv(t *testing.T, at time.Time) *env {
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	e.rdb = rdb
-	e.cache = cache.New(cache.Options{Redis: rdb, Clock: e.clk, Logger: e.log, NoCrossInstance: true})
+	e.cache = cache.New(cache.Options{Redis: rdb, Clock: e.clk, Logger: e.log, NoCrossInstance: true, L2: cache.L2Options{Timeout: 2 * time.Second}})
 	e.calls = prefetch.CountCalls(nil)
 	e.origin = e.newOrigin(e.calls, 0)
 	return e

@@ -321,7 +321,10 @@ func TestOriginFaults(t *testing.T) {
 				t.Fatalf("uncached: %d Retry-After=%q %s", r.StatusCode, r.Headers["Retry-After"], r.Body)
 			}
 			b := f.get(tctx, "/v2/stocks/quotes/latest", "symbols=AAPL,NVDA")
-			if b.StatusCode != 200 || !strings.Contains(b.Body, `"NVDA":{"status":"failed"`) || !strings.Contains(b.Body, `"AAPL":{`) {
+			// failed, or timeout when a 429's reset fell inside the deadline
+			// and the client waited for it in vain.
+			nvdaFailed := strings.Contains(b.Body, `"NVDA":{"status":"failed"`) || strings.Contains(b.Body, `"NVDA":{"status":"timeout"`)
+			if b.StatusCode != 200 || !nvdaFailed || !strings.Contains(b.Body, `"AAPL":{`) {
 				t.Fatalf("batch: %d %s", b.StatusCode, b.Body)
 			}
 			if n, _ := f.rdb.Exists(ctx, cache.Key(cache.StockQuote, "MSFT"), cache.Key(cache.StockQuote, "NVDA")).Result(); n != 0 {
