@@ -162,7 +162,11 @@ build-local: ## the same for this machine's arch -> build/local/<name>/bootstrap
 			-o build/local/$(f)/bootstrap ./functions/$(f);)
 
 run: ## the whole service on this machine (API on 127.0.0.1:3000)
-	$(GO) run ./dev/local
+	@mkdir -p build/local
+	$(GO) build -o build/local/opitios-local ./dev/local
+	@# exec, not go run: Ctrl-C then reaches the program alone, which stops
+	@# everything it started and exits 0.
+	exec build/local/opitios-local
 
 ifeq ($(call has_go,dev/rie),)
 local-rie: ## the built bootstraps under the AWS Lambda Runtime Interface Emulator
