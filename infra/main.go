@@ -21,12 +21,25 @@ import (
 )
 
 func main() {
-	err := run(awscdk.NewApp(nil))
+	err := run(withMetadata(awscdk.NewApp(nil)))
 	jsii.Close()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		os.Exit(1)
 	}
+}
+
+// withMetadata turns on the resource metadata the CDK CLI turns on, unless
+// the context already decides: a CLI-less synth then also carries each
+// function's asset path, which `sam local` needs to find the code. It must
+// be called before anything is added to app.
+func withMetadata(app awscdk.App) awscdk.App {
+	for _, key := range []string{"aws:cdk:enable-path-metadata", "aws:cdk:enable-asset-metadata"} {
+		if app.Node().TryGetContext(jsii.String(key)) == nil {
+			app.Node().SetContext(jsii.String(key), true)
+		}
+	}
+	return app
 }
 
 // errNag reports unsuppressed cdk-nag findings.

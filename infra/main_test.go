@@ -45,7 +45,7 @@ func newApp(t *testing.T, ctx map[string]any) (awscdk.App, string) {
 
 func TestRunWritesTheTemplate(t *testing.T) {
 	app, out := newApp(t, map[string]any{"assetsDir": fakeAssets(t)})
-	if err := run(app); err != nil {
+	if err := run(withMetadata(app)); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(out, stack.StackName+".template.json"))
@@ -53,16 +53,25 @@ func TestRunWritesTheTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tmpl struct {
-		Resources map[string]struct{ Type string }
-		Outputs   map[string]any
+		Resources map[string]struct {
+			Type     string
+			Metadata map[string]any
+		}
+		Outputs map[string]any
 	}
 	if err := json.Unmarshal(raw, &tmpl); err != nil {
 		t.Fatal(err)
 	}
 	functions := 0
-	for _, r := range tmpl.Resources {
-		if r.Type == "AWS::Lambda::Function" {
-			functions++
+	for id, r := range tmpl.Resources {
+		if r.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		functions++
+		// sam local start-api -t cdk.out/<stack>.template.json finds the code here.
+		path, _ := r.Metadata["aws:asset:path"].(string)
+		if _, err := os.Stat(filepath.Join(out, path, "bootstrap")); path == "" || err != nil {
+			t.Errorf("function %s: aws:asset:path %q does not lead to its bootstrap (%v)", id, path, err)
 		}
 	}
 	if functions != 3 || tmpl.Outputs["ApiUrl"] == nil {
