@@ -192,8 +192,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	srv := &http.Server{
 		Handler:           routes(gw, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// API Gateway (HTTP API) refuses a request line and headers over
+		// 10 KiB; so does the local gateway (431).
+		MaxHeaderBytes: api.MaxHeaderBytes,
+		IdleTimeout:    2 * time.Minute,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -121,12 +121,27 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		r.Headers["Allow"] = http.MethodGet
 		return r, nil
 	}
+	if headerBytes(&ev) > MaxHeaderBytes {
+		return errorResponse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large"), nil
+	}
 	q, err := parseQuery(ev.RawQueryString)
 	if err != nil {
 		return h.fail(ctx, err), nil
 	}
 	r := &request{ctx: ctx, ev: &ev, q: q, param: param, now: h.cache.Now(), start: start}
 	return rt.serve(h, r), nil
+}
+
+// MaxHeaderBytes bounds a request's header names and values, as API
+// Gateway's HTTP API does (10 KiB).
+const MaxHeaderBytes = 10 << 10
+
+func headerBytes(ev *events.APIGatewayV2HTTPRequest) int {
+	n := 0
+	for k, v := range ev.Headers {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 func path(ev *events.APIGatewayV2HTTPRequest) string {

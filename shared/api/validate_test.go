@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // TestHostileInputs sends malformed and hostile requests: each gets a 4xx
@@ -93,6 +97,25 @@ func TestHostileInputs(t *testing.T) {
 		if r := s.invoke(t, m, "/v2/stocks/quotes/latest", "symbols=AAPL"); r.StatusCode != 405 {
 			t.Errorf("%s: %d", m, r.StatusCode)
 		}
+	}
+	// 10,000 headers' worth of bytes.
+	big := map[string]string{}
+	for i := range 10000 {
+		big[fmt.Sprintf("x-h-%d", i)] = "v"
+	}
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v2/stocks/AAPL/quotes/latest", Headers: big}
+	ev.RequestContext.HTTP.Method = "GET"
+	if r, err := s.svc.API.Handle(s.ctx, ev); err != nil || r.StatusCode != 431 {
+		t.Errorf("huge headers: %d %v", r.StatusCode, err)
+	}
+	req, _ := http.NewRequest("GET", s.srv.URL+"/v2/stocks/AAPL/quotes/latest", nil)
+	for i := range 2000 {
+		req.Header.Set(fmt.Sprintf("X-H-%d", i), strings.Repeat("v", 8))
+	}
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 431 {
+		t.Errorf("huge headers over HTTP: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	if ks := s.keys(t); len(ks) != 0 {
 		t.Fatalf("hostile input created Redis keys: %v", ks)
