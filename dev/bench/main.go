@@ -193,6 +193,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 
 	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: o.smoke})
 	r.DurationS = round(time.Since(began).Seconds(), 0)
+	r.Machine.LoadEnd = loadAvg()
 	plotRows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		plotRows = append(plotRows, r.Soak.Load)
@@ -254,7 +255,7 @@ func runLoadSections(ctx context.Context, o options, r *results, logs, scratch s
 		s, err := lr.soak(ctx, soak)
 		if s != nil && s.Load.Requests > 0 {
 			r.Soak = s
-			step("soak: %d requests, %d errors %v, age max %d s", s.Load.Requests, s.Load.Errors, s.Load.ErrorsByClass, s.Load.AgeMaxS)
+			step("soak: %d requests, errors %s, data age max %d s", s.Load.Requests, errorsCell(s.Load), s.Load.AgeMaxS)
 		}
 		if err != nil {
 			r.Errors = append(r.Errors, "soak: "+err.Error())

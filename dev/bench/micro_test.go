@@ -404,6 +404,31 @@ func BenchmarkCacheL2Hit(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheBatch20L2 is GetMany of 20 ids, all in L2.
+func BenchmarkCacheBatch20L2(b *testing.B) {
+	c := cache.New(cache.Options{Redis: rawRedis(b), Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
+		L2: cache.L2Options{Timeout: time.Second}})
+	ctx := context.Background()
+	ids := freshSymbols(20)
+	fetch := func(_ context.Context, ids []string) (map[string]cache.Item, error) {
+		out := make(map[string]cache.Item, len(ids))
+		for _, id := range ids {
+			out[id] = cache.Item{Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}
+		}
+		return out, nil
+	}
+	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, _ := c.GetMany(ctx, cache.StockQuote, ids, fetch)
+		if len(res) != 20 || res[ids[0]].Layer != cache.LayerL2 {
+			b.Fatal(len(res), res[ids[0]].Layer)
+		}
+	}
+}
+
 // ---- floors: what each path cannot beat
 
 // envelope is an L2 value of the size the service stores for one quote.

@@ -38,6 +38,11 @@ type machineInfo struct {
 	GoVersion string `json:"go_version"`
 	OS        string `json:"os"`
 	Arch      string `json:"arch"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15 minute load
+	// averages when the run began and ended: how busy the machine was
+	// with other work too.
+	LoadStart string `json:"loadavg_start,omitempty"`
+	LoadEnd   string `json:"loadavg_end,omitempty"`
 }
 
 func machine() machineInfo {
@@ -46,7 +51,18 @@ func machine() machineInfo {
 		m.CPUModel = cpuModel(f)
 		f.Close()
 	}
+	m.LoadStart = loadAvg()
 	return m
+}
+
+// loadAvg is the first three fields of /proc/loadavg, "" where there is none.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // cpuModel returns the first "model name" of a /proc/cpuinfo.
@@ -108,6 +124,7 @@ var microRows = []microRow{
 	{"ours: handler", "storm: 200 callers, one new symbol", "HandlerStorm200", "HandlerMiss"},
 	{"ours: cache", "L1 hit", "CacheL1Hit", "FloorOtterGet"},
 	{"ours: cache", "L2 hit", "CacheL2Hit", "FloorRedisGet"},
+	{"ours: cache", "batch of 20, all in L2", "CacheBatch20L2", "FloorRedisPipeline20"},
 	{"anchor", "go-redis/cache, TinyLFU local hit", "AnchorGoRedisCacheL1Hit", "FloorOtterGet"},
 	{"anchor", "go-redis/cache, Redis hit", "AnchorGoRedisCacheL2Hit", "FloorRedisGet"},
 	{"anchor", "seed's design, Redis hit", "AnchorNaiveL2Hit", "FloorRedisGet"},
@@ -128,8 +145,13 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	p("Written by `make bench` (`go run ./dev/bench`); do not edit by hand. Every figure comes from one run, on one machine,\n")
 	p("and every comparison is a ratio measured in that same run. The same numbers, machine-readable: [%s](%s).\n\n", resultsJSON, resultsJSON)
 	p("| | |\n|---|---|\n")
-	p("| Date | %s |\n| Commit | %s |\n| Machine | %d × %s (nproc %d), %s/%s |\n| Go | %s |\n| Mode | %s, %.0f s |\n\n",
+	p("| Date | %s |\n| Commit | %s |\n| Machine | %d × %s (nproc %d), %s/%s |\n| Go | %s |\n| Mode | %s, %.0f s |\n",
 		r.Date, r.Commit, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.CPUs, r.Machine.OS, r.Machine.Arch, r.Machine.GoVersion, r.Mode, r.DurationS)
+	if r.Machine.LoadStart != "" {
+		p("| Load average (1, 5, 15 min) | %s at the start, %s at the end: the machine is shared, so absolute figures are noisy; ratios are measured side by side |\n",
+			r.Machine.LoadStart, r.Machine.LoadEnd)
+	}
+	p("\n")
 	if r.Mode == "smoke" {
 		p("**Smoke run**: tiny durations and counts, to prove the harness works. Its speed figures mean nothing.\n\n")
 	}
@@ -246,6 +268,20 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		}
 		p("\n")
 	}
+
+	p("## Method\n\n")
+	p("- **Micro**: the L2 rows read through a clock that ticks a microsecond per reading with an L1 lifetime of a nanosecond, ")
+	p("so every read misses L1 and hits L2 with nothing but the read in the timed loop. Misses ask a new symbol each time ")
+	p("from a zero-latency origin stub over loopback HTTP (the simulator knows a fixed universe). Counts per op come from ")
+	p("a go-redis hook (`l2-reads`: round trips made only of GET/MGET; `redis-rtt`: every round trip, locks, budget and ")
+	p("writes included) and from the origin's own count.\n")
+	p("- **Load**: every scenario starts its systems afresh over an emptied Redis. Latency is from request sent to body read, ")
+	p("at the client; percentiles are exact (nearest rank over every request). Origin calls are the simulator's own count ")
+	p("of market-data requests (`/_sim/stats`). The stampede opens its connections first, then releases every client at once, ")
+	p("one new symbol per round, against two instances sharing one Redis (in-process and cross-instance coalescing together).\n")
+	p("- **Verdicts**: a speed target that is missed is reported with its distance; a correctness promise that fails ")
+	p("(errors under load, more than one origin call per stampede, data older than its TTL, more than one L2 read or origin ")
+	p("call per batch, the soak's checks) fails `make bench` and `make bench-smoke`.\n")
 	return b.Bytes()
 }
 

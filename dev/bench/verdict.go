@@ -210,7 +210,11 @@ func verdicts(f findings) []verdict {
 	v = verdict{Level: "Batch of 20, all in L2", Source: "ours", Target: "≤ 1.3 × one raw pipeline of 20"}
 	if b, ok := m["HandlerBatch20L2"]; ok {
 		if p, ok := m["FloorRedisPipeline20"]; ok && p.NsPerOp > 0 {
-			add(ratioAtMost(v, b.NsPerOp, p.NsPerOp, 1.3))
+			v = ratioAtMost(v, b.NsPerOp, p.NsPerOp, 1.3)
+			if c, ok := m["CacheBatch20L2"]; ok {
+				v.Measured += fmt.Sprintf("; cache alone %.2f×", c.NsPerOp/p.NsPerOp)
+			}
+			add(v)
 		} else {
 			add(na(v, "FloorRedisPipeline20"))
 		}
