@@ -86,6 +86,7 @@ func New(cfg Config) (*Service, error) {
 	s.Cache = cache.New(cache.Options{
 		Redis:           s.Redis,
 		L1:              cfg.L1,
+		L2:              cache.L2Options{Timeout: cfg.Redis.Timeout},
 		Policy:          cfg.Policy,
 		Calendar:        cfg.Calendar,
 		Clock:           cfg.Clock,
