@@ -435,3 +435,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestRelieveMemory(t *testing.T) {
+	c := New(Options{Clock: newClock(regularNoon)})
+	o := &origin{}
+	if _, errs := c.GetMany(context.Background(), StockQuote, ids(t, 10), o.fetch); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if c.RelieveMemory(1 << 50) {
+		t.Fatal("dropped L1 far below the limit")
+	}
+	if c.L1Len() != 10 {
+		t.Fatalf("L1 holds %d entries, want 10", c.L1Len())
+	}
+	if !c.RelieveMemory(1) || c.L1Len() != 0 {
+		t.Fatalf("over the limit L1 was not dropped: %d entries left", c.L1Len())
+	}
+}
+
+func TestL1BoundedByEntries(t *testing.T) {
+	c := New(Options{Clock: newClock(regularNoon), L1: L1Options{MaxEntries: 100, MaxBytes: 1 << 20}})
+	o := &origin{}
+	if _, errs := c.GetMany(context.Background(), StockQuote, ids(t, 1000), o.fetch); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	c.l1.c.CleanUp()
+	if n := c.L1Len(); n > 100 {
+		t.Fatalf("L1 holds %d entries, bound 100", n)
+	}
+}
