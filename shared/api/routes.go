@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/symbol"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -126,7 +128,7 @@ func (h *Handler) observeFailure(dt cache.DataType, r *request) {
 
 // GET /v2/stocks/{symbol}/quotes/latest
 func (h *Handler) stockQuote(r *request) response {
-	sym, valid := normSymbol(r.param)
+	sym, valid := symbol.Stock(r.param)
 	if !valid {
 		return h.fail(r.ctx, badf("invalid symbol %s: use 1–10 letters or digits, optionally joined by '.' or '-'", excerpt(r.param)))
 	}
@@ -231,7 +233,7 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 
 // GET /v2/stocks/quotes/latest?symbols=
 func (h *Handler) stockQuotes(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, normSymbol)
+	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, symbol.Stock)
 	if err != nil {
 		return h.fail(r.ctx, err)
 	}
@@ -248,7 +250,7 @@ func (h *Handler) stockQuotes(r *request) response {
 
 // GET /v1beta1/options/quotes/latest?symbols=
 func (h *Handler) optionQuotes(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, normOCC)
+	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
 	if err != nil {
 		return h.fail(r.ctx, err)
 	}
@@ -265,7 +267,7 @@ func (h *Handler) optionQuotes(r *request) response {
 
 // GET /v1beta1/options/snapshots?symbols=
 func (h *Handler) optionSnapshots(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, normOCC)
+	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
 	if err != nil {
 		return h.fail(r.ctx, err)
 	}
@@ -358,7 +360,7 @@ func (h *Handler) single(r *request, dt cache.DataType, id string, fetch cache.F
 
 // GET /v2/stocks/{symbol}/bars
 func (h *Handler) stockBars(r *request) response {
-	sym, valid := normSymbol(r.param)
+	sym, valid := symbol.Stock(r.param)
 	if !valid {
 		return h.fail(r.ctx, badf("invalid symbol %s: use 1–10 letters or digits, optionally joined by '.' or '-'", excerpt(r.param)))
 	}
@@ -388,7 +390,7 @@ func (h *Handler) stockBars(r *request) response {
 
 // GET /v2/stocks/bars?symbols=
 func (h *Handler) stocksBars(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, normSymbol)
+	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, symbol.Stock)
 	if err != nil {
 		return h.fail(r.ctx, err)
 	}
@@ -452,7 +454,7 @@ func (h *Handler) stocksBars(r *request) response {
 
 // GET /v1beta1/options/snapshots/{underlying}
 func (h *Handler) optionChain(r *request) response {
-	und, valid := normSymbol(r.param)
+	und, valid := symbol.Stock(r.param)
 	if !valid {
 		return h.fail(r.ctx, badf("invalid underlying symbol %s", excerpt(r.param)))
 	}
@@ -486,7 +488,7 @@ func (h *Handler) optionChain(r *request) response {
 		}
 	}
 	if s, ok := q["root_symbol"]; ok {
-		root, valid := normSymbol(s)
+		root, valid := symbol.Stock(s)
 		if !valid {
 			return h.fail(r.ctx, badf("invalid root_symbol %s", excerpt(s)))
 		}

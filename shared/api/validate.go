@@ -13,7 +13,6 @@ const (
 	MaxQueryLen      = 16 << 10 // bytes of raw query string
 	MaxStockSymbols  = 1000     // per request
 	MaxOptionSymbols = 100      // per request
-	maxSymbolLen     = 10
 	maxPageToken     = 1024
 )
 
@@ -41,71 +40,6 @@ func excerpt(s string) string {
 		b.WriteRune(r)
 	}
 	return strconv.Quote(b.String())
-}
-
-// normSymbol upper-cases s and reports whether it is a stock symbol: 1–10
-// characters of letters and digits, optionally joined by single '.' or '-'
-// (BRK.B, BF-B), starting and ending with a letter or digit.
-func normSymbol(s string) (string, bool) {
-	if len(s) == 0 || len(s) > maxSymbolLen {
-		return "", false
-	}
-	b := []byte(s)
-	prevSep := true
-	for i, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-			prevSep = false
-		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			prevSep = false
-		case c == '.' || c == '-':
-			if prevSep {
-				return "", false
-			}
-			prevSep = true
-		default:
-			return "", false
-		}
-	}
-	if prevSep {
-		return "", false
-	}
-	return string(b), true
-}
-
-// normOCC upper-cases s and reports whether it is an OCC option symbol:
-// root (1–6 letters) + YYMMDD (a real date) + C|P + strike × 1000 as 8
-// digits, e.g. AAPL240426C00152500.
-func normOCC(s string) (string, bool) {
-	n := len(s)
-	if n < 16 || n > 21 {
-		return "", false
-	}
-	u := strings.ToUpper(s)
-	root := u[:n-15]
-	for i := 0; i < len(root); i++ {
-		if c := root[i]; c < 'A' || c > 'Z' {
-			return "", false
-		}
-	}
-	date, cp, strike := u[n-15:n-9], u[n-9], u[n-8:]
-	if cp != 'C' && cp != 'P' || !digits(date) || !digits(strike) {
-		return "", false
-	}
-	if _, err := time.Parse("060102", date); err != nil {
-		return "", false
-	}
-	return u, true
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return len(s) > 0
 }
 
 // validTimeframe reports whether tf is one of Alpaca's bar timeframes:

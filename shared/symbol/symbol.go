@@ -1,0 +1,78 @@
+// Package symbol validates and normalises the identifiers that reach cache
+// keys and origin URLs: stock symbols and OCC option symbols. The API and
+// the prefetch job use the same rules, so they read and write the same keys
+// and no unvalidated byte reaches either.
+package symbol
+
+import (
+	"strings"
+	"time"
+)
+
+// MaxStockLen is the longest stock symbol accepted.
+const MaxStockLen = 10
+
+// Stock upper-cases s and reports whether it is a stock symbol: 1–10
+// characters of letters and digits, optionally joined by single '.' or '-'
+// (BRK.B, BF-B), starting and ending with a letter or digit.
+func Stock(s string) (string, bool) {
+	if len(s) == 0 || len(s) > MaxStockLen {
+		return "", false
+	}
+	b := []byte(s)
+	prevSep := true
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+			prevSep = false
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			prevSep = false
+		case c == '.' || c == '-':
+			if prevSep {
+				return "", false
+			}
+			prevSep = true
+		default:
+			return "", false
+		}
+	}
+	if prevSep {
+		return "", false
+	}
+	return string(b), true
+}
+
+// OCC upper-cases s and reports whether it is an OCC option symbol:
+// root (1–6 letters) + YYMMDD (a real date) + C|P + strike × 1000 as 8
+// digits, e.g. AAPL240426C00152500.
+func OCC(s string) (string, bool) {
+	n := len(s)
+	if n < 16 || n > 21 {
+		return "", false
+	}
+	u := strings.ToUpper(s)
+	root := u[:n-15]
+	for i := 0; i < len(root); i++ {
+		if c := root[i]; c < 'A' || c > 'Z' {
+			return "", false
+		}
+	}
+	date, cp, strike := u[n-15:n-9], u[n-9], u[n-8:]
+	if cp != 'C' && cp != 'P' || !digits(date) || !digits(strike) {
+		return "", false
+	}
+	if _, err := time.Parse("060102", date); err != nil {
+		return "", false
+	}
+	return u, true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return len(s) > 0
+}
