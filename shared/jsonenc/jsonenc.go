@@ -10,6 +10,9 @@ const hexDigits = "0123456789abcdef"
 // encoding/json does; control characters are escaped.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if plain(s) {
+		return append(append(b, s...), '"')
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
@@ -42,4 +45,15 @@ func AppendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// plain reports whether s is printable ASCII without '"' or '\\', which a
+// JSON string holds as is: every symbol, name and most values.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

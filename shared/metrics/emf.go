@@ -1,13 +1,14 @@
 package metrics
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/jsonenc"
+
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Limits of one EMF document (CloudWatch EMF specification).
@@ -266,7 +267,7 @@ func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, timestamp, 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-	b = appendString(b, namespace)
+	b = jsonenc.AppendString(b, namespace)
 	b = append(b, `,"Dimensions":[`...)
 	for i, set := range g.sets {
 		if i > 0 {
@@ -277,7 +278,7 @@ func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, name)
+			b = jsonenc.AppendString(b, name)
 		}
 		b = append(b, ']')
 	}
@@ -287,9 +288,9 @@ func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms
 			b = append(b, ',')
 		}
 		b = append(b, `{"Name":`...)
-		b = appendString(b, m.name)
+		b = jsonenc.AppendString(b, m.name)
 		b = append(b, `,"Unit":`...)
-		b = appendString(b, m.unit)
+		b = jsonenc.AppendString(b, m.unit)
 		b = append(b, `,"StorageResolution":`...)
 		b = strconv.AppendInt(b, int64(m.resolution), 10)
 		b = append(b, '}')
@@ -297,13 +298,13 @@ func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms
 	b = append(b, `]}]}`...)
 	for _, d := range g.dims {
 		b = append(b, ',')
-		b = appendString(b, d.name)
+		b = jsonenc.AppendString(b, d.name)
 		b = append(b, ':')
-		b = appendString(b, d.value)
+		b = jsonenc.AppendString(b, d.value)
 	}
 	for _, m := range ms {
 		b = append(b, ',')
-		b = appendString(b, m.name)
+		b = jsonenc.AppendString(b, m.name)
 		b = append(b, ':')
 		if len(m.values) == 1 {
 			b = appendNumber(b, m.values[0])
@@ -325,48 +326,4 @@ func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms
 // records durations and integers, so v is always finite.
 func appendNumber(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
-}
-
-// appendString writes s as a JSON string, escaping what RFC 8259 requires
-// and replacing invalid UTF-8 with U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	if plainJSON(s) {
-		return append(append(b, s...), '"')
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-// plainJSON reports whether s is printable ASCII without '"' or '\\', which
-// a JSON string holds as is: every name and most label values.
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

@@ -394,26 +394,6 @@ func TestDimensionSets(t *testing.T) {
 	}
 }
 
-func TestAppendString(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":        `"plain"`,
-		`q"b\`:         `"q\"b\\"`,
-		"tab\tnl\n":    `"tab\u0009nl\u000a"`,
-		"héllo":        `"héllo"`,
-		"bad\xffbyte":  `"bad\ufffdbyte"`,
-		"GET /{s}/x?y": `"GET /{s}/x?y"`,
-	} {
-		got := string(appendString(nil, in))
-		if got != want {
-			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
-		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil {
-			t.Errorf("appendString(%q) = %s is not JSON: %v", in, got, err)
-		}
-	}
-}
-
 // lines splits output into its documents, checking each ends in a newline.
 func lines(t *testing.T, out []byte) [][]byte {
 	t.Helper()
