@@ -745,3 +745,25 @@ func TestAssetsComeFromTheAssetsDir(t *testing.T) {
 		}
 	}
 }
+
+// The routes are DESIGN §2's, read from shared/api; only /healthz is open.
+func TestRoutesAreDesignSection2(t *testing.T) {
+	want := []string{
+		"/v2/stocks/{symbol}/quotes/latest", "/v2/stocks/quotes/latest", "/v2/stocks/{symbol}/bars", "/v2/stocks/bars",
+		"/v1beta1/options/quotes/latest", "/v1beta1/options/snapshots", "/v1beta1/options/snapshots/{underlying}",
+		"/v1/market/status", "/healthz",
+	}
+	var got, open []string
+	for _, r := range Routes {
+		got = append(got, r.Path)
+		if !r.Authorized {
+			open = append(open, r.Path)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes %v, want %v", got, want)
+	}
+	if !slices.Equal(open, []string{"/healthz"}) {
+		t.Errorf("routes without the authorizer %v, want only /healthz", open)
+	}
+}
