@@ -2,10 +2,15 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // APIHandler wraps the API handler for Lambda: after each invocation it
@@ -30,4 +35,28 @@ func (s *Service) APIHandler(out io.Writer) func(context.Context, events.APIGate
 		}
 		return resp, err
 	}
+}
+
+// FromLambda builds the service the way every function starts in Lambda:
+// a JSON logger, a Secrets Manager client when a secret ARN is configured,
+// the configuration from the environment, and EMF metrics named after the
+// function. It returns the logger too, so main can report a failure.
+func FromLambda(ctx context.Context, getenv func(string) string) (*Service, *slog.Logger, error) {
+	log := Logger(getenv)
+	var sm config.SecretsGetter
+	if getenv(config.EnvAlpacaSecretARN) != "" || getenv(config.EnvRedisAuthARN) != "" {
+		c, err := config.NewSecretsClient(ctx)
+		if err != nil {
+			return nil, log, fmt.Errorf("secrets client: %w", err)
+		}
+		sm = c
+	}
+	cfg, err := FromEnv(ctx, getenv, sm)
+	if err != nil {
+		return nil, log, fmt.Errorf("configuration: %w", err)
+	}
+	cfg.Logger = log
+	cfg.Metrics = metrics.New(metrics.WithEMF(getenv(config.EnvLambdaFunctionName)))
+	svc, err := New(cfg)
+	return svc, log, err
 }
