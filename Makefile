@@ -28,6 +28,7 @@ endif
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := true
+export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO ?= go
 FUZZTIME ?= 5s
@@ -207,7 +208,7 @@ cfn-lint: deps-py synth-go ## cfn-lint the synthesized template
 endif
 
 deploy: build npm-deps ## cdk deploy, no approval prompt
-	npx --yes cdk deploy --no-notices --app "$(GO) run ./infra" -c assetsDir=build/lambda --require-approval never
+	npx --yes cdk deploy --no-notices --app "$(GO) run ./infra" -c assetsDir=build/lambda --require-approval never --outputs-file cdk.out/outputs.json
 
 diff: build npm-deps ## cdk diff against the deployed stack
 	npx --yes cdk diff --no-notices --app "$(GO) run ./infra" -c assetsDir=build/lambda
