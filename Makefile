@@ -56,8 +56,6 @@ WITH_REDIS := dev/testenv/with-redis.sh
 # (inside `make test`, or exported by hand).
 REDIS := $(if $(and $(OPITIOS_TEST_REDIS_ADDR),$(OPITIOS_TEST_REDIS_CLUSTER_ADDRS)),,$(WITH_REDIS))
 
-# has_go is non-empty when directory $(1) holds a Go file at any depth.
-has_go = $(shell find $(1) -name '*.go' -print -quit 2>/dev/null)
 
 # Go files to format: everything but dependencies, outputs and golden data.
 GOFILES = $(shell find . -name '*.go' -not -path './.*' -not -path './node_modules/*' \
@@ -169,13 +167,8 @@ run: ## the whole service on this machine (API on 127.0.0.1:3000)
 	@# everything it started and exits 0.
 	exec build/local/opitios-local
 
-ifeq ($(call has_go,dev/rie),)
-local-rie: ## the built bootstraps under the AWS Lambda Runtime Interface Emulator
-	@echo "make local-rie: SKIPPED: dev/rie does not exist yet"
-else
 local-rie: build-local $(RIE) ## the built bootstraps under the AWS Lambda Runtime Interface Emulator
 	RIE_BIN=$(RIE) LAMBDA_BUILD_DIR=$(CURDIR)/build/local $(REDIS) $(GO) test -count=1 -v ./dev/rie/...
-endif
 
 ## ---- benchmarks
 
@@ -197,15 +190,10 @@ synth: build npm-deps ## cdk synth (CLI) -> cdk.out
 synth-go: build ## synthesize by running the CDK app directly (no CLI) -> cdk.out
 	CDK_OUTDIR=cdk.out $(GO) run ./infra
 
-ifeq ($(wildcard infra/*.go),)
-cfn-lint: ## cfn-lint the synthesized template
-	@echo "make cfn-lint: SKIPPED: the CDK app (infra/*.go) does not exist yet"
-else
 cfn-lint: deps-py synth-go ## cfn-lint the synthesized template
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint: cfn-lint is not installed and pip could not install it:" \
 		"install it (pip install cfn-lint) so it is on PATH, then re-run" >&2; exit 1; }
 	cfn-lint $(TEMPLATE)
-endif
 
 deploy: build npm-deps ## cdk deploy, no approval prompt
 	npx --yes cdk deploy --no-notices --app "$(GO) run ./infra" -c assetsDir=build/lambda --require-approval never --outputs-file cdk.out/outputs.json
