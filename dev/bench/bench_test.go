@@ -137,6 +137,25 @@ func TestParsers(t *testing.T) {
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	// utime 250 and stime 50 ticks; the command name holds a space and a ')'.
+	stat := "1234 (opitios lo)cal) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 8 0 100 0 0"
+	if d, err := parseStatCPU(stat); err != nil || d != 3*time.Second {
+		t.Fatalf("%v %v", d, err)
+	}
+	if _, err := parseStatCPU("1234 (x) S 1 2"); err == nil {
+		t.Fatal("a short line must be an error")
+	}
+	c, err := startChild("sleeper", t.TempDir(), nil, "sleep", "30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop()
+	if d, err := c.cpu(); err != nil || d < 0 {
+		t.Fatalf("%v %v", d, err)
+	}
+}
+
 func TestSymbolSets(t *testing.T) {
 	z1, r1, err := symbolSets(500)
 	if err != nil {
@@ -364,8 +383,8 @@ func passingFindings() findings {
 			mic("HandlerStorm200", 5e6, map[string]float64{"origin-calls/op": 1}),
 		}),
 		load: []loadResult{
-			{Scenario: scL1, System: sysOurs, Connections: 500, DurationS: 20, Requests: 600000, RPS: 30000, Latency: &percentiles{P50: 10, P95: 20, P99: 30}, Session: "regular", AgeMaxS: 12},
-			{Scenario: scL1, System: sysBare, Connections: 500, Requests: 1000000, RPS: 50000, Latency: &percentiles{}},
+			{Scenario: scL1, System: sysOurs, Connections: 500, DurationS: 20, Requests: 600000, RPS: 30000, Latency: &percentiles{P50: 10, P95: 20, P99: 30}, Session: "regular", AgeMaxS: 12, ServerCPUus: 25},
+			{Scenario: scL1, System: sysBare, Connections: 500, Requests: 1000000, RPS: 50000, Latency: &percentiles{}, ServerCPUus: 15},
 			{Scenario: scZipf, System: sysOurs, Connections: 500, Requests: 15000, Load: "1000/s", Latency: &percentiles{P95: 40},
 				HitLatency: &percentiles{P95: 2}, MissLatency: &percentiles{P95: 51.5}, HitRate: &hr, Session: "regular", AgeMaxS: 14},
 			{Scenario: scZipf, System: sysNaive, Requests: 15000, Latency: &percentiles{}, HitRate: &nhr},
@@ -423,7 +442,7 @@ func TestVerdictsFailures(t *testing.T) {
 		t.Errorf("%+v", l2)
 	}
 	tp := verdictOf(t, vs, "Throughput, one instance", "ours")
-	if tp.Status != statusFail || !strings.Contains(tp.Miss, "5000 rps more") {
+	if tp.Status != statusFail || tp.Miss != "0.07× short of 0.5×" {
 		t.Errorf("%+v", tp)
 	}
 	st := verdictOf(t, vs, "Origin calls under a stampede", "ours")
@@ -441,6 +460,25 @@ func TestVerdictsFailures(t *testing.T) {
 	}
 	if !(&results{Verdicts: verdicts(passingFindings()), Errors: []string{"zipf: boom"}}).failed() {
 		t.Fatal("a scenario error must fail the run")
+	}
+}
+
+// TestThroughputTakesTheWorseRatio: keeping up with the load generator is
+// not enough when the server costs more than twice the bare server's CPU.
+func TestThroughputTakesTheWorseRatio(t *testing.T) {
+	ours := loadResult{RPS: 22000, ServerCPUus: 40}
+	bare := loadResult{RPS: 22000, ServerCPUus: 15}
+	v := throughput(verdict{}, ours, bare)
+	if v.Status != statusFail || !strings.Contains(v.Measured, "1.00× in rps") || !strings.Contains(v.Measured, "0.38× in server CPU") {
+		t.Fatalf("%+v", v)
+	}
+	ours.ServerCPUus = 25
+	if v := throughput(verdict{}, ours, bare); v.Status != statusPass {
+		t.Fatalf("%+v", v)
+	}
+	// Without CPU figures, the rps ratio alone decides.
+	if v := throughput(verdict{}, loadResult{RPS: 10}, loadResult{RPS: 30}); v.Status != statusFail {
+		t.Fatalf("%+v", v)
 	}
 }
 

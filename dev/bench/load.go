@@ -74,8 +74,12 @@ type loadResult struct {
 	// OriginCallsPerRound is the stampede's count of each round.
 	OriginCallsPerRound []int64 `json:"origin_calls_per_round,omitempty"`
 	AgeMaxS             int     `json:"data_age_max_s"`
-	Session             string  `json:"market_session,omitempty"`
-	Note                string  `json:"note,omitempty"`
+	// ServerCPUus is the CPU time the server process (with its simulator)
+	// spent per request, in µs: what the server costs, whoever else shares
+	// the machine or drives the load.
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
+	Session     string  `json:"market_session,omitempty"`
+	Note        string  `json:"note,omitempty"`
 }
 
 // collector accumulates the answers of one scenario. It is safe for

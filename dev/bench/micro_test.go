@@ -437,9 +437,15 @@ func envelope() []byte {
 		FetchedAt: benchNoon, DataSource: "alpaca-sim", Session: market.Regular, TTL: 30 * time.Second})
 }
 
-// BenchmarkFloorOtterGet is the L1 library's own lookup.
+// BenchmarkFloorOtterGet is the L1 library's own lookup, configured as the
+// service's L1 is: bounded by weight, with a per-entry expiry (which makes
+// otter read its clock on every get).
 func BenchmarkFloorOtterGet(b *testing.B) {
-	c := otter.Must(&otter.Options[string, []byte]{MaximumSize: 10_000})
+	c := otter.Must(&otter.Options[string, []byte]{
+		MaximumWeight:    64 << 20,
+		Weigher:          func(k string, v []byte) uint32 { return uint32(len(k) + len(v)) },
+		ExpiryCalculator: otter.ExpiryWriting[string, []byte](10 * time.Second),
+	})
 	c.Set("AAPL", envelope())
 	b.ReportAllocs()
 	for b.Loop() {

@@ -121,6 +121,42 @@ func (c *child) rss() (int64, error) {
 	return procRSS(c.cmd.Process.Pid)
 }
 
+// cpu is the CPU time (user + system) the child has used so far.
+func (c *child) cpu() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// userHZ is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on every
+// Linux this runs on).
+const userHZ = 100
+
+// parseStatCPU returns utime + stime of a /proc/PID/stat line. The command
+// name, in parentheses, may hold spaces: fields are counted after its ')'.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("stat: no command name")
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stat: %d fields", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
 // procRSS reads VmRSS of pid from /proc.
 func procRSS(pid int) (int64, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")

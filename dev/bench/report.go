@@ -211,9 +211,11 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	p("logs at warn and no prefetch tick; *bare* is net/http returning the same body; *naive* is the seed's design ")
 	p("(Redis GET + JSON envelope, per-symbol origin calls, no coalescing, no batching: dev/bench/naive.go) with its own ")
 	p("simulator. Max-rate runs use every connection as fast as it goes; fixed-rate runs pace requests (the seed's 1000 rps) ")
-	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header.\n\n")
-	p("| Scenario | System | Load | Conns | Requests | Errors | rps | p50 ms | p95 ms | p99 ms | Hit rate | Origin calls | per 1k req | Age max s |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header; ")
+	p("server CPU is the server process's user + system time (from /proc) over the run, per request, which other tenants of the ")
+	p("machine and the load generator's own cost do not move.\n\n")
+	p("| Scenario | System | Load | Conns | Requests | Errors | rps | p50 ms | p95 ms | p99 ms | Hit rate | Origin calls | per 1k req | Age max s | Server CPU µs/req |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	rows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.Load)
@@ -234,8 +236,12 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		if l.RPS == 0 {
 			rps = "—"
 		}
-		p("| %s | %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %s | %s | %.2f | %d |\n", l.Scenario, l.System, l.Load, l.Connections,
-			l.Requests, errorsCell(l), rps, l.Latency.P50, l.Latency.P95, l.Latency.P99, hr, calls, l.OriginPer1000, l.AgeMaxS)
+		cpu := "—"
+		if l.ServerCPUus > 0 {
+			cpu = fmt.Sprintf("%.1f", l.ServerCPUus)
+		}
+		p("| %s | %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %s | %s | %.2f | %d | %s |\n", l.Scenario, l.System, l.Load, l.Connections,
+			l.Requests, errorsCell(l), rps, l.Latency.P50, l.Latency.P95, l.Latency.P99, hr, calls, l.OriginPer1000, l.AgeMaxS, cpu)
 	}
 	p("\nWhat each scenario is:\n\n")
 	seen := map[string]bool{}

@@ -115,9 +115,14 @@ func (lr *loadRunner) measure(ctx context.Context, scenario string, s *system, s
 		}
 	}
 	c := newCollector()
+	cpu0, cpuErr := s.proc.cpu()
 	el := attack(ctx, scenario+"/"+s.name, spec, c)
+	cpu1, cpuErr1 := s.proc.cpu()
 	r := c.result(scenario, s.name, el)
 	r.Load, r.Connections = spec.load(), spec.conns
+	if cpuErr == nil && cpuErr1 == nil && r.Requests > 0 {
+		r.ServerCPUus = round(float64(cpu1-cpu0)/float64(time.Microsecond)/float64(r.Requests), 1)
+	}
 	if s.simURL != "" {
 		n, err := s.originCalls(ctx)
 		if err != nil {
