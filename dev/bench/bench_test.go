@@ -380,6 +380,9 @@ func passingFindings() findings {
 			mic("HandlerMiss", 400000, nil), mic("FloorOriginGet", 100000, nil),
 			mic("HandlerBatch20Mixed", 500000, map[string]float64{"l2-reads/op": 1, "origin-calls/op": 1, "redis-rtt/op": 5}),
 			mic("HandlerBatch20L2", 60000, nil), mic("FloorRedisPipeline20", 50000, nil),
+			mic("PairL2Hit", 100000, map[string]float64{"handler-ns/op": 55000, "cache-ns/op": 52000, "get-ns/op": 50000, "handler-x": 1.1, "cache-x": 1.04}),
+			mic("PairBatch20L2", 200000, map[string]float64{"handler-ns/op": 60000, "cache-ns/op": 55000, "pipeline-ns/op": 50000, "handler-x": 1.2, "cache-x": 1.1}),
+			mic("AnchorGoRedisCacheL2Hit", 51000, nil),
 			mic("HandlerStorm200", 5e6, map[string]float64{"origin-calls/op": 1}),
 		}),
 		load: []loadResult{
@@ -428,7 +431,7 @@ func TestVerdictsAllPass(t *testing.T) {
 func TestVerdictsFailures(t *testing.T) {
 	f := passingFindings()
 	f.micro["HandlerL1Hit"] = microResult{Name: "HandlerL1Hit", NsPerOp: 12000}
-	f.micro["HandlerL2Hit"] = microResult{Name: "HandlerL2Hit", NsPerOp: 70000}
+	f.micro["PairL2Hit"] = microResult{Name: "PairL2Hit", Metrics: map[string]float64{"handler-ns/op": 70000, "get-ns/op": 50000, "handler-x": 1.4}}
 	f.load[1].RPS = 70000 // bare: ours is 0.43×
 	f.load[5].OriginCallsPerRound = []int64{1, 2, 1, 1, 1}
 	vs := verdicts(f)
@@ -570,5 +573,20 @@ func TestMarkdown(t *testing.T) {
 	}
 	if n := strings.Count(md, "✅ pass"); n != len(r.Verdicts) {
 		t.Errorf("%d pass cells for %d verdicts", n, len(r.Verdicts))
+	}
+}
+
+func TestPairTimerAlternatesOrder(t *testing.T) {
+	var order []int
+	var p pairTimer
+	step := func(i int) func() { return func() { order = append(order, i) } }
+	for range 3 {
+		p.run(step(0), step(1), step(2))
+	}
+	if want := []int{0, 1, 2, 2, 1, 0, 0, 1, 2}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+	if len(p.total) != 3 || p.n != 3 {
+		t.Fatalf("%+v", p)
 	}
 }

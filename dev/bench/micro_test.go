@@ -429,6 +429,134 @@ func BenchmarkCacheBatch20L2(b *testing.B) {
 	}
 }
 
+// ---- the ratio targets, measured interleaved
+
+// pairTimer times the steps of one benchmark iteration separately, so that
+// a path and its floor, run alternately, share every condition of the
+// machine; run in order ours first on even iterations and floor first on
+// odd ones.
+type pairTimer struct {
+	n     int
+	total []time.Duration
+}
+
+func (p *pairTimer) run(steps ...func()) {
+	if p.total == nil {
+		p.total = make([]time.Duration, len(steps))
+	}
+	for j := range steps {
+		i := j
+		if p.n%2 == 1 {
+			i = len(steps) - 1 - j
+		}
+		t0 := time.Now()
+		steps[i]()
+		p.total[i] += time.Since(t0)
+	}
+	p.n++
+}
+
+// report gives each step's ns/op under names[i], and each step's ratio to
+// the last one (the floor) as names[i] + "-x".
+func (p *pairTimer) report(b *testing.B, names ...string) {
+	floor := p.total[len(p.total)-1]
+	for i, name := range names {
+		b.ReportMetric(float64(p.total[i])/float64(b.N), name+"-ns/op")
+		if i < len(names)-1 && floor > 0 {
+			b.ReportMetric(float64(p.total[i])/float64(floor), name+"-x")
+		}
+	}
+}
+
+// BenchmarkPairL2Hit alternates a handler L2 hit, a cache L2 hit and a raw
+// GET of an envelope: the L2-hit target's ratios, taken under the same
+// conditions.
+func BenchmarkPairL2Hit(b *testing.B) {
+	f := newFixture(b, tickingClock(), cache.L1Options{TTL: time.Nanosecond})
+	ctx := context.Background()
+	ev := quoteEvent(b, freshSymbol())
+	f.serve(b, ev, "MISS")
+	rdb := rawRedis(b)
+	c := cache.New(cache.Options{Redis: rdb, Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
+		L2: cache.L2Options{Timeout: time.Second}})
+	id := freshSymbol()
+	fetch := func(context.Context, []string) (map[string]cache.Item, error) {
+		return map[string]cache.Item{id: {Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}}, nil
+	}
+	if _, err := c.Get(ctx, cache.StockQuote, id, fetch); err != nil {
+		b.Fatal(err)
+	}
+	k := "bench:floor:" + freshSymbol()
+	rdb.Set(ctx, k, envelope(), time.Minute)
+	var p pairTimer
+	for b.Loop() {
+		p.run(
+			func() { f.serve(b, ev, "HIT-L2") },
+			func() {
+				if r, _ := c.Get(ctx, cache.StockQuote, id, fetch); r.Layer != cache.LayerL2 {
+					b.Fatal(r.Layer)
+				}
+			},
+			func() {
+				if _, err := rdb.Get(ctx, k).Bytes(); err != nil {
+					b.Fatal(err)
+				}
+			},
+		)
+	}
+	p.report(b, "handler", "cache", "get")
+}
+
+// BenchmarkPairBatch20L2 alternates a handler batch of 20 all in L2, a cache
+// GetMany of 20 all in L2 and a raw pipeline of 20 GETs.
+func BenchmarkPairBatch20L2(b *testing.B) {
+	f := newFixture(b, tickingClock(), cache.L1Options{TTL: time.Nanosecond})
+	ctx := context.Background()
+	ev := batchEvent(b, freshSymbols(20))
+	f.serve(b, ev, "MISS")
+	rdb := rawRedis(b)
+	c := cache.New(cache.Options{Redis: rdb, Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
+		L2: cache.L2Options{Timeout: time.Second}})
+	ids := freshSymbols(20)
+	fetch := func(_ context.Context, ids []string) (map[string]cache.Item, error) {
+		out := make(map[string]cache.Item, len(ids))
+		for _, id := range ids {
+			out[id] = cache.Item{Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}
+		}
+		return out, nil
+	}
+	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	keys := make([]string, 20)
+	for i := range keys {
+		keys[i] = "bench:floor:" + freshSymbol()
+		rdb.Set(ctx, keys[i], envelope(), time.Minute)
+	}
+	var p pairTimer
+	for b.Loop() {
+		p.run(
+			func() { f.serve(b, ev, "HIT-L2") },
+			func() {
+				if res, _ := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(res) != 20 || res[ids[0]].Layer != cache.LayerL2 {
+					b.Fatal(len(res))
+				}
+			},
+			func() {
+				if _, err := rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+					for _, k := range keys {
+						pl.Get(ctx, k)
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			},
+		)
+	}
+	p.report(b, "handler", "cache", "pipeline")
+}
+
 // ---- floors: what each path cannot beat
 
 // envelope is an L2 value of the size the service stores for one quote.

@@ -125,6 +125,8 @@ var microRows = []microRow{
 	{"ours: cache", "L1 hit", "CacheL1Hit", "FloorOtterGet"},
 	{"ours: cache", "L2 hit", "CacheL2Hit", "FloorRedisGet"},
 	{"ours: cache", "batch of 20, all in L2", "CacheBatch20L2", "FloorRedisPipeline20"},
+	{"ours vs floor, interleaved", "handler L2 hit | cache L2 hit | GET, in turn", "PairL2Hit", ""},
+	{"ours vs floor, interleaved", "handler batch | cache batch | pipeline of 20, in turn", "PairBatch20L2", ""},
 	{"anchor", "go-redis/cache, TinyLFU local hit", "AnchorGoRedisCacheL1Hit", "FloorOtterGet"},
 	{"anchor", "go-redis/cache, Redis hit", "AnchorGoRedisCacheL2Hit", "FloorRedisGet"},
 	{"anchor", "seed's design, Redis hit", "AnchorNaiveL2Hit", "FloorRedisGet"},
@@ -299,7 +301,14 @@ func counts(m map[string]float64) string {
 	slices.Sort(keys)
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%.2f %s", m[k], strings.TrimSuffix(k, "/op")))
+		switch {
+		case strings.HasSuffix(k, "-ns/op"):
+			parts = append(parts, strings.TrimSuffix(k, "-ns/op")+" "+fmtNs(m[k]))
+		case strings.HasSuffix(k, "-x"):
+			parts = append(parts, fmt.Sprintf("%s %.2f×", strings.TrimSuffix(k, "-x"), m[k]))
+		default:
+			parts = append(parts, fmt.Sprintf("%.2f %s", m[k], strings.TrimSuffix(k, "/op")))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

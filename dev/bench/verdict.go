@@ -157,25 +157,16 @@ func verdicts(f findings) []verdict {
 	}
 
 	v = verdict{Level: "L2 hit", Source: "ours", Target: "≤ 1.2 × one raw Redis GET"}
-	if h, ok := m["HandlerL2Hit"]; ok {
-		if g, ok := m["FloorRedisGet"]; ok && g.NsPerOp > 0 {
-			v = ratioAtMost(v, h.NsPerOp, g.NsPerOp, 1.2)
-			var extra []string
-			if c, ok := m["CacheL2Hit"]; ok {
-				extra = append(extra, fmt.Sprintf("cache alone %.2f×", c.NsPerOp/g.NsPerOp))
+	if p, ok := m["PairL2Hit"]; ok {
+		v = pairRatio(v, p, "handler", "get", "GET", 1.2)
+		if a, ok := m["AnchorGoRedisCacheL2Hit"]; ok {
+			if g, ok := m["FloorRedisGet"]; ok && g.NsPerOp > 0 {
+				v.Measured += fmt.Sprintf("; go-redis/cache %.2f× (separate runs)", a.NsPerOp/g.NsPerOp)
 			}
-			if a, ok := m["AnchorGoRedisCacheL2Hit"]; ok {
-				extra = append(extra, fmt.Sprintf("go-redis/cache %.2f×", a.NsPerOp/g.NsPerOp))
-			}
-			if len(extra) > 0 {
-				v.Measured += "; " + strings.Join(extra, ", ")
-			}
-			add(v)
-		} else {
-			add(na(v, "FloorRedisGet"))
 		}
+		add(v)
 	} else {
-		add(na(v, "HandlerL2Hit"))
+		add(na(v, "PairL2Hit"))
 	}
 
 	v = verdict{Level: "Real-time (miss)", Source: "ours", Target: "origin latency + < 2 ms"}
@@ -208,18 +199,10 @@ func verdicts(f findings) []verdict {
 	}
 
 	v = verdict{Level: "Batch of 20, all in L2", Source: "ours", Target: "≤ 1.3 × one raw pipeline of 20"}
-	if b, ok := m["HandlerBatch20L2"]; ok {
-		if p, ok := m["FloorRedisPipeline20"]; ok && p.NsPerOp > 0 {
-			v = ratioAtMost(v, b.NsPerOp, p.NsPerOp, 1.3)
-			if c, ok := m["CacheBatch20L2"]; ok {
-				v.Measured += fmt.Sprintf("; cache alone %.2f×", c.NsPerOp/p.NsPerOp)
-			}
-			add(v)
-		} else {
-			add(na(v, "FloorRedisPipeline20"))
-		}
+	if p, ok := m["PairBatch20L2"]; ok {
+		add(pairRatio(v, p, "handler", "pipeline", "pipeline", 1.3))
 	} else {
-		add(na(v, "HandlerBatch20L2"))
+		add(na(v, "PairBatch20L2"))
 	}
 
 	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http, same body and load"}
@@ -335,6 +318,27 @@ func throughput(v verdict, ours, bare loadResult) verdict {
 	return v
 }
 
+// pairRatio judges an interleaved pair benchmark (micro_test.go's
+// pairTimer): the path's time over the floor's, ≤ limit, with the cache
+// alone beside it.
+func pairRatio(v verdict, p microResult, path, floor, floorName string, limit float64) verdict {
+	r, ok := p.Metrics[path+"-x"]
+	if !ok {
+		v.Status, v.Measured = statusNA, "not measured ("+p.Name+" lacks "+path+"-x)"
+		return v
+	}
+	ours, fl := p.Metrics[path+"-ns/op"], p.Metrics[floor+"-ns/op"]
+	v.Measured = fmt.Sprintf("%.2f× (%s vs %s %s, interleaved)", r, fmtNs(ours), floorName, fmtNs(fl))
+	if c, ok := p.Metrics["cache-x"]; ok {
+		v.Measured += fmt.Sprintf("; cache alone %.2f×", c)
+	}
+	v.Status = pass(r <= limit)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%.2f× over the %.1f× bound (%s too slow)", r-limit, limit, fmtNs(ours-limit*fl))
+	}
+	return v
+}
+
 // soakVerdict judges the soak: only 503 (the origin truly unavailable) may
 // fail a request.
 func soakVerdict(v verdict, s *soakResult) verdict {
@@ -438,17 +442,6 @@ func atLeast(v verdict, measured, limit float64, unit string) verdict {
 	v.Status = pass(measured >= limit)
 	if v.Status == statusFail {
 		v.Miss = fmt.Sprintf("%s %s short", fmtNum(limit-measured), unit)
-	}
-	return v
-}
-
-// ratioAtMost judges x/floor ≤ limit.
-func ratioAtMost(v verdict, x, floor, limit float64) verdict {
-	r := x / floor
-	v.Measured = fmt.Sprintf("%.2f× (%s vs %s)", r, fmtNs(x), fmtNs(floor))
-	v.Status = pass(r <= limit)
-	if v.Status == statusFail {
-		v.Miss = fmt.Sprintf("%.2f× over the %.1f× bound (%s too slow)", r-limit, limit, fmtNs(x-limit*floor))
 	}
 	return v
 }
