@@ -590,3 +590,35 @@ func TestPairTimerAlternatesOrder(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+func TestRerender(t *testing.T) {
+	root := t.TempDir()
+	lay := layoutFor(root, false)
+	os.MkdirAll(filepath.Dir(lay.json), 0o755)
+	f := passingFindings()
+	var micro []microResult
+	for _, m := range f.micro {
+		micro = append(micro, m)
+	}
+	in := &results{Date: "d", Commit: "c0ffee1", Mode: "full", Micro: micro, Load: f.load, Soak: f.soak}
+	if err := writeJSON(lay.json, in); err != nil {
+		t.Fatal(err)
+	}
+	r, err := rerender(lay, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Verdicts) != 20 || r.failed() {
+		t.Fatalf("%d verdicts, failed %v", len(r.Verdicts), r.failed())
+	}
+	md, err := os.ReadFile(lay.doc)
+	if err != nil || !bytes.Contains(md, []byte("c0ffee1")) || !bytes.Contains(md, []byte("| l1-hits | ours | ")) {
+		t.Fatalf("%v: %.300s", err, md)
+	}
+	if _, err := os.Stat(lay.plot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rerender(layoutFor(t.TempDir(), false), io.Discard); err == nil {
+		t.Fatal("no results.json must be an error")
+	}
+}

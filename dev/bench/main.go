@@ -4,6 +4,7 @@
 //
 //	go run ./dev/bench          # the full run, under 10 minutes on 2 cores
 //	go run ./dev/bench -smoke   # seconds; writes to bench/out/smoke (make bench-smoke, in make test)
+//	go run ./dev/bench -render  # rewrite BENCHMARKS.md and the plot from bench/results.json
 //
 // Run it from the repository root with OPITIOS_TEST_REDIS_ADDR set (the make
 // targets start a private Redis). It has three sections:
@@ -31,6 +32,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		simAddr   = fs.String("sim-addr", "", "-serve naive: the simulator's listen address")
 		redisURL  = fs.String("redis", "", "-serve naive: Redis URL")
 		body      = fs.String("body", "", "-serve bare: file holding the body to serve")
+		render    = fs.Bool("render", false, "measure nothing: write BENCHMARKS.md and the plot again from the run's results.json")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -113,7 +116,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench: run it from the repository root (make bench)")
 		return 2
 	}
-	r, err := bench(ctx, o, stdout)
+	var r *results
+	if *render {
+		r, err = rerender(layoutFor(o.root, o.smoke), stdout)
+	} else {
+		r, err = bench(ctx, o, stdout)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
@@ -191,29 +199,54 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 		}
 	}
 
-	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: o.smoke})
 	r.DurationS = round(time.Since(began).Seconds(), 0)
 	r.Machine.LoadEnd = loadAvg()
-	plotRows := slices.Clone(r.Load)
-	if r.Soak != nil {
-		plotRows = append(plotRows, r.Soak.Load)
-	}
-	if len(plotRows) > 0 {
-		if err := latencyPlot(plotRows, lay.plot); err != nil {
-			r.Errors = append(r.Errors, "plot: "+err.Error())
-		}
-	}
-	if err := writeJSON(lay.json, r); err != nil {
-		return nil, err
-	}
-	relJSON, _ := filepath.Rel(filepath.Dir(lay.doc), lay.json)
-	relPlot, _ := filepath.Rel(filepath.Dir(lay.doc), lay.plot)
-	if err := os.WriteFile(lay.doc, r.markdown(filepath.ToSlash(relPlot), filepath.ToSlash(relJSON)), 0o644); err != nil {
+	if err := write(r, lay); err != nil {
 		return nil, err
 	}
 	step("wrote %s, %s, %s", lay.doc, lay.json, lay.plot)
 	printVerdicts(log, r)
 	return r, nil
+}
+
+// write judges r's figures and writes results.json, the plot and
+// BENCHMARKS.md.
+func write(r *results, lay layout) error {
+	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: r.Mode == "smoke"})
+	plotRows := slices.Clone(r.Load)
+	if r.Soak != nil {
+		plotRows = append(plotRows, r.Soak.Load)
+	}
+	if len(plotRows) > 0 {
+		if err := latencyPlot(plotRows, lay.plot); err != nil && !slices.Contains(r.Errors, "plot: "+err.Error()) {
+			r.Errors = append(r.Errors, "plot: "+err.Error())
+		}
+	}
+	if err := writeJSON(lay.json, r); err != nil {
+		return err
+	}
+	relJSON, _ := filepath.Rel(filepath.Dir(lay.doc), lay.json)
+	relPlot, _ := filepath.Rel(filepath.Dir(lay.doc), lay.plot)
+	return os.WriteFile(lay.doc, r.markdown(filepath.ToSlash(relPlot), filepath.ToSlash(relJSON)), 0o644)
+}
+
+// rerender reads a run's results.json and writes its outputs again: for a
+// change of presentation, never of figures.
+func rerender(lay layout, log io.Writer) (*results, error) {
+	b, err := os.ReadFile(lay.json)
+	if err != nil {
+		return nil, err
+	}
+	var r results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", lay.json, err)
+	}
+	if err := write(&r, lay); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "rendered %s and %s from %s\n", lay.doc, lay.plot, lay.json)
+	printVerdicts(log, &r)
+	return &r, nil
 }
 
 // runLoadSections builds the `make run` program, starts the Redis the
