@@ -135,3 +135,20 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 	})
 }
+
+func TestLastIndexAtComma(t *testing.T) {
+	for _, c := range []struct {
+		b, p string
+	}{
+		{`{"a":1},"cached_at":"x"`, `,"cached_at":"`},
+		{`{"a":",\"cached_at\":\""},"cached_at":"x"`, `,"cached_at":"`},
+		{`,"cached_at":"`, `,"cached_at":"`},
+		{`no commas`, `,"cached_at":"`},
+		{`a,b,c`, `,"cached_at":"`},
+		{`,x,x`, `,x`},
+	} {
+		if got, want := lastIndexAtComma([]byte(c.b), c.p), bytes.LastIndex([]byte(c.b), []byte(c.p)); got != want {
+			t.Errorf("lastIndexAtComma(%q, %q) = %d, want %d", c.b, c.p, got, want)
+		}
+	}
+}

@@ -21,9 +21,10 @@ type L2Options struct {
 	OpenFor      time.Duration // how long the breaker stays open before a probe, default 1 s
 }
 
-// l2 is the shared layer over a go-redis client. Batch operations are
-// pipelines of single-key commands: one round trip on a standalone server,
-// one per node (in parallel) on a cluster, and never a CROSSSLOT error.
+// l2 is the shared layer over a go-redis client. Batch operations take one
+// round trip on a standalone server and one per node (in parallel) on a
+// cluster, and never cause a CROSSSLOT error: writes and cluster reads are
+// pipelines of single-key commands.
 type l2 struct {
 	rdb     redis.UniversalClient
 	timeout time.Duration
@@ -87,13 +88,31 @@ func (l *l2) get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // getMany returns the values under keys (nil where there is none) in one
-// pipeline.
+// round trip: MGET on a standalone server, a pipeline of GETs on a cluster
+// (one round trip per node, in parallel).
 func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
 	if len(keys) == 1 {
 		v, err := l.get(ctx, keys[0])
 		return [][]byte{v}, err
 	}
 	out := make([][]byte, len(keys))
+	if c, ok := l.rdb.(*redis.Client); ok {
+		// Standalone: one MGET, cheaper than a pipeline of GETs on both ends.
+		// (A cluster would refuse MGET across slots: it gets the pipeline.)
+		err := l.do(ctx, func(ctx context.Context) error {
+			vals, err := c.MGet(ctx, keys...).Result()
+			if err != nil {
+				return err
+			}
+			for i, v := range vals {
+				if s, ok := v.(string); ok {
+					out[i] = []byte(s)
+				}
+			}
+			return nil
+		})
+		return out, err
+	}
 	err := l.do(ctx, func(ctx context.Context) error {
 		cmds := make([]*redis.StringCmd, len(keys))
 		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
