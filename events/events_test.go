@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,7 +37,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
@@ -47,6 +45,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
@@ -541,7 +540,7 @@ func newAPIHandler(t *testing.T) (func(context.Context, events.APIGatewayV2HTTPR
 	clock := market.ClockFunc(func() time.Time { return Now })
 	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: "sim-key", SecretKey: "sim-secret"})
 	svc, err := service.New(service.Config{
-		Redis:   cache.RedisConfig{URL: "redis://" + startRedis(t), Timeout: time.Second},
+		Redis:   cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
 		Clock:   clock,
 		Metrics: metrics.New(metrics.WithEMF("api")),
@@ -553,44 +552,4 @@ func newAPIHandler(t *testing.T) (func(context.Context, events.APIGatewayV2HTTPR
 	t.Cleanup(func() { _ = svc.Close() })
 	var emf bytes.Buffer
 	return svc.APIHandler(&emf), &emf
-}
-
-// startRedis starts a private redis-server on a free loopback port, stopped
-// at cleanup, and returns its address. (shared/internal/redistest is not
-// importable from here.)
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is not installed: `make test` installs it (%v)", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	_ = l.Close()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", port)
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

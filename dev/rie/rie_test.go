@@ -58,6 +58,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // Environment of the harness, set by `make local-rie`.
@@ -225,7 +226,7 @@ func decodeStrict(raw []byte, v any) error {
 func testAPI(t *testing.T, h harness) {
 	clock := market.ClockFunc(func() time.Time { return sampleNow })
 	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
-	redisAddr := startRedis(t)
+	redisAddr := redistest.StartServer(t).Addr
 	e := h.start(t, "api", map[string]string{
 		config.EnvRedisURL:        "redis://" + redisAddr,
 		config.EnvAlpacaDataURL:   sim.URL,
@@ -467,7 +468,7 @@ func testAuthorizer(t *testing.T, h harness) {
 func testPrefetch(t *testing.T, h harness) {
 	clock := market.ClockFunc(func() time.Time { return sampleNow })
 	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
-	redisAddr := startRedis(t)
+	redisAddr := redistest.StartServer(t).Addr
 	e := h.start(t, "prefetch", map[string]string{
 		config.EnvRedisURL:            "redis://" + redisAddr,
 		config.EnvAlpacaDataURL:       sim.URL,
@@ -723,41 +724,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// startRedis starts a private redis-server on a free loopback port, stopped
-// at cleanup, and returns its address. (shared/internal/redistest is not
-// importable from dev/.)
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is not installed: `make test` installs it (%v)", err)
-	}
-	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	for deadline := time.Now().Add(startTimeout); ; {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // syncBuffer collects a process's output.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // clock is a settable clock.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // TestNeverServesStale drives random reads, writes, L1 purges and clock

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // writeCerts makes a CA and a server certificate for 127.0.0.1 in dir and

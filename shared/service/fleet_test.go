@@ -9,7 +9,7 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
-	"github.com/opitios/opitios-alpaca/shared/internal/redistest"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
