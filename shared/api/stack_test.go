@@ -19,8 +19,8 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/gateway"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

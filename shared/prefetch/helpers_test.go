@@ -15,9 +15,9 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
+	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // Instants the tests run at (New York time).
