@@ -250,23 +250,18 @@ func (h *Handler) stockQuotes(r *request) response {
 
 // GET /v1beta1/options/quotes/latest?symbols=
 func (h *Handler) optionQuotes(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
-	if err != nil {
-		return h.fail(r.ctx, err)
-	}
-	feed, err := h.optionFeedParam(r.q)
-	if err != nil {
-		return h.fail(r.ctx, err)
-	}
-	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
-		m, err := h.origin.LatestOptionQuotes(ctx, bases(ids), feed)
-		return itemsFrom(ids, m, err)
-	}
-	return h.batch(r, cache.OptionQuote, "quotes", "", valid, invalid, variant(feed, h.optionFeed), fetch)
+	return h.optionBatch(r, "quotes", "", "", h.origin.LatestOptionQuotes)
 }
 
 // GET /v1beta1/options/snapshots?symbols=
 func (h *Handler) optionSnapshots(r *request) response {
+	return h.optionBatch(r, "snapshots", `,"next_page_token":null`, ":SNAPSHOT", h.origin.OptionSnapshots)
+}
+
+// optionBatch serves a multi-contract option route: body key and what
+// follows the map as in batch, kind distinguishing the route's cache keys
+// from the other's, call the origin endpoint.
+func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(context.Context, []string, string) (alpaca.Multi, error)) response {
 	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
 	if err != nil {
 		return h.fail(r.ctx, err)
@@ -276,10 +271,10 @@ func (h *Handler) optionSnapshots(r *request) response {
 		return h.fail(r.ctx, err)
 	}
 	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
-		m, err := h.origin.OptionSnapshots(ctx, bases(ids), feed)
+		m, err := call(ctx, bases(ids), feed)
 		return itemsFrom(ids, m, err)
 	}
-	return h.batch(r, cache.OptionQuote, "snapshots", `,"next_page_token":null`, valid, invalid, ":SNAPSHOT"+variant(feed, h.optionFeed), fetch)
+	return h.batch(r, cache.OptionQuote, key, extra, valid, invalid, kind+variant(feed, h.optionFeed), fetch)
 }
 
 // barParams validates the bar parameters shared by both bars routes and
