@@ -15,24 +15,6 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// settableClock is a clock tests move by hand.
-type settableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *settableClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // countingOrigin wraps an origin and counts requests by path.
 type countingOrigin struct {
 	next  http.Handler
@@ -68,7 +50,7 @@ func (o *countingOrigin) total() int {
 
 // naiveOverSim is the baseline over the test Redis and the simulator at
 // the clock's instants, with the origin's requests counted.
-func naiveOverSim(t *testing.T, clk *settableClock) (*naive, *countingOrigin) {
+func naiveOverSim(t *testing.T, clk *market.ManualClock) (*naive, *countingOrigin) {
 	sim := alpacasim.New(alpacasim.Config{Clock: clk})
 	o := &countingOrigin{next: sim}
 	srv := httptest.NewServer(o)
@@ -102,7 +84,7 @@ func newSimSymbol(t *testing.T) string {
 }
 
 func TestNaiveSingleMissThenHit(t *testing.T) {
-	clk := &settableClock{t: benchNoon}
+	clk := market.NewManualClock(benchNoon)
 	n, o := naiveOverSim(t, clk)
 	sym := newSimSymbol(t)
 	single := "/v2/stocks/" + sym + "/quotes/latest"
@@ -141,7 +123,7 @@ func TestNaiveSingleMissThenHit(t *testing.T) {
 func TestNaiveSessionChangeIsStale(t *testing.T) {
 	// 15:59:50 is regular; 16:00:05 is after hours, within the 30 s TTL.
 	before := time.Date(2026, 11, 24, 15, 59, 50, 0, market.NewYork)
-	clk := &settableClock{t: before}
+	clk := market.NewManualClock(before)
 	n, o := naiveOverSim(t, clk)
 	sym := newSimSymbol(t)
 	single := "/v2/stocks/" + sym + "/quotes/latest"
@@ -153,7 +135,7 @@ func TestNaiveSessionChangeIsStale(t *testing.T) {
 }
 
 func TestNaiveBatchCallsOriginPerSymbol(t *testing.T) {
-	clk := &settableClock{t: benchNoon}
+	clk := market.NewManualClock(benchNoon)
 	n, o := naiveOverSim(t, clk)
 	a, b, c := newSimSymbol(t), newSimSymbol(t), newSimSymbol(t)
 	get(t, n, "/v2/stocks/"+a+"/quotes/latest")
@@ -187,7 +169,7 @@ func TestNaiveBatchCallsOriginPerSymbol(t *testing.T) {
 }
 
 func TestNaiveErrors(t *testing.T) {
-	clk := &settableClock{t: benchNoon}
+	clk := market.NewManualClock(benchNoon)
 	n, _ := naiveOverSim(t, clk)
 	for _, tc := range []struct {
 		target string
@@ -227,7 +209,7 @@ func TestNaiveErrors(t *testing.T) {
 // all of them have arrived, so a coalescing baseline would hang here.
 func TestNaiveDoesNotCoalesce(t *testing.T) {
 	const callers = 8
-	clk := &settableClock{t: benchNoon}
+	clk := market.NewManualClock(benchNoon)
 	sim := alpacasim.New(alpacasim.Config{Clock: clk})
 	var arrived atomic.Int32
 	all := make(chan struct{})

@@ -28,7 +28,7 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 	if string(m["symbol"]) != `"AAPL"` || len(m["quote"]) == 0 {
 		t.Fatalf("body %s", body)
 	}
-	s.clk.Add(7 * time.Second)
+	s.clk.Advance(7 * time.Second)
 	resp2, body2 := s.get(t, "/v2/stocks/AAPL/quotes/latest")
 	if resp2.Header.Get("X-Cache") != "HIT-L1" || body2 != body {
 		t.Fatalf("second: %s\n%s\n%s", resp2.Header.Get("X-Cache"), body2, body)
@@ -51,7 +51,7 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 		t.Fatalf("origin requests %d, want 1", n)
 	}
 	// Past the TTL it is a miss again.
-	s.clk.Add(30 * time.Second)
+	s.clk.Advance(30 * time.Second)
 	if resp4, _ := s.get(t, "/v2/stocks/AAPL/quotes/latest"); resp4.Header.Get("X-Cache") != "MISS" {
 		t.Fatalf("after TTL: %s", resp4.Header.Get("X-Cache"))
 	}

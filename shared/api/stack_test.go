@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,26 +23,13 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
-// clock is a settable clock shared by the simulator and the service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // regular is a Wednesday afternoon in the regular session.
 var regular = time.Date(2026, 11, 25, 14, 0, 0, 0, market.NewYork)
 
 // stack is the whole service on one machine: a private redis-server, the
 // simulator as the origin, the API handler behind the local gateway.
 type stack struct {
-	clk    *clock
+	clk    *market.ManualClock
 	sim    *alpacasim.Server
 	svc    *service.Service
 	rdb    *redis.Client
@@ -54,7 +40,7 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	clk := &clock{t: regular}
+	clk := market.NewManualClock(regular)
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk, KeyID: "sim-key", SecretKey: "sim-secret", Seed: 7})
 	rs := redistest.StartServer(t)
 	svc, err := service.New(service.Config{

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -81,29 +83,11 @@ func keysJSON(t testing.TB, pairs ...string) string {
 	return string(b)
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 var t0 = time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
 
-func newTestLoader(t *testing.T, sm *fakeSM, logs *bytes.Buffer) (*Loader, *clock) {
+func newTestLoader(t *testing.T, sm *fakeSM, logs *bytes.Buffer) (*Loader, *market.ManualClock) {
 	t.Helper()
-	clk := &clock{now: t0}
+	clk := market.NewManualClock(t0)
 	var logger *slog.Logger
 	if logs != nil {
 		logger = slog.New(slog.NewJSONHandler(logs, nil))
@@ -147,7 +131,7 @@ func TestLoaderFirstLoadFailureDenies(t *testing.T) {
 			}
 			// Not cached: the next call tries again, and succeeds once the secret is right.
 			sm.set(keysJSON(t, "a", "sa"), nil)
-			clk.advance(time.Second)
+			clk.Advance(time.Second)
 			if !mustLoad(t, l).Check("a", "sa") {
 				t.Fatal("loaded store does not check")
 			}
@@ -164,14 +148,14 @@ func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
 	l, clk := newTestLoader(t, sm, &logs)
 
 	first := mustLoad(t, l)
-	clk.advance(DefaultRefresh - time.Nanosecond)
+	clk.Advance(DefaultRefresh - time.Nanosecond)
 	if mustLoad(t, l) != first || sm.count() != 1 {
 		t.Fatalf("store re-read before its refresh interval (%d reads)", sm.count())
 	}
 
 	// Key a revoked, b issued; seen exactly at the refresh instant.
 	sm.set(keysJSON(t, "b", "sb"), nil)
-	clk.advance(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	second := mustLoad(t, l)
 	if sm.count() != 2 || second.Check("a", "sa") || !second.Check("b", "sb") {
 		t.Fatalf("refresh at t0+%s did not load the new keys (%d reads)", DefaultRefresh, sm.count())
@@ -179,37 +163,37 @@ func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
 
 	// A failed refresh keeps the previous store, then retries after RetryAfter.
 	sm.set("", errUnavailable)
-	clk.advance(DefaultRefresh)
+	clk.Advance(DefaultRefresh)
 	if got := mustLoad(t, l); got != second || sm.count() != 3 {
 		t.Fatalf("failed refresh did not keep the previous store (%d reads)", sm.count())
 	}
 	if !bytes.Contains(logs.Bytes(), []byte("keeping the previous keys")) || !bytes.Contains(logs.Bytes(), []byte("ServiceUnavailable")) {
 		t.Fatalf("failed refresh not logged: %s", logs.String())
 	}
-	clk.advance(DefaultRetryAfter - time.Nanosecond)
+	clk.Advance(DefaultRetryAfter - time.Nanosecond)
 	if mustLoad(t, l) != second || sm.count() != 3 {
 		t.Fatalf("retried before RetryAfter (%d reads)", sm.count())
 	}
-	clk.advance(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	if mustLoad(t, l) != second || sm.count() != 4 {
 		t.Fatalf("did not retry at RetryAfter (%d reads)", sm.count())
 	}
 
 	// Recovery: new keys, and the refresh interval starts again.
 	sm.set(keysJSON(t, "c", "sc"), nil)
-	clk.advance(DefaultRetryAfter)
+	clk.Advance(DefaultRetryAfter)
 	third := mustLoad(t, l)
 	if !third.Check("c", "sc") || third.Check("b", "sb") || sm.count() != 5 {
 		t.Fatalf("recovery did not load the new keys (%d reads)", sm.count())
 	}
-	clk.advance(DefaultRefresh - time.Nanosecond)
+	clk.Advance(DefaultRefresh - time.Nanosecond)
 	if mustLoad(t, l) != third || sm.count() != 5 {
 		t.Fatalf("refresh interval not restarted after recovery (%d reads)", sm.count())
 	}
 
 	// An invalid secret is a failed refresh too: the previous store stays.
 	sm.set(`{"keys":[{"id":"","sha256":""}]}`, nil)
-	clk.advance(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	if mustLoad(t, l) != third {
 		t.Fatal("invalid secret replaced the previous store")
 	}
@@ -281,7 +265,7 @@ func TestLoaderCancelledDuringRefreshGetsPreviousStore(t *testing.T) {
 	sm.mu.Lock()
 	sm.gate, sm.entered = gate, entered
 	sm.mu.Unlock()
-	clk.advance(DefaultRefresh)
+	clk.Advance(DefaultRefresh)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *KeyStore)
@@ -304,7 +288,7 @@ func TestLoaderConcurrentUse(t *testing.T) {
 	for i := range 16 {
 		wg.Go(func() {
 			if i%4 == 0 {
-				clk.advance(DefaultRefresh)
+				clk.Advance(DefaultRefresh)
 			}
 			s, err := l.Load(context.Background())
 			if err != nil || !s.Check("a", "sa") {

@@ -1,6 +1,8 @@
 package budget
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"bytes"
 	"context"
 	"errors"
@@ -15,24 +17,6 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // logBuf collects log lines.
 type logBuf struct {
@@ -214,7 +198,7 @@ func TestRedisDownFallsBackToAFiniteLimitAndRecovers(t *testing.T) {
 	srv := redistest.StartServer(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
-	clk := &clock{now: time.Now()}
+	clk := market.NewManualClock(time.Now())
 	logs := &logBuf{}
 	// 120/min: fallback 30/min per instance, fallback burst 3 and rate 27/min.
 	l := New(rdb, 120, WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"math/rand/v2"
 	"testing"
@@ -20,7 +22,7 @@ func TestNeverServesStale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := ny(2026, 11, 27, 3, 58, 0)
 	end := ny(2026, 11, 27, 17, 2, 0)
-	clk := newClock(start)
+	clk := market.NewManualClock(start)
 	c := newTestCache(t, rdb, clk, nil)
 	cal := c.Calendar()
 	o := &origin{}
@@ -76,7 +78,7 @@ func TestNeverServesStale(t *testing.T) {
 		case op < 9: // land on or beside a session change
 			clk.Set(edges[rng.IntN(len(edges))])
 		default: // move on by up to 3 minutes
-			clk.Add(time.Duration(rng.Int64N(int64(3 * time.Minute))))
+			clk.Advance(time.Duration(rng.Int64N(int64(3 * time.Minute))))
 		}
 		if clk.Now().After(end) {
 			clk.Set(start.Add(time.Duration(rng.Int64N(int64(time.Hour)))))

@@ -27,14 +27,14 @@ func ids(t *testing.T, n int) []string {
 	return out
 }
 
-func newTestCache(t *testing.T, rdb redis.UniversalClient, clk *fakeClock, rec Recorder) *Cache {
+func newTestCache(t *testing.T, rdb redis.UniversalClient, clk *market.ManualClock, rec Recorder) *Cache {
 	t.Helper()
 	return New(Options{Redis: rdb, Clock: clk, Recorder: rec, L2: L2Options{Timeout: 200 * time.Millisecond}})
 }
 
 func TestGetMissThenL1ThenL2(t *testing.T) {
 	rdb := redistest.Client(t)
-	clk := newClock(regularNoon)
+	clk := market.NewManualClock(regularNoon)
 	rec := &countRecorder{}
 	c := newTestCache(t, rdb, clk, rec)
 	o := &origin{}
@@ -84,7 +84,7 @@ func TestGetMissThenL1ThenL2(t *testing.T) {
 
 func TestExpiryAndSessionChange(t *testing.T) {
 	rdb := redistest.Client(t)
-	clk := newClock(ny(2026, 11, 25, 15, 59, 40)) // 20 s before the close
+	clk := market.NewManualClock(ny(2026, 11, 25, 15, 59, 40)) // 20 s before the close
 	rec := &countRecorder{}
 	c := newTestCache(t, rdb, clk, rec)
 	o := &origin{}
@@ -112,7 +112,7 @@ func TestExpiryAndSessionChange(t *testing.T) {
 	if rec.get("l2/stale/stock_quote") != 1 {
 		t.Fatalf("stale count = %d", rec.get("l2/stale/stock_quote"))
 	}
-	clk.Add(90 * time.Second) // expired by time
+	clk.Advance(90 * time.Second) // expired by time
 	if r, _ := c.Get(ctx, StockQuote, id, o.fetch); r.Layer != LayerOrigin {
 		t.Fatalf("after expiry: layer %s", r.Layer)
 	}
@@ -122,18 +122,18 @@ func TestExpiryAndSessionChange(t *testing.T) {
 }
 
 func TestL1LifetimeNeverOutlivesEntry(t *testing.T) {
-	clk := newClock(regularNoon)
+	clk := market.NewManualClock(regularNoon)
 	c := New(Options{Clock: clk}) // L1 only
 	o := &origin{}
 	ctx := context.Background()
 	if _, err := c.Get(ctx, StockQuote, "AAPL", o.fetch); err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(9*time.Second + 999*time.Millisecond)
+	clk.Advance(9*time.Second + 999*time.Millisecond)
 	if r, _ := c.Get(ctx, StockQuote, "AAPL", o.fetch); r.Layer != LayerL1 {
 		t.Fatalf("at 9.999s: %s", r.Layer)
 	}
-	clk.Add(time.Millisecond) // L1 ceiling of 10 s reached
+	clk.Advance(time.Millisecond) // L1 ceiling of 10 s reached
 	if r, _ := c.Get(ctx, StockQuote, "AAPL", o.fetch); r.Layer != LayerOrigin {
 		t.Fatalf("at 10s: %s", r.Layer)
 	}
@@ -142,7 +142,7 @@ func TestL1LifetimeNeverOutlivesEntry(t *testing.T) {
 	if r, _ := c.Get(ctx, StockQuote, "MSFT", o.fetch); r.Entry.TTL != 5*time.Second {
 		t.Fatalf("TTL %v", r.Entry.TTL)
 	}
-	clk.Add(5 * time.Second)
+	clk.Advance(5 * time.Second)
 	if r, _ := c.Get(ctx, StockQuote, "MSFT", o.fetch); r.Layer != LayerOrigin {
 		t.Fatalf("L1 outlived its entry: %s", r.Layer)
 	}
@@ -150,7 +150,7 @@ func TestL1LifetimeNeverOutlivesEntry(t *testing.T) {
 
 func TestGetManyMixedLayers(t *testing.T) {
 	rdb := redistest.Client(t)
-	clk := newClock(regularNoon)
+	clk := market.NewManualClock(regularNoon)
 	rec := &countRecorder{}
 	c := newTestCache(t, rdb, clk, rec)
 	o := &origin{}
@@ -190,7 +190,7 @@ func TestGetManyMixedLayers(t *testing.T) {
 
 func TestFetchErrorIsNotCached(t *testing.T) {
 	rdb := redistest.Client(t)
-	c := newTestCache(t, rdb, newClock(regularNoon), nil)
+	c := newTestCache(t, rdb, market.NewManualClock(regularNoon), nil)
 	boom := errors.New("origin down")
 	o := &origin{err: boom}
 	id := ids(t, 1)[0]
@@ -219,7 +219,7 @@ func TestFetchErrorIsNotCached(t *testing.T) {
 func TestCorruptValueIsAMissAndDeleted(t *testing.T) {
 	rdb := redistest.Client(t)
 	rec := &countRecorder{}
-	c := newTestCache(t, rdb, newClock(regularNoon), rec)
+	c := newTestCache(t, rdb, market.NewManualClock(regularNoon), rec)
 	o := &origin{}
 	id := ids(t, 1)[0]
 	ctx := context.Background()
@@ -242,7 +242,7 @@ func TestCorruptValueIsAMissAndDeleted(t *testing.T) {
 
 func TestClusterBatch(t *testing.T) {
 	rdb := redistest.ClusterClient(t)
-	clk := newClock(regularNoon)
+	clk := market.NewManualClock(regularNoon)
 	c := newTestCache(t, rdb, clk, nil)
 	o := &origin{}
 	all := ids(t, 40) // spread over many slots and all three masters
@@ -268,7 +268,7 @@ func TestClusterBatch(t *testing.T) {
 func TestCoalescesInstanceStorm(t *testing.T) {
 	rdb := redistest.Client(t)
 	rec := &countRecorder{}
-	c := newTestCache(t, rdb, newClock(regularNoon), rec)
+	c := newTestCache(t, rdb, market.NewManualClock(regularNoon), rec)
 	o := &origin{gate: make(chan struct{})}
 	id := ids(t, 1)[0]
 	const n = 1000
@@ -307,7 +307,7 @@ func TestCoalescesInstanceStorm(t *testing.T) {
 
 func TestCancelledOwnerDoesNotFailOthers(t *testing.T) {
 	rdb := redistest.Client(t)
-	c := newTestCache(t, rdb, newClock(regularNoon), nil)
+	c := newTestCache(t, rdb, market.NewManualClock(regularNoon), nil)
 	o := &origin{gate: make(chan struct{})}
 	id := ids(t, 1)[0]
 	ownerCtx, cancel := context.WithCancel(context.Background())
@@ -360,7 +360,7 @@ func TestCrossInstanceCoalescing(t *testing.T) {
 		opt := redis.Options{Addr: redistest.Addr(t)}
 		cl := redis.NewClient(&opt)
 		t.Cleanup(func() { _ = cl.Close() })
-		caches = append(caches, New(Options{Redis: cl, Clock: newClock(regularNoon), L2: L2Options{Timeout: time.Second}}))
+		caches = append(caches, New(Options{Redis: cl, Clock: market.NewManualClock(regularNoon), L2: L2Options{Timeout: time.Second}}))
 	}
 	_ = rdb
 	var wg sync.WaitGroup
@@ -392,7 +392,7 @@ func TestRedisDownStillAnswers(t *testing.T) {
 	srv := redistest.StartServer(t)
 	rdb := srv.Client()
 	rec := &countRecorder{}
-	clk := newClock(regularNoon)
+	clk := market.NewManualClock(regularNoon)
 	c := New(Options{Redis: rdb, Clock: clk, Recorder: rec, L2: L2Options{Timeout: 50 * time.Millisecond, FailuresTrip: 3, OpenFor: 200 * time.Millisecond}})
 	o := &origin{}
 	ctx := context.Background()
@@ -437,7 +437,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestRelieveMemory(t *testing.T) {
-	c := New(Options{Clock: newClock(regularNoon)})
+	c := New(Options{Clock: market.NewManualClock(regularNoon)})
 	o := &origin{}
 	if _, errs := c.GetMany(context.Background(), StockQuote, ids(t, 10), o.fetch); len(errs) != 0 {
 		t.Fatal(errs)
@@ -454,7 +454,7 @@ func TestRelieveMemory(t *testing.T) {
 }
 
 func TestL1BoundedByEntries(t *testing.T) {
-	c := New(Options{Clock: newClock(regularNoon), L1: L1Options{MaxEntries: 100, MaxBytes: 1 << 20}})
+	c := New(Options{Clock: market.NewManualClock(regularNoon), L1: L1Options{MaxEntries: 100, MaxBytes: 1 << 20}})
 	o := &origin{}
 	if _, errs := c.GetMany(context.Background(), StockQuote, ids(t, 1000), o.fetch); len(errs) != 0 {
 		t.Fatal(errs)

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -92,7 +94,7 @@ func TestRedisTLSAndAuth(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	c := New(Options{Redis: rdb, Clock: newClock(regularNoon), L2: L2Options{Timeout: time.Second}})
+	c := New(Options{Redis: rdb, Clock: market.NewManualClock(regularNoon), L2: L2Options{Timeout: time.Second}})
 	o := &origin{}
 	if r, err := c.Get(ctx, StockQuote, "AAPL", o.fetch); err != nil || r.Layer != LayerOrigin {
 		t.Fatalf("%v %v", r.Layer, err)

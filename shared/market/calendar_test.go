@@ -618,3 +618,19 @@ func BenchmarkSessionAt(b *testing.B) {
 		}
 	})
 }
+
+func TestManualClock(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 9, 29, 59, 0, NewYork)
+	c := NewManualClock(t0)
+	if !c.Now().Equal(t0) {
+		t.Fatal(c.Now())
+	}
+	c.Advance(time.Second)
+	if got := Default().SessionAt(c.Now()); got != Regular {
+		t.Fatalf("after a second: %s", got)
+	}
+	c.Set(t0)
+	if !c.Now().Equal(t0) {
+		t.Fatal("Set did not move the clock back")
+	}
+}

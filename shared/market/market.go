@@ -9,6 +9,7 @@
 package market
 
 import (
+	"sync"
 	"time"
 	_ "time/tzdata" // NewYork must load on hosts without a zoneinfo database (Lambda's provided.al2023).
 )
@@ -58,4 +59,36 @@ func mustLoadNewYork() *time.Location {
 		panic("market: cannot load America/New_York: " + err.Error())
 	}
 	return loc
+}
+
+// ManualClock is a Clock that moves only when told to: tests use it to
+// check time-dependent behaviour at exact instants. It is safe for
+// concurrent use.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a ManualClock reading t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's instant.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t (backwards too).
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock on by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

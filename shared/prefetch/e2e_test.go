@@ -1,6 +1,8 @@
 package prefetch_test
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -74,7 +76,7 @@ func TestHotSetHitRateWithPrefetch(t *testing.T) {
 func simulate(t *testing.T, withPrefetch bool) e2eResult {
 	t.Helper()
 	ctx := context.Background()
-	clk := &fakeClock{now: regularSession}
+	clk := market.NewManualClock(regularSession)
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk, Seed: 11})
 	rs := redistest.StartServer(t)
 	quiet := slog.New(slog.DiscardHandler)

@@ -27,39 +27,6 @@ var (
 	regularSession   = time.Date(2026, 11, 24, 10, 0, 0, 0, market.NewYork)
 )
 
-// fakeClock is a market.Clock the tests move.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// sleep is a Deps.Sleep that moves the clock instead of waiting.
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}
-
 // recorder is a prefetch.Recorder keeping its counts.
 type recorder struct {
 	mu       sync.Mutex
@@ -117,7 +84,7 @@ func (s *syncBuffer) lines(sub string) []string {
 // cache and an origin client counting its requests.
 type env struct {
 	t      *testing.T
-	clk    *fakeClock
+	clk    *market.ManualClock
 	sim    *alpacasim.Server
 	simURL string
 	rs     *redistest.Server
@@ -130,9 +97,18 @@ type env struct {
 	log    *slog.Logger
 }
 
+// sleep is a Deps.Sleep that moves the clock instead of waiting.
+func (e *env) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.clk.Advance(d)
+	return nil
+}
+
 func newEnv(t *testing.T, at time.Time) *env {
 	t.Helper()
-	e := &env{t: t, clk: &fakeClock{now: at}, rec: newRecorder(), logs: &syncBuffer{}}
+	e := &env{t: t, clk: market.NewManualClock(at), rec: newRecorder(), logs: &syncBuffer{}}
 	e.log = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sim, hs := alpacasim.NewTestServer(t, alpacasim.Config{Clock: e.clk, Seed: 7})
 	e.sim, e.simURL = sim, hs.URL
@@ -160,7 +136,7 @@ func (e *env) newOrigin(l alpaca.Limiter, urlLen int) *alpaca.Client {
 func (e *env) deps() prefetch.Deps {
 	return prefetch.Deps{
 		Cache: e.cache, Redis: e.rdb, Origin: e.origin, Calls: e.calls, Recorder: e.rec,
-		Logger: e.log, Clock: e.clk, Sleep: e.clk.sleep,
+		Logger: e.log, Clock: e.clk, Sleep: e.sleep,
 	}
 }
 
