@@ -148,23 +148,22 @@ func (a *agg) sample(v float64) {
 // take returns the values recorded since the last take, or nil if none, and
 // resets the series. A counter yields its sum; keeping the samples' backing
 // array lets the next invocation record without allocating.
-func (a *agg) take() []float64 {
+// takeInto appends the values recorded since the last take to dst and
+// resets them.
+func (a *agg) takeInto(dst []float64) []float64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.def.summed {
 		if a.n == 0 {
-			return nil
+			return dst
 		}
-		v := []float64{a.sum}
+		dst = append(dst, a.sum)
 		a.n, a.sum = 0, 0
-		return v
+		return dst
 	}
-	if len(a.samples) == 0 {
-		return nil
-	}
-	v := slices.Clone(a.samples)
+	dst = append(dst, a.samples...)
 	a.samples = a.samples[:0]
-	return v
+	return dst
 }
 
 // emfMetric is one metric's values in a group.
@@ -206,27 +205,31 @@ func (r *Recorder) FlushEMF(w io.Writer, now time.Time) error {
 	list := r.aggList
 	r.aggMu.Unlock()
 
-	byKey := map[string]*emfGroup{}
-	var groups []*emfGroup
+	// Flushes run once per invocation: their buffers are reused, so a
+	// flush allocates next to nothing.
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	fs := &r.flush
+	fs.reset()
 	for _, a := range list {
-		v := a.take()
-		if v == nil {
+		start := len(fs.vals)
+		fs.vals = a.takeInto(fs.vals)
+		if len(fs.vals) == start {
 			continue
 		}
-		g := byKey[a.key]
-		if g == nil {
-			g = &emfGroup{key: a.key, sets: a.sets, dims: a.dims}
-			byKey[a.key] = g
-			groups = append(groups, g)
-		}
+		// A full slice expression: later appends to fs.vals never write
+		// into these values, even after it grows.
+		v := fs.vals[start:len(fs.vals):len(fs.vals)]
+		g := fs.group(a)
 		g.metrics = append(g.metrics, emfMetric{name: a.def.name, unit: a.def.unit, resolution: a.def.resolution, values: v})
 	}
-	slices.SortFunc(groups, func(x, y *emfGroup) int { return strings.Compare(x.key, y.key) })
+	slices.SortFunc(fs.groups, func(x, y *emfGroup) int { return strings.Compare(x.key, y.key) })
 
-	out := make([]byte, 0, 512*len(groups))
-	for _, g := range groups {
-		out = encodeGroup(out, Namespace, now.UnixMilli(), g)
+	out := fs.out[:0]
+	for _, g := range fs.groups {
+		out, fs.part = encodeGroup(out, fs.part, Namespace, now.UnixMilli(), g)
 	}
+	fs.out = out
 	if len(out) == 0 {
 		return nil
 	}
@@ -234,16 +237,52 @@ func (r *Recorder) FlushEMF(w io.Writer, now time.Time) error {
 	return err
 }
 
+// flushScratch is what a flush reuses from the last one.
+type flushScratch struct {
+	vals   []float64
+	byKey  map[string]*emfGroup
+	groups []*emfGroup
+	spare  []*emfGroup
+	part   []emfMetric
+	out    []byte
+}
+
+func (fs *flushScratch) reset() {
+	fs.vals = fs.vals[:0]
+	if fs.byKey == nil {
+		fs.byKey = map[string]*emfGroup{}
+	}
+	clear(fs.byKey)
+	fs.spare = append(fs.spare, fs.groups...)
+	fs.groups = fs.groups[:0]
+}
+
+// group returns the group of a's dimension values, reusing a spare one.
+func (fs *flushScratch) group(a *agg) *emfGroup {
+	if g := fs.byKey[a.key]; g != nil {
+		return g
+	}
+	var g *emfGroup
+	if n := len(fs.spare); n > 0 {
+		g, fs.spare = fs.spare[n-1], fs.spare[:n-1]
+	} else {
+		g = &emfGroup{}
+	}
+	g.key, g.sets, g.dims, g.metrics = a.key, a.sets, a.dims, g.metrics[:0]
+	fs.byKey[a.key] = g
+	fs.groups = append(fs.groups, g)
+	return g
+}
+
 // encodeGroup appends to dst the documents holding g, each ending in '\n'.
 // Document k carries the k-th run of up to 100 values of every metric that
 // has one, split again into documents of at most 100 metrics.
-func encodeGroup(dst []byte, namespace string, timestamp int64, g *emfGroup) []byte {
+func encodeGroup(dst []byte, part []emfMetric, namespace string, timestamp int64, g *emfGroup) ([]byte, []emfMetric) {
 	slices.SortFunc(g.metrics, func(x, y emfMetric) int { return strings.Compare(x.name, y.name) })
 	runs := 0
 	for _, m := range g.metrics {
 		runs = max(runs, (len(m.values)+emfMaxValues-1)/emfMaxValues)
 	}
-	var part []emfMetric
 	for k := range runs {
 		part = part[:0]
 		for _, m := range g.metrics {
@@ -254,13 +293,13 @@ func encodeGroup(dst []byte, namespace string, timestamp int64, g *emfGroup) []b
 			m.values = m.values[lo:min(lo+emfMaxValues, len(m.values))]
 			part = append(part, m)
 		}
-		for len(part) > 0 {
-			n := min(len(part), emfMaxMetrics)
-			dst = appendDocument(dst, namespace, timestamp, g, part[:n])
-			part = part[n:]
+		for rest := part; len(rest) > 0; {
+			n := min(len(rest), emfMaxMetrics)
+			dst = appendDocument(dst, namespace, timestamp, g, rest[:n])
+			rest = rest[n:]
 		}
 	}
-	return dst
+	return dst, part[:0]
 }
 
 func appendDocument(b []byte, namespace string, timestamp int64, g *emfGroup, ms []emfMetric) []byte {

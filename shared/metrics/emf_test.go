@@ -130,7 +130,8 @@ func TestEncodeGroupSplitsMetrics(t *testing.T) {
 		g.metrics = append(g.metrics, emfMetric{name: name, unit: unitCount, resolution: resolutionStandard, values: []float64{float64(i)}})
 		want[name] = float64(i)
 	}
-	docs := lines(t, encodeGroup(nil, Namespace, flushTime.UnixMilli(), g))
+	out, _ := encodeGroup(nil, nil, Namespace, flushTime.UnixMilli(), g)
+	docs := lines(t, out)
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents, want 2", len(docs))
 	}
@@ -207,7 +208,8 @@ func TestFlushEMFUnevenRuns(t *testing.T) {
 		{name: "A", unit: unitCount, resolution: 60, values: make([]float64, 150)},
 		{name: "B", unit: unitCount, resolution: 60, values: []float64{7}},
 	}}
-	docs := lines(t, encodeGroup(nil, Namespace, 0, g))
+	out, _ := encodeGroup(nil, nil, Namespace, 0, g)
+	docs := lines(t, out)
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents, want 2", len(docs))
 	}

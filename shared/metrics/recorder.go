@@ -54,6 +54,9 @@ type Recorder struct {
 	aggMu   sync.Mutex
 	aggs    map[string]*agg // by metric name and agg key
 	aggList []*agg
+
+	flushMu sync.Mutex // one flush at a time; guards flush
+	flush   flushScratch
 }
 
 // Option configures a Recorder.
