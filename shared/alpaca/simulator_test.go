@@ -1,0 +1,139 @@
+package alpaca_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// These tests run the client against the bundled simulator, which speaks
+// Alpaca's paths, shapes, errors and rate-limit headers.
+
+var simNow = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC) // the early-close day, regular session
+
+func simClient(t *testing.T, cfg alpacasim.Config, mutate ...func(*alpaca.Config)) (*alpaca.Client, *alpacasim.Server) {
+	t.Helper()
+	cfg.Clock = market.ClockFunc(func() time.Time { return simNow })
+	cfg.KeyID, cfg.SecretKey = "sim-key", "sim-secret"
+	sim, srv := alpacasim.NewTestServer(t, cfg)
+	ac := alpaca.Config{BaseURL: srv.URL, TradingURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1}
+	for _, m := range mutate {
+		m(&ac)
+	}
+	return alpaca.New(ac), sim
+}
+
+func TestSimulatorChunks250StocksAnd230Options(t *testing.T) {
+	// A 400-character bound on the joined list makes several requests.
+	c, sim := simClient(t, alpacasim.Config{}, func(c *alpaca.Config) { c.MaxStockURLSymbolsLen = 400 })
+	ctx := context.Background()
+	syms := alpacasim.Universe()[:250]
+	m, err := c.LatestStockQuotes(ctx, append(syms, "ZZZZZ"), "iex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Values) != 250 || len(m.Missing) != 1 || m.Missing[0] != "ZZZZZ" || m.Source != alpaca.SourceSimulator {
+		t.Fatalf("%d values, missing %v, source %s", len(m.Values), m.Missing, m.Source)
+	}
+	for _, s := range syms {
+		var q struct{ AP, BP float64 }
+		if err := json.Unmarshal(m.Values[s], &q); err != nil || q.BP > q.AP {
+			t.Fatalf("%s: %s (%v)", s, m.Values[s], err)
+		}
+	}
+	joined := len(strings.Join(syms, ",")) + len(",ZZZZZ")
+	if n := sim.Stats().ByPath[alpaca.EndpointStockQuotes]; n < int64((joined+399)/400) {
+		t.Fatalf("250 symbols (%d characters) in %d request(s) of at most 400", joined, n)
+	}
+	var occ []string
+	for _, u := range alpacasim.OptionUnderlyings() {
+		occ = append(occ, sim.OptionSymbols(u)...)
+		if len(occ) >= 230 {
+			break
+		}
+	}
+	occ = occ[:230]
+	sim.Reset()
+	om, err := c.LatestOptionQuotes(ctx, occ, "indicative")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(om.Values) != 230 {
+		t.Fatalf("%d option quotes of 230", len(om.Values))
+	}
+	if n := sim.Stats().ByPath[alpaca.EndpointOptionQuotes]; n != 3 {
+		t.Fatalf("230 contracts in %d requests, want 3 (100/100/30)", n)
+	}
+}
+
+func TestSimulatorPagination(t *testing.T) {
+	c, sim := simClient(t, alpacasim.Config{})
+	ctx := context.Background()
+	p := alpaca.BarParams{Timeframe: "1Hour", Start: "2026-11-16", End: "2026-11-26", Limit: 10}
+	all, err := c.StockBars(ctx, []string{"AAPL"}, p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bars []map[string]any
+	if err := json.Unmarshal(all.Bars["AAPL"], &bars); err != nil || len(bars) <= 10 || all.NextPageToken != "" {
+		t.Fatalf("%d bars across pages (%v), token %q", len(bars), err, all.NextPageToken)
+	}
+	if n := sim.Stats().ByPath[alpaca.EndpointStockBars]; n < 2 {
+		t.Fatalf("%d page(s) fetched", n)
+	}
+	one, err := c.StockBars(ctx, []string{"AAPL"}, p, false)
+	if err != nil || one.NextPageToken == "" {
+		t.Fatalf("one page: token %q, %v", one.NextPageToken, err)
+	}
+	chain, err := c.OptionChain(ctx, "SPY", alpaca.ChainParams{Type: "put", Limit: 25}, true)
+	if err != nil || len(chain.Snapshots) <= 25 {
+		t.Fatalf("chain across pages: %d snapshots, %v", len(chain.Snapshots), err)
+	}
+	days, err := c.Calendar(ctx, "2026-11-23", "2026-11-30")
+	if err != nil || len(days) != 5 { // Thanksgiving is absent
+		t.Fatalf("calendar %v %v", days, err)
+	}
+}
+
+func TestSimulatorErrors(t *testing.T) {
+	ctx := context.Background()
+	c, sim := simClient(t, alpacasim.Config{})
+	sim.SetFault(alpacasim.Unauthorized)
+	if _, err := c.LatestStockQuotes(ctx, []string{"AAPL"}, ""); !errors.Is(err, alpaca.ErrUnauthorized) {
+		t.Fatalf("HTML 403: %v", err)
+	}
+	sim.SetFault(alpacasim.TruncatedJSON)
+	if _, err := c.LatestStockQuotes(ctx, []string{"AAPL"}, ""); !errors.Is(err, alpaca.ErrUnavailable) {
+		t.Fatalf("truncated JSON: %v", err)
+	}
+	sim.SetFault(alpacasim.None)
+	before := sim.Stats().TotalRequests
+	if _, err := c.StockBars(ctx, []string{"AAPL"}, alpaca.BarParams{Timeframe: "7Sec"}, false); !errors.Is(err, alpaca.ErrInvalidRequest) {
+		t.Fatalf("bad timeframe: %v", err)
+	}
+	if n := sim.Stats().TotalRequests - before; n != 1 {
+		t.Fatalf("a 400 was retried: %d requests", n)
+	}
+	sim.Reset()
+	sim.SetRateLimit(1)
+	if _, err := c.LatestStockQuotes(ctx, []string{"AAPL"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err := c.LatestStockQuotes(short, []string{"MSFT"}, "")
+	var ae *alpaca.Error
+	if !errors.Is(err, alpaca.ErrRateLimited) || !errors.As(err, &ae) || ae.Reset.IsZero() {
+		t.Fatalf("429 with the reset past the deadline: %v", err)
+	}
+	if rl := c.LastRateLimit(); rl.Limit != 1 || rl.Remaining != 0 {
+		t.Fatalf("rate-limit headers %+v", rl)
+	}
+}
