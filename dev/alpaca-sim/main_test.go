@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/logtest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,7 +10,6 @@ import (
 	"flag"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -44,30 +45,12 @@ func TestBadArguments(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServesAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	go func() {
 		done <- run(ctx, []string{
 			"--addr", "127.0.0.1:0", "--key-id", "k", "--secret-key", "s", "--rate-limit", "2",

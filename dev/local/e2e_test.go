@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/logtest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -66,30 +68,11 @@ func program(t *testing.T) string {
 	return binary
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd and
-// the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is the running program.
 type proc struct {
 	cmd            *exec.Cmd
 	api, sim       string // http://127.0.0.1:port
-	stdout, stderr *syncBuffer
+	stdout, stderr *logtest.Buffer
 	exited         chan struct{}
 	waitErr        error
 }
@@ -110,8 +93,8 @@ func startProgram(t *testing.T, extra ...string) *proc {
 	p := &proc{
 		api:    fmt.Sprintf("http://127.0.0.1:%d", apiPort),
 		sim:    fmt.Sprintf("http://127.0.0.1:%d", simPort),
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
+		stdout: &logtest.Buffer{},
+		stderr: &logtest.Buffer{},
 		exited: make(chan struct{}),
 	}
 	p.cmd = exec.Command(program(t))

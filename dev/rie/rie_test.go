@@ -23,6 +23,8 @@
 package rie_test
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/logtest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -523,7 +525,7 @@ type emulator struct {
 	bootstrap string
 	invokeURL string
 	addrs     []string // the emulator's and the runtime API's listen addresses
-	out       *syncBuffer
+	out       *logtest.Buffer
 	exited    chan struct{}
 	invoked   bool // the runtime process starts on the first invocation
 	stopOnce  sync.Once
@@ -544,7 +546,7 @@ func (h harness) start(t *testing.T, fn string, env map[string]string) *emulator
 	if fi, err := os.Stat(bootstrap); err != nil || fi.IsDir() {
 		t.Fatalf("%s is missing (%v): run `make build-local`", bootstrap, err)
 	}
-	e := &emulator{bootstrap: bootstrap, out: &syncBuffer{}, exited: make(chan struct{})}
+	e := &emulator{bootstrap: bootstrap, out: &logtest.Buffer{}, exited: make(chan struct{})}
 	emuAddr, apiAddr := freeAddr(t), freeAddr(t)
 	e.addrs = []string{emuAddr, apiAddr}
 	e.invokeURL = "http://" + emuAddr + invokePath
@@ -724,22 +726,4 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

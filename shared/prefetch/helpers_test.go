@@ -1,7 +1,8 @@
 package prefetch_test
 
 import (
-	"bytes"
+	"github.com/opitios/opitios-alpaca/shared/logtest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -50,26 +51,8 @@ func (r *recorder) PrefetchSkipped(reason string) {
 	r.mu.Unlock()
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // lines returns the log lines containing sub.
-func (s *syncBuffer) lines(sub string) []string {
+func logLines(s *logtest.Buffer, sub string) []string {
 	var out []string
 	for _, l := range strings.Split(s.String(), "\n") {
 		if strings.Contains(l, sub) {
@@ -93,7 +76,7 @@ type env struct {
 	origin *alpaca.Client
 	calls  *prefetch.CallCounter
 	rec    *recorder
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	log    *slog.Logger
 }
 
@@ -108,7 +91,7 @@ func (e *env) sleep(ctx context.Context, d time.Duration) error {
 
 func newEnv(t *testing.T, at time.Time) *env {
 	t.Helper()
-	e := &env{t: t, clk: market.NewManualClock(at), rec: newRecorder(), logs: &syncBuffer{}}
+	e := &env{t: t, clk: market.NewManualClock(at), rec: newRecorder(), logs: &logtest.Buffer{}}
 	e.log = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sim, hs := alpacasim.NewTestServer(t, alpacasim.Config{Clock: e.clk, Seed: 7})
 	e.sim, e.simURL = sim, hs.URL

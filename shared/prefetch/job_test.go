@@ -47,7 +47,7 @@ func TestClosedMarketMakesNoCallAndTouchesNothing(t *testing.T) {
 	if got := e.rec.skipped[metrics.ReasonMarketClosed]; got != 1 {
 		t.Errorf("PrefetchSkipped(market_closed) recorded %d times, want 1", got)
 	}
-	if n := len(e.logs.lines("")) - 1; n != 1 || len(e.logs.lines("market closed")) != 1 {
+	if n := len(logLines(e.logs, "")) - 1; n != 1 || len(logLines(e.logs, "market closed")) != 1 {
 		t.Errorf("want exactly one log line saying the market is closed, got:\n%s", e.logs)
 	}
 	// No decay, no state: the run exits before any Redis work.
@@ -416,7 +416,7 @@ func TestOptimizerStateCarriesToTheNextRun(t *testing.T) {
 	if ttl := e.rdb.TTL(context.Background(), prefetch.StateKey).Val(); ttl <= 23*time.Hour {
 		t.Errorf("state TTL %s, want about 24 h", ttl)
 	}
-	lines := e.logs.lines("optimizer decision")
+	lines := logLines(e.logs, "optimizer decision")
 	if len(lines) != 1 || !strings.Contains(lines[0], `"hit_rate":0.7`) || !strings.Contains(lines[0], `"requests":1000`) {
 		t.Errorf("decision log %v, want one line with its inputs", lines)
 	}
@@ -478,7 +478,7 @@ func TestCorruptStateFallsBackToTheConfiguration(t *testing.T) {
 	if rep.Tuning.TopN != 50 || rep.Tuning.RefreshBelow != 0.5 {
 		t.Errorf("tuning %+v, want the configuration", rep.Tuning)
 	}
-	if len(e.logs.lines("optimizer state unusable")) != 1 {
+	if len(logLines(e.logs, "optimizer state unusable")) != 1 {
 		t.Errorf("no warning about the corrupt state:\n%s", e.logs)
 	}
 }
@@ -515,7 +515,7 @@ func TestHandleRunsOnTheSampleScheduledEvent(t *testing.T) {
 	if err != nil || rep.Refreshed != 5 {
 		t.Errorf("Handle = %+v, %v; want 5 refreshed", rep, err)
 	}
-	if len(e.logs.lines(ev.ID)) != 1 {
+	if len(logLines(e.logs, ev.ID)) != 1 {
 		t.Errorf("the event id is not logged:\n%s", e.logs)
 	}
 }

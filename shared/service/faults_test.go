@@ -1,7 +1,8 @@
 package service_test
 
 import (
-	"bytes"
+	"github.com/opitios/opitios-alpaca/shared/logtest"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -32,20 +33,8 @@ type faultStack struct {
 	simSrv *httptest.Server
 	redis  *redistest.Server
 	rdb    *redis.Client
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 const (
 	simKey    = "AKFAULTTESTKEYID0001"
@@ -56,7 +45,7 @@ func newFaultStack(t *testing.T, budget int, mutate func(*service.Config)) *faul
 	t.Helper()
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{KeyID: simKey, SecretKey: simSecret})
 	rs := redistest.StartServer(t)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := service.Config{
 		Redis:        cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: 50 * time.Millisecond},
 		Alpaca:       alpaca.Config{BaseURL: simSrv.URL, KeyID: simKey, SecretKey: simSecret},
