@@ -34,37 +34,32 @@ func NewRedis(cfg RedisConfig) (redis.UniversalClient, error) {
 	if pool <= 0 {
 		pool = 32
 	}
-	maint := &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	// The URL decides address, credentials, database and TLS; the rest is
+	// the same for both modes.
+	var u redis.UniversalOptions
 	if cfg.Cluster {
 		o, err := redis.ParseClusterURL(cfg.URL)
 		if err != nil {
 			return nil, fmt.Errorf("cache: redis cluster URL: %w", err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = 4*timeout, timeout, timeout
-		o.ContextTimeoutEnabled = true
-		o.PoolSize, o.MaxRetries, o.DisableIdentity = pool, -1, true
-		o.MaintNotificationsConfig = maint
-		if cfg.TLS != nil {
-			o.TLSConfig = cfg.TLS
+		u.Addrs, u.Username, u.Password, u.TLSConfig = o.Addrs, o.Username, o.Password, o.TLSConfig
+		u.IsClusterMode = true
+	} else {
+		o, err := redis.ParseURL(cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("cache: redis URL: %w", err)
 		}
-		if cfg.Password != "" {
-			o.Password = cfg.Password
-		}
-		return redis.NewClusterClient(o), nil
+		u.Addrs, u.Username, u.Password, u.TLSConfig, u.DB = []string{o.Addr}, o.Username, o.Password, o.TLSConfig, o.DB
 	}
-	o, err := redis.ParseURL(cfg.URL)
-	if err != nil {
-		return nil, fmt.Errorf("cache: redis URL: %w", err)
-	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = 4*timeout, timeout, timeout
-	o.ContextTimeoutEnabled = true
-	o.PoolSize, o.MaxRetries, o.DisableIdentity = pool, -1, true
-	o.MaintNotificationsConfig = maint
+	u.DialTimeout, u.ReadTimeout, u.WriteTimeout = 4*timeout, timeout, timeout
+	u.ContextTimeoutEnabled = true
+	u.PoolSize, u.MaxRetries, u.DisableIdentity = pool, -1, true
+	u.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	if cfg.TLS != nil {
-		o.TLSConfig = cfg.TLS
+		u.TLSConfig = cfg.TLS
 	}
 	if cfg.Password != "" {
-		o.Password = cfg.Password
+		u.Password = cfg.Password
 	}
-	return redis.NewClient(o), nil
+	return redis.NewUniversalClient(&u), nil
 }
