@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// recorder is a handler that keeps the last event it was given.
+type recorder struct {
+	ev events.APIGatewayV2HTTPRequest
+}
+
+func (r *recorder) handle(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r.ev = ev
+	return events.APIGatewayV2HTTPResponse{StatusCode: 201, Headers: map[string]string{"X-Cache": "MISS"},
+		MultiValueHeaders: map[string][]string{"X-Multi": {"a", "b"}}, Body: "hello"}, nil
+}
+
+func allowDev(_ context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	if ev.Headers["apca-api-key-id"] == "dev" && ev.Headers["apca-api-secret-key"] == "dev-secret" {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{"key_id": "dev"}}, nil
+	}
+	if ev.Headers["apca-api-key-id"] == "boom" {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errors.New("authorizer crashed")
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, nil
+}
+
+func serve(t *testing.T, g *Gateway, method, target string, hdr map[string]string, body string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, req)
+	resp := w.Result()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestEventShapeAndResponse(t *testing.T) {
+	rec := &recorder{}
+	g := &Gateway{Routes: []string{"/v2/stocks/{symbol}/bars", "/healthz"}, Handler: rec.handle, Authorizer: allowDev, Public: map[string]bool{"/healthz": true}}
+	auth := map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "dev-secret", "X-Custom": "v"}
+	resp, body := serve(t, g, "POST", "/v2/stocks/AAPL/bars?timeframe=1Day&a=1&a=2", auth, "payload")
+	if resp.StatusCode != 201 || body != "hello" || resp.Header.Get("X-Cache") != "MISS" || len(resp.Header.Values("X-Multi")) != 2 {
+		t.Fatalf("response %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	ev := rec.ev
+	switch {
+	case ev.Version != "2.0" || ev.RouteKey != "POST /v2/stocks/{symbol}/bars" || ev.RawPath != "/v2/stocks/AAPL/bars":
+		t.Fatalf("route %q %q", ev.RouteKey, ev.RawPath)
+	case ev.RawQueryString != "timeframe=1Day&a=1&a=2" || ev.QueryStringParameters["a"] != "1,2":
+		t.Fatalf("query %q %v", ev.RawQueryString, ev.QueryStringParameters)
+	case ev.PathParameters["symbol"] != "AAPL":
+		t.Fatalf("path parameters %v", ev.PathParameters)
+	case ev.Headers["x-custom"] != "v" || ev.Headers["apca-api-key-id"] != "dev":
+		t.Fatalf("headers are not lower-cased: %v", ev.Headers)
+	case ev.RequestContext.RequestID == "" || ev.RequestContext.Stage != "$default" || ev.RequestContext.HTTP.Method != "POST" || ev.RequestContext.TimeEpoch == 0:
+		t.Fatalf("request context %+v", ev.RequestContext)
+	case ev.RequestContext.Authorizer == nil || ev.RequestContext.Authorizer.Lambda["key_id"] != "dev":
+		t.Fatalf("authorizer context %+v", ev.RequestContext.Authorizer)
+	}
+	if b, _ := base64.StdEncoding.DecodeString(ev.Body); !ev.IsBase64Encoded || string(b) != "payload" {
+		t.Fatalf("body %q", ev.Body)
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	rec := &recorder{}
+	g := &Gateway{Routes: []string{"/q", "/healthz"}, Handler: rec.handle, Authorizer: allowDev, Public: map[string]bool{"/healthz": true}}
+	cases := []struct {
+		hdr  map[string]string
+		want int
+	}{
+		{nil, 401},
+		{map[string]string{"APCA-API-KEY-ID": "dev"}, 401},
+		{map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "wrong"}, 403},
+		{map[string]string{"APCA-API-KEY-ID": "boom", "APCA-API-SECRET-KEY": "x"}, 500},
+		{map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "dev-secret"}, 201},
+	}
+	for _, c := range cases {
+		if resp, _ := serve(t, g, "GET", "/q", c.hdr, ""); resp.StatusCode != c.want {
+			t.Errorf("%v: %d, want %d", c.hdr, resp.StatusCode, c.want)
+		}
+	}
+	if resp, _ := serve(t, g, "GET", "/healthz", nil, ""); resp.StatusCode != 201 {
+		t.Errorf("public route: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/", "/q/x", "/nope", "/healthz/"} {
+		if resp, body := serve(t, g, "GET", p, nil, ""); resp.StatusCode != 404 || body != `{"message":"Not Found"}` {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+}
