@@ -18,17 +18,16 @@
 package events_test
 
 import (
+	samplesPkg "github.com/opitios/opitios-alpaca/events"
+
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -64,56 +63,15 @@ const (
 const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // sample is one file of this folder.
-type sample struct {
-	name string // file name
-	raw  []byte
-}
+type sample = samplesPkg.Sample
 
 func samples(t *testing.T) []sample {
 	t.Helper()
-	names, err := filepath.Glob("*.json")
+	out, err := samplesPkg.Matching("*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) == 0 {
-		t.Fatal("no sample events (*.json) in events/")
-	}
-	out := make([]sample, 0, len(names))
-	for _, n := range names {
-		raw, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, sample{name: n, raw: raw})
-	}
 	return out
-}
-
-// apiName matches api-<case>-<status>.json.
-var apiName = regexp.MustCompile(`^api-[a-z0-9-]+-([1-5][0-9][0-9])\.json$`)
-
-// expectedStatus returns the status an api sample's name promises.
-func expectedStatus(name string) (int, bool) {
-	m := apiName.FindStringSubmatch(name)
-	if m == nil {
-		return 0, false
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n, true
-}
-
-// decodeStrict decodes one JSON value into v, refusing fields v does not
-// have and anything after the value.
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the event")
-	}
-	return nil
 }
 
 // requireKeys fails unless the JSON object raw has every key of keys (at
@@ -139,12 +97,12 @@ func requireKeys(t *testing.T, raw []byte, path string, keys ...string) {
 
 func TestEveryFileIsAKnownKind(t *testing.T) {
 	for _, s := range samples(t) {
-		_, isAPI := expectedStatus(s.name)
+		_, isAPI := samplesPkg.ExpectedStatus(s.Name)
 		switch {
-		case isAPI, s.name == "authorizer-allow.json", s.name == "authorizer-deny.json",
-			strings.HasPrefix(s.name, "prefetch-"):
+		case isAPI, s.Name == "authorizer-allow.json", s.Name == "authorizer-deny.json",
+			strings.HasPrefix(s.Name, "prefetch-"):
 		default:
-			t.Errorf("%s: not a known kind: name it api-<case>-<status>.json, authorizer-allow.json, authorizer-deny.json or prefetch-<case>.json", s.name)
+			t.Errorf("%s: not a known kind: name it api-<case>-<status>.json, authorizer-allow.json, authorizer-deny.json or prefetch-<case>.json", s.Name)
 		}
 	}
 }
@@ -259,8 +217,8 @@ func matchTemplate(tmpl, path string) (map[string]string, bool) {
 func decodeAPI(t *testing.T, s sample) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	var ev events.APIGatewayV2HTTPRequest
-	if err := decodeStrict(s.raw, &ev); err != nil {
-		t.Fatalf("%s: does not decode into events.APIGatewayV2HTTPRequest: %v", s.name, err)
+	if err := samplesPkg.DecodeStrict(s.Raw, &ev); err != nil {
+		t.Fatalf("%s: does not decode into events.APIGatewayV2HTTPRequest: %v", s.Name, err)
 	}
 	return ev
 }
@@ -268,12 +226,12 @@ func decodeAPI(t *testing.T, s sample) events.APIGatewayV2HTTPRequest {
 func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 	covered := map[string]bool{}
 	for _, s := range samples(t) {
-		if _, ok := expectedStatus(s.name); !ok {
+		if _, ok := samplesPkg.ExpectedStatus(s.Name); !ok {
 			continue
 		}
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			ev := decodeAPI(t, s)
-			requireKeys(t, s.raw, "event", append([]string{"version", "routeKey", "rawPath", "rawQueryString",
+			requireKeys(t, s.Raw, "event", append([]string{"version", "routeKey", "rawPath", "rawQueryString",
 				"headers", "isBase64Encoded"}, httpContextKeys...)...)
 			if ev.Version != "2.0" {
 				t.Errorf("version %q, want 2.0", ev.Version)
@@ -316,8 +274,8 @@ func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 func decodeAuthorizer(t *testing.T, s sample) events.APIGatewayV2CustomAuthorizerV2Request {
 	t.Helper()
 	var ev events.APIGatewayV2CustomAuthorizerV2Request
-	if err := decodeStrict(s.raw, &ev); err != nil {
-		t.Fatalf("%s: does not decode into events.APIGatewayV2CustomAuthorizerV2Request: %v", s.name, err)
+	if err := samplesPkg.DecodeStrict(s.Raw, &ev); err != nil {
+		t.Fatalf("%s: does not decode into events.APIGatewayV2CustomAuthorizerV2Request: %v", s.Name, err)
 	}
 	return ev
 }
@@ -325,13 +283,13 @@ func decodeAuthorizer(t *testing.T, s sample) events.APIGatewayV2CustomAuthorize
 func TestAuthorizerEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 	found := 0
 	for _, s := range samples(t) {
-		if !strings.HasPrefix(s.name, "authorizer-") {
+		if !strings.HasPrefix(s.Name, "authorizer-") {
 			continue
 		}
 		found++
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			ev := decodeAuthorizer(t, s)
-			requireKeys(t, s.raw, "event", append([]string{"version", "type", "routeArn", "identitySource", "routeKey",
+			requireKeys(t, s.Raw, "event", append([]string{"version", "type", "routeArn", "identitySource", "routeKey",
 				"rawPath", "rawQueryString", "headers"}, httpContextKeys...)...)
 			if ev.Version != "2.0" || ev.Type != "REQUEST" {
 				t.Errorf("version %q type %q, want 2.0 REQUEST", ev.Version, ev.Type)
@@ -385,15 +343,15 @@ func TestAuthorizerEventsGetTheirVerdict(t *testing.T) {
 
 func TestPrefetchEventsHaveTheShapeEventBridgeSends(t *testing.T) {
 	for _, s := range samples(t) {
-		if !strings.HasPrefix(s.name, "prefetch-") {
+		if !strings.HasPrefix(s.Name, "prefetch-") {
 			continue
 		}
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			var ev events.EventBridgeEvent
-			if err := decodeStrict(s.raw, &ev); err != nil {
+			if err := samplesPkg.DecodeStrict(s.Raw, &ev); err != nil {
 				t.Fatalf("does not decode into events.EventBridgeEvent: %v", err)
 			}
-			requireKeys(t, s.raw, "event", "version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+			requireKeys(t, s.Raw, "event", "version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 			if ev.Version != "0" || ev.ID == "" || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
 				t.Errorf("version %q id %q detail-type %q source %q: not a scheduled event of an EventBridge rule",
 					ev.Version, ev.ID, ev.DetailType, ev.Source)
@@ -490,11 +448,11 @@ func dataRoute(path string) bool {
 func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
 	handle, emf := newAPIHandler(t)
 	for _, s := range samples(t) {
-		want, ok := expectedStatus(s.name)
+		want, ok := samplesPkg.ExpectedStatus(s.Name)
 		if !ok {
 			continue
 		}
-		t.Run(s.name, func(t *testing.T) {
+		t.Run(s.Name, func(t *testing.T) {
 			ev := decodeAPI(t, s)
 			resp, err := handle(context.Background(), ev)
 			if err != nil {
@@ -513,7 +471,7 @@ func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
 					Code    int    `json:"code"`
 					Message string `json:"message"`
 				}
-				if err := decodeStrict([]byte(resp.Body), &e); err != nil || e.Code == 0 || e.Message == "" {
+				if err := samplesPkg.DecodeStrict([]byte(resp.Body), &e); err != nil || e.Code == 0 || e.Message == "" {
 					t.Errorf("error body %s is not Alpaca's {\"code\",\"message\"} (%v)", resp.Body, err)
 				}
 			case dataRoute(ev.RawPath):
@@ -522,7 +480,7 @@ func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
 					t.Errorf("attribution headers missing or wrong: %v", resp.Headers)
 				}
 			}
-			if check := bodyChecks[s.name]; check != nil {
+			if check := bodyChecks[s.Name]; check != nil {
 				check(t, body)
 			}
 		})

@@ -23,12 +23,13 @@
 package rie_test
 
 import (
+	samplesPkg "github.com/opitios/opitios-alpaca/events"
+
 	"github.com/opitios/opitios-alpaca/shared/logtest"
 
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -36,7 +37,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,59 +170,24 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// sample is one events/ file.
-type sample struct {
-	name string
-	raw  []byte
-}
-
-func samples(t *testing.T, h harness, pattern string) []sample {
+// samples returns the events/ samples matching pattern.
+func samples(t *testing.T, pattern string) []samplesPkg.Sample {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(h.root, "events", pattern))
+	out, err := samplesPkg.Matching(pattern)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(names) == 0 {
-		t.Fatalf("no events/%s", pattern)
-	}
-	slices.Sort(names)
-	out := make([]sample, 0, len(names))
-	for _, n := range names {
-		raw, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, sample{name: filepath.Base(n), raw: raw})
 	}
 	return out
 }
 
-// apiName matches events/api-<case>-<status>.json (see events/events_test.go).
-var apiName = regexp.MustCompile(`^api-[a-z0-9-]+-([1-5][0-9][0-9])\.json$`)
-
+// expectedStatus is the status an api sample's name promises.
 func expectedStatus(t *testing.T, name string) int {
 	t.Helper()
-	m := apiName.FindStringSubmatch(name)
-	if m == nil {
+	n, ok := samplesPkg.ExpectedStatus(name)
+	if !ok {
 		t.Fatalf("events/%s: not named api-<case>-<status>.json", name)
 	}
-	n, _ := strconv.Atoi(m[1])
 	return n
-}
-
-// decodeStrict decodes one JSON value into v, refusing unknown fields, so
-// that an error answer ({"errorMessage","errorType"}) never passes for a
-// response.
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the answer")
-	}
-	return nil
 }
 
 func testAPI(t *testing.T, h harness) {
@@ -240,11 +205,11 @@ func testAPI(t *testing.T, h harness) {
 	var secrets []string
 	invocations := 0
 	var quote events.APIGatewayV2HTTPResponse
-	for _, s := range samples(t, h, "api-*.json") {
-		want := expectedStatus(t, s.name)
+	for _, s := range samples(t, "api-*.json") {
+		want := expectedStatus(t, s.Name)
 		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(s.raw, &ev); err != nil {
-			t.Fatalf("events/%s: %v", s.name, err)
+		if err := json.Unmarshal(s.Raw, &ev); err != nil {
+			t.Fatalf("events/%s: %v", s.Name, err)
 		}
 		if sec := ev.Headers["apca-api-secret-key"]; sec != "" && !slices.Contains(secrets, sec) {
 			secrets = append(secrets, sec)
@@ -252,7 +217,7 @@ func testAPI(t *testing.T, h harness) {
 		resp := invokeAPI(t, e, s)
 		invocations++
 		if resp.StatusCode != want {
-			t.Errorf("%s: status %d, want %d; body %s", s.name, resp.StatusCode, want, resp.Body)
+			t.Errorf("%s: status %d, want %d; body %s", s.Name, resp.StatusCode, want, resp.Body)
 			continue
 		}
 		switch {
@@ -261,17 +226,17 @@ func testAPI(t *testing.T, h harness) {
 				Code    int    `json:"code"`
 				Message string `json:"message"`
 			}
-			if err := decodeStrict([]byte(resp.Body), &body); err != nil || body.Code == 0 || body.Message == "" {
-				t.Errorf("%s: error body %s is not Alpaca's {\"code\",\"message\"} (%v)", s.name, resp.Body, err)
+			if err := samplesPkg.DecodeStrict([]byte(resp.Body), &body); err != nil || body.Code == 0 || body.Message == "" {
+				t.Errorf("%s: error body %s is not Alpaca's {\"code\",\"message\"} (%v)", s.Name, resp.Body, err)
 			}
 		case ev.RawPath != api.RouteHealth && ev.RawPath != api.RouteMarketStatus:
-			checkAttribution(t, s.name, resp)
+			checkAttribution(t, s.Name, resp)
 		default:
 			if !json.Valid([]byte(resp.Body)) {
-				t.Errorf("%s: body is not JSON: %s", s.name, resp.Body)
+				t.Errorf("%s: body is not JSON: %s", s.Name, resp.Body)
 			}
 		}
-		if s.name == "api-stock-quote-200.json" {
+		if s.Name == "api-stock-quote-200.json" {
 			quote = resp
 		}
 	}
@@ -281,7 +246,7 @@ func testAPI(t *testing.T, h harness) {
 
 	// The instance stays warm between invocations: the same request is now
 	// served by its L1, with the same body.
-	again := invokeAPI(t, e, samples(t, h, "api-stock-quote-200.json")[0])
+	again := invokeAPI(t, e, samples(t, "api-stock-quote-200.json")[0])
 	invocations++
 	if again.Headers[api.HeaderCache] != api.CacheHitL1 || again.Body != quote.Body {
 		t.Errorf("second stock quote: X-Cache %q, body %s; want %s and the first body %s",
@@ -300,12 +265,12 @@ func testAPI(t *testing.T, h harness) {
 	checkNoSecrets(t, out, append(secrets, simSecret)...)
 }
 
-func invokeAPI(t *testing.T, e *emulator, s sample) events.APIGatewayV2HTTPResponse {
+func invokeAPI(t *testing.T, e *emulator, s samplesPkg.Sample) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	raw := e.invoke(t, s.raw)
+	raw := e.invoke(t, s.Raw)
 	var resp events.APIGatewayV2HTTPResponse
-	if err := decodeStrict(raw, &resp); err != nil {
-		t.Fatalf("%s: answer is not an APIGatewayV2HTTPResponse (%v): %s", s.name, err, raw)
+	if err := samplesPkg.DecodeStrict(raw, &resp); err != nil {
+		t.Fatalf("%s: answer is not an APIGatewayV2HTTPResponse (%v): %s", s.Name, err, raw)
 	}
 	return resp
 }
@@ -410,7 +375,7 @@ func testAuthorizer(t *testing.T, h harness) {
 		name string
 		dst  *events.APIGatewayV2CustomAuthorizerV2Request
 	}{{"authorizer-allow.json", &allow}, {"authorizer-deny.json", &deny}} {
-		if err := json.Unmarshal(samples(t, h, v.name)[0].raw, v.dst); err != nil {
+		if err := json.Unmarshal(samples(t, v.name)[0].Raw, v.dst); err != nil {
 			t.Fatalf("events/%s: %v", v.name, err)
 		}
 		if len(v.dst.IdentitySource) != 2 {
@@ -443,9 +408,9 @@ func testAuthorizer(t *testing.T, h harness) {
 		{"authorizer-allow.json", true, map[string]any{"key_id": keyID}},
 		{"authorizer-deny.json", false, nil},
 	} {
-		raw := e.invoke(t, samples(t, h, c.name)[0].raw)
+		raw := e.invoke(t, samples(t, c.name)[0].Raw)
 		var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
-		if err := decodeStrict(raw, &resp); err != nil {
+		if err := samplesPkg.DecodeStrict(raw, &resp); err != nil {
 			t.Fatalf("%s: answer is not a simple authorizer response (%v): %s", c.name, err, raw)
 		}
 		if resp.IsAuthorized != c.want || fmt.Sprint(resp.Context) != fmt.Sprint(c.context) {
@@ -484,33 +449,33 @@ func testPrefetch(t *testing.T, h harness) {
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
 	metric := metrics.PrefetchSkipped
-	for _, s := range samples(t, h, "prefetch-*.json") {
+	for _, s := range samples(t, "prefetch-*.json") {
 		before := cal.SessionAt(time.Now())
-		raw := e.invoke(t, s.raw)
+		raw := e.invoke(t, s.Raw)
 		after := cal.SessionAt(time.Now())
 		var rep prefetch.Report
-		if err := decodeStrict(raw, &rep); err != nil {
-			t.Fatalf("%s: answer is not a prefetch.Report (%v): %s", s.name, err, raw)
+		if err := samplesPkg.DecodeStrict(raw, &rep); err != nil {
+			t.Fatalf("%s: answer is not a prefetch.Report (%v): %s", s.Name, err, raw)
 		}
 		if rep.Session != before && rep.Session != after {
-			t.Errorf("%s: run in session %q, but the calendar says %q", s.name, rep.Session, before)
+			t.Errorf("%s: run in session %q, but the calendar says %q", s.Name, rep.Session, before)
 		}
 		quote, err := rdb.Get(context.Background(), cache.Key(cache.StockQuote, "AAPL")).Bytes()
 		if rep.Session == market.Closed {
 			if rep.SkippedReason != metrics.ReasonMarketClosed || rep.Passes != 0 || rep.OriginCalls != 0 || err == nil {
-				t.Errorf("%s: market closed, yet the run did something: %s (L2 AAPL: %v)", s.name, raw, err)
+				t.Errorf("%s: market closed, yet the run did something: %s (L2 AAPL: %v)", s.Name, raw, err)
 			}
 			continue
 		}
 		metric = metrics.PrefetchedSymbols
 		if rep.SkippedReason != "" || rep.Passes < 1 || rep.OriginCalls < 1 || rep.Refreshed+rep.Skipped < 2 {
-			t.Errorf("%s: a run in session %s refreshed nothing of the watch list: %s", s.name, rep.Session, raw)
+			t.Errorf("%s: a run in session %s refreshed nothing of the watch list: %s", s.Name, rep.Session, raw)
 		}
 		var env struct {
 			DataSource string `json:"data_source"`
 		}
 		if err != nil || json.Unmarshal(quote, &env) != nil || env.DataSource != alpaca.SourceSimulator {
-			t.Errorf("%s: L2 holds no AAPL quote from the simulator after the run (%v): %s", s.name, err, quote)
+			t.Errorf("%s: L2 holds no AAPL quote from the simulator after the run (%v): %s", s.Name, err, quote)
 		}
 	}
 	e.stop(t)
