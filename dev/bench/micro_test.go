@@ -367,41 +367,38 @@ func BenchmarkHandlerStorm200(b *testing.B) {
 
 // ---- the service's cache, as a library
 
-func BenchmarkCacheL1Hit(b *testing.B) {
-	c := cache.New(cache.Options{Clock: fixedClock})
+// stubFetch answers every id with the same quote, as a zero-latency origin.
+func stubFetch(_ context.Context, ids []string) (map[string]cache.Item, error) {
+	out := make(map[string]cache.Item, len(ids))
+	for _, id := range ids {
+		out[id] = cache.Item{Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}
+	}
+	return out, nil
+}
+
+// benchCacheGet measures Get of one cached id answered by layer want.
+func benchCacheGet(b *testing.B, o cache.Options, want cache.Layer) {
+	c := cache.New(o)
 	ctx := context.Background()
 	id := freshSymbol()
-	fetch := func(context.Context, []string) (map[string]cache.Item, error) {
-		return map[string]cache.Item{id: {Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}}, nil
-	}
-	if _, err := c.Get(ctx, cache.StockQuote, id, fetch); err != nil {
+	if _, err := c.Get(ctx, cache.StockQuote, id, stubFetch); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if r, _ := c.Get(ctx, cache.StockQuote, id, fetch); r.Layer != cache.LayerL1 {
+		if r, _ := c.Get(ctx, cache.StockQuote, id, stubFetch); r.Layer != want {
 			b.Fatal(r.Layer)
 		}
 	}
 }
 
+func BenchmarkCacheL1Hit(b *testing.B) {
+	benchCacheGet(b, cache.Options{Clock: fixedClock}, cache.LayerL1)
+}
+
 func BenchmarkCacheL2Hit(b *testing.B) {
-	c := cache.New(cache.Options{Redis: rawRedis(b), Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
-		L2: cache.L2Options{Timeout: time.Second}})
-	ctx := context.Background()
-	id := freshSymbol()
-	fetch := func(context.Context, []string) (map[string]cache.Item, error) {
-		return map[string]cache.Item{id: {Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}}, nil
-	}
-	if _, err := c.Get(ctx, cache.StockQuote, id, fetch); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if r, _ := c.Get(ctx, cache.StockQuote, id, fetch); r.Layer != cache.LayerL2 {
-			b.Fatal(r.Layer)
-		}
-	}
+	benchCacheGet(b, cache.Options{Redis: rawRedis(b), Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
+		L2: cache.L2Options{Timeout: time.Second}}, cache.LayerL2)
 }
 
 // BenchmarkCacheBatch20L2 is GetMany of 20 ids, all in L2.
@@ -410,19 +407,12 @@ func BenchmarkCacheBatch20L2(b *testing.B) {
 		L2: cache.L2Options{Timeout: time.Second}})
 	ctx := context.Background()
 	ids := freshSymbols(20)
-	fetch := func(_ context.Context, ids []string) (map[string]cache.Item, error) {
-		out := make(map[string]cache.Item, len(ids))
-		for _, id := range ids {
-			out[id] = cache.Item{Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}
-		}
-		return out, nil
-	}
-	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(errs) > 0 {
+	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, stubFetch); len(errs) > 0 {
 		b.Fatal(errs)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, _ := c.GetMany(ctx, cache.StockQuote, ids, fetch)
+		res, _ := c.GetMany(ctx, cache.StockQuote, ids, stubFetch)
 		if len(res) != 20 || res[ids[0]].Layer != cache.LayerL2 {
 			b.Fatal(len(res), res[ids[0]].Layer)
 		}
@@ -480,10 +470,7 @@ func BenchmarkPairL2Hit(b *testing.B) {
 	c := cache.New(cache.Options{Redis: rdb, Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
 		L2: cache.L2Options{Timeout: time.Second}})
 	id := freshSymbol()
-	fetch := func(context.Context, []string) (map[string]cache.Item, error) {
-		return map[string]cache.Item{id: {Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}}, nil
-	}
-	if _, err := c.Get(ctx, cache.StockQuote, id, fetch); err != nil {
+	if _, err := c.Get(ctx, cache.StockQuote, id, stubFetch); err != nil {
 		b.Fatal(err)
 	}
 	k := "bench:floor:" + freshSymbol()
@@ -493,7 +480,7 @@ func BenchmarkPairL2Hit(b *testing.B) {
 		p.run(
 			func() { f.serve(b, ev, "HIT-L2") },
 			func() {
-				if r, _ := c.Get(ctx, cache.StockQuote, id, fetch); r.Layer != cache.LayerL2 {
+				if r, _ := c.Get(ctx, cache.StockQuote, id, stubFetch); r.Layer != cache.LayerL2 {
 					b.Fatal(r.Layer)
 				}
 			},
@@ -518,14 +505,7 @@ func BenchmarkPairBatch20L2(b *testing.B) {
 	c := cache.New(cache.Options{Redis: rdb, Clock: tickingClock(), L1: cache.L1Options{TTL: time.Nanosecond},
 		L2: cache.L2Options{Timeout: time.Second}})
 	ids := freshSymbols(20)
-	fetch := func(_ context.Context, ids []string) (map[string]cache.Item, error) {
-		out := make(map[string]cache.Item, len(ids))
-		for _, id := range ids {
-			out[id] = cache.Item{Data: json.RawMessage(stubQuote), Source: "alpaca-sim"}
-		}
-		return out, nil
-	}
-	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(errs) > 0 {
+	if _, errs := c.GetMany(ctx, cache.StockQuote, ids, stubFetch); len(errs) > 0 {
 		b.Fatal(errs)
 	}
 	keys := make([]string, 20)
@@ -538,7 +518,7 @@ func BenchmarkPairBatch20L2(b *testing.B) {
 		p.run(
 			func() { f.serve(b, ev, "HIT-L2") },
 			func() {
-				if res, _ := c.GetMany(ctx, cache.StockQuote, ids, fetch); len(res) != 20 || res[ids[0]].Layer != cache.LayerL2 {
+				if res, _ := c.GetMany(ctx, cache.StockQuote, ids, stubFetch); len(res) != 20 || res[ids[0]].Layer != cache.LayerL2 {
 					b.Fatal(len(res))
 				}
 			},
