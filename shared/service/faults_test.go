@@ -174,28 +174,21 @@ func (t *tally) check(tb testing.TB, what string) {
 // going through it, then heals and checks the recovery.
 func underFault(t *testing.T, f *faultStack, fault, heal func()) (during, after *tally) {
 	t.Helper()
-	stop := make(chan struct{})
-	warm, wg := f.traffic(4, stop)
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	warm.check(t, "before the fault")
-
+	phase := func(workers int, d time.Duration, what string) *tally {
+		t.Helper()
+		stop := make(chan struct{})
+		seen, wg := f.traffic(workers, stop)
+		time.Sleep(d)
+		close(stop)
+		wg.Wait()
+		seen.check(t, what)
+		return seen
+	}
+	phase(4, 300*time.Millisecond, "before the fault")
 	fault()
-	stop = make(chan struct{})
-	during, wg = f.traffic(8, stop)
-	time.Sleep(1500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	during.check(t, "during the fault")
-
+	during = phase(8, 1500*time.Millisecond, "during the fault")
 	heal()
-	stop = make(chan struct{})
-	after, wg = f.traffic(4, stop)
-	time.Sleep(1500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	after.check(t, "after healing")
+	after = phase(4, 1500*time.Millisecond, "after healing")
 	return during, after
 }
 
