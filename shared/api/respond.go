@@ -138,26 +138,31 @@ func layerName(r cache.Result) string {
 	return CacheMiss
 }
 
-// attribution computes the headers of a response served from results.
+// attribution computes the headers of a response served from results, all
+// reckoned at the instant the cache last found them fresh (Result.At).
 type attribution struct {
 	cache   string
 	sources []string
 	age     time.Duration // the oldest
 	left    time.Duration // the least freshness left
+	at      time.Time
 	n       int
 }
 
-func (a *attribution) add(r cache.Result, now time.Time) {
+func (a *attribution) add(r cache.Result) {
 	l := layerName(r)
+	age, left := r.Entry.Age(r.At), r.Entry.Left(r.At)
 	switch {
 	case a.n == 0:
-		a.cache, a.age, a.left = l, r.Entry.Age(now), r.Entry.Left(now)
+		a.cache, a.age, a.left, a.at = l, age, left, r.At
 	default:
 		if a.cache != l {
 			a.cache = CacheMixed
 		}
-		a.age = max(a.age, r.Entry.Age(now))
-		a.left = min(a.left, r.Entry.Left(now))
+		a.age, a.left = max(a.age, age), min(a.left, left)
+		if r.At.After(a.at) {
+			a.at = r.At
+		}
 	}
 	if !slices.Contains(a.sources, r.Entry.DataSource) {
 		a.sources = append(a.sources, r.Entry.DataSource)
@@ -165,6 +170,12 @@ func (a *attribution) add(r cache.Result, now time.Time) {
 	a.n++
 }
 
+// headers returns the response headers. Per RFC 9111, a shared or private
+// cache downstream keeps the response while max-age exceeds its current
+// age, which starts at the Age header; so Age is the oldest entry's age,
+// rounded up to whole seconds, and max-age is Age plus the least freshness
+// left, rounded down: max-age − Age never exceeds what any entry has left.
+// session is the market session at the instant the results were checked.
 func (a *attribution) headers(session market.Session) map[string]string {
 	h := map[string]string{
 		"Content-Type":      "application/json",
@@ -175,11 +186,17 @@ func (a *attribution) headers(session market.Session) map[string]string {
 		return h
 	}
 	slices.Sort(a.sources)
+	age := ceilSeconds(a.age)
 	h[HeaderCache] = a.cache
 	h[HeaderDataSource] = strings.Join(a.sources, ",")
-	h["Age"] = strconv.FormatInt(int64(a.age/time.Second), 10)
-	h["Cache-Control"] = "private, max-age=" + strconv.FormatInt(int64(a.left/time.Second), 10)
+	h["Age"] = strconv.FormatInt(age, 10)
+	h["Cache-Control"] = "private, max-age=" + strconv.FormatInt(age+int64(a.left/time.Second), 10)
 	return h
+}
+
+// ceilSeconds is d in whole seconds, rounded up.
+func ceilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 func ok(body []byte, hdr map[string]string) events.APIGatewayV2HTTPResponse {
@@ -206,14 +223,16 @@ func batchErrorOf(err error) batchError {
 		return batchError{StatusNotFound, "unknown symbol"}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return batchError{StatusTimeout, "timed out waiting for the origin"}
+	case errors.Is(err, cache.ErrExpired):
+		return batchError{StatusTimeout, "expired while waiting for the origin and could not be fetched again in time"}
 	}
 	_, msg, _ := classify(err, time.Now())
 	return batchError{StatusFailed, msg}
 }
 
 // appendMeta appends ,"meta":{SYM:{...}} for the served results, in key
-// order.
-func appendMeta(b []byte, keys []string, res map[string]cache.Result, now time.Time) []byte {
+// order, each age reckoned at the result's At.
+func appendMeta(b []byte, keys []string, res map[string]cache.Result) []byte {
 	b = append(b, `,"meta":{`...)
 	for i, k := range keys {
 		r := res[k]
@@ -228,7 +247,7 @@ func appendMeta(b []byte, keys []string, res map[string]cache.Result, now time.T
 		b = append(b, `","fetched_at":"`...)
 		b = r.Entry.FetchedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 		b = append(b, `","age_ms":`...)
-		b = strconv.AppendInt(b, r.Entry.Age(now).Milliseconds(), 10)
+		b = strconv.AppendInt(b, r.Entry.Age(r.At).Milliseconds(), 10)
 		b = append(b, '}')
 	}
 	return append(b, '}')

@@ -112,7 +112,7 @@ func (h *Handler) stockQuoteFetch(feed string) cache.FetchFunc {
 // optimizer's windows.
 func (h *Handler) observe(dt cache.DataType, res cache.Result, r *request) {
 	if h.rec != nil {
-		h.rec.DataAge(string(dt), res.Entry.Age(r.now))
+		h.rec.DataAge(string(dt), res.Entry.Age(res.At))
 	}
 	if h.win != nil {
 		h.win.Observe(string(dt), res.Layer != cache.LayerOrigin, time.Since(r.start))
@@ -156,8 +156,19 @@ func (h *Handler) stockQuote(r *request) response {
 	b = append(b, res.Entry.Data...)
 	b = append(b, '}')
 	var a attribution
-	a.add(res, r.now)
-	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+	a.add(res)
+	return ok(b, h.headers(&a, r))
+}
+
+// headers are the headers of a response served from a's results, with the
+// market session at the instant they were checked fresh (the request's
+// start when there are none).
+func (h *Handler) headers(a *attribution, r *request) map[string]string {
+	at := r.now
+	if a.n > 0 {
+		at = a.at
+	}
+	return a.headers(h.cache.Calendar().SessionAt(at))
 }
 
 // notFound is a 404 with a specific message.
@@ -206,7 +217,7 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 		s := baseOf(id)
 		served = append(served, s)
 		byBase[s] = rs
-		a.add(rs, r.now)
+		a.add(rs)
 		h.observe(dt, rs, r)
 		size += len(s) + len(rs.Entry.Data) + 120
 	}
@@ -225,10 +236,10 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 	}
 	b = append(b, '}')
 	b = append(b, extra...)
-	b = appendMeta(b, served, byBase, r.now)
+	b = appendMeta(b, served, byBase)
 	b = appendErrors(b, berrs)
 	b = append(b, '}')
-	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+	return ok(b, h.headers(&a, r))
 }
 
 // GET /v2/stocks/quotes/latest?symbols=
@@ -349,8 +360,8 @@ func (h *Handler) single(r *request, dt cache.DataType, id string, fetch cache.F
 	}
 	h.observe(dt, res, r)
 	var a attribution
-	a.add(res, r.now)
-	return ok(res.Entry.Data, a.headers(h.cache.Calendar().SessionAt(r.now)))
+	a.add(res)
+	return ok(res.Entry.Data, h.headers(&a, r))
 }
 
 // GET /v2/stocks/{symbol}/bars
@@ -428,7 +439,7 @@ func (h *Handler) stocksBars(r *request) response {
 	}
 	h.observe(cache.HistoricalData, res, r)
 	var a attribution
-	a.add(res, r.now)
+	a.add(res)
 	// The cached body ends with '}': add the extensions before it.
 	data := res.Entry.Data
 	b := make([]byte, 0, len(data)+64*len(syms))
@@ -437,14 +448,14 @@ func (h *Handler) stocksBars(r *request) response {
 	for _, s := range syms {
 		meta[s] = res
 	}
-	b = appendMeta(b, syms, meta, r.now)
+	b = appendMeta(b, syms, meta)
 	berrs := make(map[string]batchError, len(invalid))
 	for _, s := range invalid {
 		berrs[s] = batchError{StatusInvalid, "invalid symbol"}
 	}
 	b = appendErrors(b, berrs)
 	b = append(b, '}')
-	return ok(b, a.headers(h.cache.Calendar().SessionAt(r.now)))
+	return ok(b, h.headers(&a, r))
 }
 
 // GET /v1beta1/options/snapshots/{underlying}

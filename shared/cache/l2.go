@@ -167,9 +167,11 @@ func (l *l2) del(ctx context.Context, keys ...string) error {
 	})
 }
 
-// lockStep is one round of cross-instance coalescing for keys: it reads each
-// value and tries to take each key's lock with token. For each key it
+// lockStep is one round of cross-instance coalescing for keys: it tries to
+// take each key's lock with token, then reads each value. For each key it
 // returns the value (nil if none) and whether this caller now holds the lock.
+// The read comes after the lock within one pipeline, so when the lock is
+// taken, the value the previous holder stored before releasing it is seen.
 func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL time.Duration) ([][]byte, []bool, error) {
 	vals := make([][]byte, len(keys))
 	held := make([]bool, len(keys))
@@ -178,8 +180,8 @@ func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL 
 		locks := make([]*redis.BoolCmd, len(keys))
 		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				gets[i] = p.Get(ctx, k)
 				locks[i] = p.SetNX(ctx, lockKey(k), token, lockTTL)
+				gets[i] = p.Get(ctx, k)
 			}
 			return nil
 		})
@@ -220,4 +222,47 @@ func (l *l2) unlock(ctx context.Context, keys []string, token string) error {
 		})
 		return err
 	})
+}
+
+// renewScript extends a lock's expiry only if it still holds the caller's
+// token.
+var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+
+// renew extends the locks of keys held with token to lockTTL from now.
+func (l *l2) renew(ctx context.Context, keys []string, token string, lockTTL time.Duration) error {
+	return l.do(ctx, func(ctx context.Context) error {
+		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				renewScript.Eval(ctx, p, []string{lockKey(k)}, token, lockTTL.Milliseconds())
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// keepLocked renews the locks of keys held with token every lockTTL/3 until
+// the returned stop is called or ctx ends, so a lock outlives a fetch of
+// any length while its holder is alive, and expires one lockTTL after the
+// holder dies. stop returns once renewing has stopped.
+func (l *l2) keepLocked(ctx context.Context, keys []string, token string, lockTTL time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(lockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = l.renew(ctx, keys, token, lockTTL)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-stopped
+	}
 }

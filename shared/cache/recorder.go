@@ -16,7 +16,8 @@ const (
 	resultMiss  = "miss"
 	resultStale = "stale"
 	resultError = "error"
-	resultWrite = "write"
+	resultWrite   = "write"
+	resultExpired = "expired"
 )
 
 // Recorder receives the cache's events. Implementations must be safe for
@@ -25,7 +26,9 @@ const (
 // CacheResult is called once per key and layer consulted, with result "hit",
 // "miss", "stale" (an L2 entry past its freshness, deleted), "error" (an L2
 // failure or corrupt value; for the origin layer, a failed fetch) or "write"
-// (an entry stored). Coalesced is called once per key a caller received from
+// (an entry stored) or "expired" (an answer, from any layer, that stopped
+// being fresh while its call waited for others, and was looked up again).
+// Coalesced is called once per key a caller received from
 // another caller's fetch, in this process or another.
 type Recorder interface {
 	CacheResult(layer, result, dataType string)

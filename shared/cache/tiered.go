@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime/metrics"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -26,11 +24,21 @@ var ErrNotFound = errors.New("cache: not found at origin")
 // panicked; the panic does not propagate.
 var ErrFetchPanicked = errors.New("cache: fetch panicked")
 
-// Result is one answer: the entry and the layer that supplied it.
+// ErrExpired is the error of an identifier whose entry stopped being fresh
+// while the call waited for others, and could not be fetched again before
+// the caller's context ended.
+var ErrExpired = errors.New("cache: entry expired before it could be served")
+
+// Result is one answer: the entry, the layer that supplied it, and the
+// instant the cache last found it fresh.
 type Result struct {
 	Entry     *Entry
 	Layer     Layer
 	Coalesced bool // supplied by another caller's fetch, in this process or another
+	// At is the instant, on the cache's clock, at which the entry was
+	// checked fresh just before the call returned. Every result of one call
+	// has the same At. Ages and freshness left are reckoned at it.
+	At time.Time
 }
 
 // Item is what the origin returned for one identifier.
@@ -47,6 +55,18 @@ type Item struct {
 // honour ctx.
 type FetchFunc func(ctx context.Context, ids []string) (map[string]Item, error)
 
+// Defaults of Options.
+const (
+	DefaultFetchTimeout = 8 * time.Second
+	DefaultLockTTL      = 3 * time.Second
+	DefaultPollInterval = 5 * time.Millisecond
+	// maxPollFactor caps the poll interval at this multiple of the first.
+	maxPollFactor = 10
+	// maxRounds bounds how many times one call fetches again the entries
+	// that expired while it waited.
+	maxRounds = 3
+)
+
 // Options configure a Cache. The zero value is usable: L1 only, system
 // clock, default calendar and policy.
 type Options struct {
@@ -60,13 +80,15 @@ type Options struct {
 	Logger   *slog.Logger     // nil: slog.Default()
 
 	// FetchTimeout bounds a fetch and the cross-instance wait before it,
-	// whatever happens to the callers' contexts. Default 8 s.
+	// whatever happens to the callers' contexts. Default DefaultFetchTimeout.
 	FetchTimeout time.Duration
-	// LockTTL is the lifetime of a cross-instance fetch lock: the longest a
-	// fleet waits for an owner that died. Default 3 s.
+	// LockTTL is the lifetime of a cross-instance fetch lock between
+	// renewals: the owner renews it every LockTTL/3 while its fetch runs, so
+	// it is also the longest a fleet waits for an owner that died. Default
+	// DefaultLockTTL.
 	LockTTL time.Duration
-	// PollInterval is the first wait between cross-instance polls; it doubles
-	// up to 8 times. Default 5 ms.
+	// PollInterval is the first wait between cross-instance polls; it
+	// doubles up to ten times this. Default DefaultPollInterval.
 	PollInterval time.Duration
 	// NoCrossInstance turns off cross-instance coalescing (on by default when
 	// Redis is set).
@@ -96,34 +118,13 @@ type Cache struct {
 func New(o Options) *Cache {
 	c := &Cache{
 		l1:       newL1(o.L1),
-		cal:      o.Calendar,
-		clock:    o.Clock,
-		rec:      o.Recorder,
-		log:      o.Logger,
-		fetchTTL: o.FetchTimeout,
-		lockTTL:  o.LockTTL,
-		poll:     o.PollInterval,
-	}
-	if c.cal == nil {
-		c.cal = market.Default()
-	}
-	if c.clock == nil {
-		c.clock = market.SystemClock
-	}
-	if c.rec == nil {
-		c.rec = nopRecorder{}
-	}
-	if c.log == nil {
-		c.log = slog.Default()
-	}
-	if c.fetchTTL <= 0 {
-		c.fetchTTL = 8 * time.Second
-	}
-	if c.lockTTL <= 0 {
-		c.lockTTL = 3 * time.Second
-	}
-	if c.poll <= 0 {
-		c.poll = 5 * time.Millisecond
+		cal:      or(o.Calendar, market.Default()),
+		clock:    or(o.Clock, market.SystemClock),
+		rec:      or[Recorder](o.Recorder, nopRecorder{}),
+		log:      or(o.Logger, slog.Default()),
+		fetchTTL: positive(o.FetchTimeout, DefaultFetchTimeout),
+		lockTTL:  positive(o.LockTTL, DefaultLockTTL),
+		poll:     positive(o.PollInterval, DefaultPollInterval),
 	}
 	p := o.Policy
 	if p == (Policy{}) {
@@ -142,6 +143,23 @@ func New(o Options) *Cache {
 	return c
 }
 
+// or returns v unless it is nil.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// positive returns d unless it is zero or negative.
+func positive(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // Policy returns the TTL policy in force.
 func (c *Cache) Policy() Policy { return *c.policy.Load() }
 
@@ -156,429 +174,177 @@ func (c *Cache) Now() time.Time { return c.clock.Now() }
 func (c *Cache) Calendar() *market.Calendar { return c.cal }
 
 // Get returns the entry for id: from L1, else L2, else fetch (coalesced with
-// concurrent callers, in this process and across the fleet). The error is
-// ErrNotFound, the fetch's error, or ctx's error when ctx ends first.
+// concurrent callers, in this process and across the fleet). The entry is
+// fresh at the returned Result's At. The error is ErrNotFound, ErrExpired,
+// the fetch's error, or ctx's error when ctx ends first.
 func (c *Cache) Get(ctx context.Context, dt DataType, id string, fetch FetchFunc) (Result, error) {
 	now := c.clock.Now()
 	if e, ok := c.l1.get(newL1Key(dt, id), now, string(c.cal.SessionAt(now))); ok {
 		c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
-		return Result{Entry: e, Layer: LayerL1}, nil
+		return Result{Entry: e, Layer: LayerL1, At: now}, nil
 	}
 	c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
-	res, errs := c.lower(ctx, dt, []string{id}, []string{Key(dt, id)}, fetch)
-	if err := errs[id]; err != nil {
-		return Result{}, err
-	}
-	return res[id], nil
+	ps := []*pending{newPending(dt, id)}
+	c.serve(ctx, dt, ps, fetch)
+	return ps[0].res, ps[0].err
 }
 
 // GetMany returns the entries for ids (duplicates count once): L1 first, then
 // one L2 round trip for the rest, then one fetch call for what is still
 // missing (plus waits on fetches already in flight for some of them). Each
 // id is either in the results or in the errors.
+//
+// Freshness is decided when the call returns, not when it started: an entry
+// that expired (or whose session ended) while the call waited for the
+// others is looked up and fetched again within ctx, or reported as
+// ErrExpired. Every result is fresh at its At, which is the same instant
+// for all of them.
 func (c *Cache) GetMany(ctx context.Context, dt DataType, ids []string, fetch FetchFunc) (map[string]Result, map[string]error) {
+	ps := c.lookupL1(dt, ids)
+	c.serve(ctx, dt, ps, fetch)
+	res := make(map[string]Result, len(ps))
+	var errs map[string]error
+	for _, p := range ps {
+		if p.err != nil {
+			if errs == nil {
+				errs = make(map[string]error)
+			}
+			errs[p.id] = p.err
+			continue
+		}
+		res[p.id] = p.res
+	}
+	return res, errs
+}
+
+// lookupL1 returns one pending record per distinct id, the L1 hits among
+// them already resolved.
+func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 	now := c.clock.Now()
 	session := string(c.cal.SessionAt(now))
-	res := make(map[string]Result, len(ids))
-	var missIDs, missKeys []string
+	ps := make([]*pending, 0, len(ids))
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
 		if _, dup := seen[id]; dup {
 			continue
 		}
 		seen[id] = struct{}{}
-		if e, ok := c.l1.get(newL1Key(dt, id), now, session); ok {
+		p := newPending(dt, id)
+		if e, ok := c.l1.get(p.l1, now, session); ok {
 			c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
-			res[id] = Result{Entry: e, Layer: LayerL1}
-			continue
+			p.resolve(Result{Entry: e, Layer: LayerL1}, nil)
+		} else {
+			c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
 		}
-		c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
-		missIDs = append(missIDs, id)
-		missKeys = append(missKeys, Key(dt, id))
+		ps = append(ps, p)
 	}
-	if len(missIDs) == 0 {
-		return res, nil
-	}
-	lres, errs := c.lower(ctx, dt, missIDs, missKeys, fetch)
-	for id, r := range lres {
-		res[id] = r
-	}
-	return res, errs
+	return ps
 }
 
-// lower serves ids (all L1 misses) from L2, then from in-flight or new
-// fetches.
-func (c *Cache) lower(ctx context.Context, dt DataType, ids, keys []string, fetch FetchFunc) (map[string]Result, map[string]error) {
-	res := make(map[string]Result, len(ids))
-	var errs map[string]error
-	setErr := func(id string, err error) {
-		if errs == nil {
-			errs = make(map[string]error)
+// serve resolves every open record of ps from L2 and the fetch, then checks
+// every result against the clock; the ones that are no longer fresh are
+// opened again and looked up anew, at most maxRounds times and while ctx
+// lasts. On return every record holds an error or a result fresh at its At.
+func (c *Cache) serve(ctx context.Context, dt DataType, ps []*pending, fetch FetchFunc) {
+	open := openOf(ps)
+	for round := 1; ; round++ {
+		if len(open) > 0 {
+			c.lower(ctx, dt, open, fetch)
 		}
-		errs[id] = err
-	}
-	if c.l2 != nil {
-		found := c.readL2(ctx, dt, ids, keys)
-		n := 0
-		for i, e := range found {
-			if e != nil {
-				res[ids[i]] = Result{Entry: e, Layer: LayerL2}
-				continue
+		now := c.clock.Now()
+		open = c.expire(dt, ps, now)
+		if len(open) == 0 {
+			return
+		}
+		if round == maxRounds || ctx.Err() != nil {
+			for _, p := range open {
+				p.resolve(Result{}, ErrExpired)
 			}
-			ids[n], keys[n] = ids[i], keys[i]
-			n++
-		}
-		ids, keys = ids[:n], keys[:n]
-		if n == 0 {
-			return res, nil
+			return
 		}
 	}
-	calls, owned := c.flights.claim(keys)
-	var mine []int
-	for i, o := range owned {
-		if o {
-			mine = append(mine, i)
+}
+
+// expire stamps every result of ps with now and reopens the ones not fresh
+// at now, which it returns.
+func (c *Cache) expire(dt DataType, ps []*pending, now time.Time) []*pending {
+	session := c.cal.SessionAt(now)
+	var stale []*pending
+	for _, p := range ps {
+		if p.err != nil {
+			continue
+		}
+		if !p.res.Entry.Fresh(now, session) {
+			c.rec.CacheResult(string(p.res.Layer), resultExpired, string(dt))
+			p.res, p.resolved = Result{}, false
+			stale = append(stale, p)
+			continue
+		}
+		p.res.At = now
+	}
+	return stale
+}
+
+// lower serves open records (all L1 misses) from L2, then from in-flight or
+// new fetches, waiting for them until ctx ends.
+func (c *Cache) lower(ctx context.Context, dt DataType, open []*pending, fetch FetchFunc) {
+	if c.l2 != nil {
+		c.readL2(ctx, dt, open)
+		open = openOf(open)
+		if len(open) == 0 {
+			return
 		}
 	}
+	mine := c.flights.claim(open)
 	if len(mine) > 0 {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.fetchTTL)
-		oids, okeys, ocalls := make([]string, len(mine)), make([]string, len(mine)), make([]*call, len(mine))
-		for j, i := range mine {
-			oids[j], okeys[j], ocalls[j] = ids[i], keys[i], calls[i]
-		}
 		go func() {
 			defer cancel()
-			c.fill(fctx, dt, oids, okeys, ocalls, fetch)
+			c.fill(fctx, dt, mine, fetch)
 		}()
 	}
-	for i, cl := range calls {
+	for _, p := range open {
 		select {
-		case <-cl.done:
-			if cl.err != nil {
-				setErr(ids[i], cl.err)
-				continue
-			}
-			r := cl.res
-			if !owned[i] || r.Coalesced {
+		case <-p.call.done:
+			r, err := p.call.res, p.call.err
+			if err == nil && (!p.owner || r.Coalesced) {
 				r.Coalesced = true
 				c.rec.Coalesced(string(dt))
 			}
-			res[ids[i]] = r
+			p.resolve(r, err)
 		case <-ctx.Done():
-			setErr(ids[i], ctx.Err())
+			p.resolve(Result{}, ctx.Err())
 		}
 	}
-	return res, errs
 }
 
-// readL2 reads keys in one round trip and returns the fresh entries (nil
-// elsewhere). Stale and corrupt values are deleted; fresh ones go to L1.
-func (c *Cache) readL2(ctx context.Context, dt DataType, ids, keys []string) []*Entry {
-	out := make([]*Entry, len(keys))
+// readL2 reads the open records' keys in one round trip and resolves the
+// fresh ones, which also go to L1. Stale and corrupt values are deleted.
+func (c *Cache) readL2(ctx context.Context, dt DataType, open []*pending) {
+	keys := keysOf(open)
 	vals, err := c.l2.getMany(ctx, keys)
 	if err != nil {
-		for range keys {
+		for range open {
 			c.rec.CacheResult(string(LayerL2), resultError, string(dt))
 		}
-		return out
+		return
 	}
 	now := c.clock.Now()
-	session := c.cal.SessionAt(now)
 	var drop []string
-	for i, v := range vals {
-		if v == nil {
-			c.rec.CacheResult(string(LayerL2), resultMiss, string(dt))
-			continue
+	c.decodeEach(keys, vals, now, func(i int, e *Entry, v verdict) {
+		p := open[i]
+		c.rec.CacheResult(string(LayerL2), v.result(), string(dt))
+		switch v {
+		case corrupt, stale:
+			drop = append(drop, p.key)
+		case fresh:
+			c.l1.set(p.l1, e, now)
+			p.resolve(Result{Entry: e, Layer: LayerL2}, nil)
 		}
-		e, err := DecodeEnvelope(v)
-		switch {
-		case err != nil:
-			c.rec.CacheResult(string(LayerL2), resultError, string(dt))
-			c.log.Warn("cache: corrupt L2 value deleted", "key", keys[i], "err", err)
-			drop = append(drop, keys[i])
-		case !e.Fresh(now, session):
-			c.rec.CacheResult(string(LayerL2), resultStale, string(dt))
-			drop = append(drop, keys[i])
-		default:
-			c.rec.CacheResult(string(LayerL2), resultHit, string(dt))
-			c.l1.set(newL1Key(dt, ids[i]), e, now)
-			out[i] = e
-		}
-	}
+	})
 	if len(drop) > 0 {
 		_ = c.l2.del(ctx, drop...)
 	}
-	return out
-}
-
-// fill resolves the calls this process owns: it takes each key's fleet lock
-// (or waits for the lock holder's value), fetches what it holds the lock
-// for, stores it, and finishes every call. ctx is detached from the callers.
-func (c *Cache) fill(ctx context.Context, dt DataType, ids, keys []string, calls []*call, fetch FetchFunc) {
-	finished := make([]bool, len(ids))
-	finish := func(i int, r Result, err error) {
-		c.flights.release(keys[i])
-		calls[i].finish(r, err)
-		finished[i] = true
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			c.log.Error("cache: fetch panicked", "data_type", string(dt), "panic", fmt.Sprint(p))
-			for i := range ids {
-				if !finished[i] {
-					finish(i, Result{}, ErrFetchPanicked)
-				}
-			}
-		}
-	}()
-	pending := make([]int, len(ids))
-	for i := range pending {
-		pending[i] = i
-	}
-	// A fetch that finished between this caller's L2 read and its claim has
-	// already stored its answer in L1: serve that rather than fetch again.
-	now := c.clock.Now()
-	session := string(c.cal.SessionAt(now))
-	n := 0
-	for _, i := range pending {
-		if e, ok := c.l1.get(newL1Key(dt, ids[i]), now, session); ok {
-			finish(i, Result{Entry: e, Layer: LayerL1, Coalesced: true}, nil)
-			continue
-		}
-		pending[n] = i
-		n++
-	}
-	pending = pending[:n]
-	token := c.token + ":" + strconv.FormatUint(c.seq.Add(1), 10)
-	wait := c.poll
-	for polls := 0; len(pending) > 0; polls++ {
-		var toFetch []int
-		if c.cross {
-			toFetch, pending = c.lockRound(ctx, dt, ids, keys, pending, token, finish)
-		} else {
-			toFetch, pending = pending, nil
-		}
-		if len(toFetch) > 0 {
-			c.fetchAndStore(ctx, dt, ids, keys, toFetch, fetch, token, finish)
-		}
-		if len(pending) == 0 {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			for _, i := range pending {
-				finish(i, Result{}, ctx.Err())
-			}
-			return
-		}
-		if polls < 8 {
-			wait *= 2
-		}
-	}
-}
-
-// lockRound runs one lock step over pending keys. Keys whose value appeared
-// are finished from L2; it returns the keys this process now holds the lock
-// for, and those still held by another instance. If L2 fails, every pending
-// key is fetched directly: Redis trouble must not stop the answers.
-func (c *Cache) lockRound(ctx context.Context, dt DataType, ids, keys []string, pending []int, token string, finish func(int, Result, error)) (toFetch, still []int) {
-	pk := make([]string, len(pending))
-	for j, i := range pending {
-		pk[j] = keys[i]
-	}
-	vals, held, err := c.l2.lockStep(ctx, pk, token, c.lockTTL)
-	if err != nil {
-		return pending, nil
-	}
-	now := c.clock.Now()
-	session := c.cal.SessionAt(now)
-	var release []string
-	for j, i := range pending {
-		if vals[j] != nil {
-			if e, err := DecodeEnvelope(vals[j]); err == nil && e.Fresh(now, session) {
-				if held[j] {
-					release = append(release, keys[i])
-				}
-				c.l1.set(newL1Key(dt, ids[i]), e, now)
-				finish(i, Result{Entry: e, Layer: LayerL2, Coalesced: true}, nil)
-				continue
-			}
-		}
-		if held[j] {
-			toFetch = append(toFetch, i)
-		} else {
-			still = append(still, i)
-		}
-	}
-	if len(release) > 0 {
-		_ = c.l2.unlock(ctx, release, token)
-	}
-	return toFetch, still
-}
-
-// fetchAndStore fetches the ids at idx, writes what the origin returned to
-// L2 (before finishing, so other instances find it when the lock goes) and
-// L1, releases the locks, and finishes the calls.
-func (c *Cache) fetchAndStore(ctx context.Context, dt DataType, ids, keys []string, idx []int, fetch FetchFunc, token string, finish func(int, Result, error)) {
-	fids := make([]string, len(idx))
-	for j, i := range idx {
-		fids[j] = ids[i]
-	}
-	started := c.clock.Now()
-	items, ferr := fetch(ctx, fids)
-	now := c.clock.Now()
-	span := c.cal.SpanAt(now)
-	type done struct {
-		i   int
-		e   *Entry
-		err error
-	}
-	out := make([]done, 0, len(idx))
-	var writes []kv
-	var buf []byte
-	for _, i := range idx {
-		it, ok := items[ids[i]]
-		switch {
-		case ok && it.Err != nil:
-			out = append(out, done{i: i, err: it.Err})
-		case ok && len(it.Data) > 0:
-			e, cacheable := c.entry(ids[i], it, started, now, span, dt)
-			if cacheable {
-				buf = AppendEnvelope(buf[:0], e)
-				writes = append(writes, kv{key: keys[i], val: append([]byte(nil), buf...), ttl: e.TTL})
-				c.l1.set(newL1Key(dt, ids[i]), e, now)
-			}
-			out = append(out, done{i: i, e: e})
-		case ferr != nil:
-			out = append(out, done{i: i, err: ferr})
-		default:
-			out = append(out, done{i: i, err: ErrNotFound})
-		}
-	}
-	if len(writes) > 0 && c.l2 != nil {
-		if err := c.l2.setMany(ctx, writes); err != nil {
-			c.rec.CacheResult(string(LayerL2), resultError, string(dt))
-		} else {
-			for range writes {
-				c.rec.CacheResult(string(LayerL2), resultWrite, string(dt))
-			}
-		}
-	}
-	if c.cross && c.l2 != nil {
-		_ = c.l2.unlock(ctx, keysAt(keys, idx), token)
-	}
-	for _, d := range out {
-		switch {
-		case d.err == nil:
-			c.rec.CacheResult(string(LayerOrigin), resultHit, string(dt))
-			finish(d.i, Result{Entry: d.e, Layer: LayerOrigin}, nil)
-		case errors.Is(d.err, ErrNotFound):
-			c.rec.CacheResult(string(LayerOrigin), resultMiss, string(dt))
-			finish(d.i, Result{}, d.err)
-		default:
-			c.rec.CacheResult(string(LayerOrigin), resultError, string(dt))
-			finish(d.i, Result{}, d.err)
-		}
-	}
-}
-
-// entry builds the entry for an origin answer completed at now. It is
-// cacheable only if it is still fresh at now: an answer whose session ended
-// while it was in flight is returned to its callers as the origin's answer,
-// but never stored.
-func (c *Cache) entry(id string, it Item, started, now time.Time, span market.Span, dt DataType) (*Entry, bool) {
-	fetched := it.FetchedAt
-	if fetched.IsZero() || fetched.After(now) {
-		fetched = started
-	}
-	fspan := span
-	if !span.Contains(fetched) {
-		fspan = c.cal.SpanAt(fetched)
-	}
-	e := &Entry{
-		Symbol:     upper(id),
-		Data:       it.Data,
-		CachedAt:   now,
-		FetchedAt:  fetched,
-		DataSource: it.Source,
-		Session:    fspan.Session,
-		TTL:        c.Policy().EntryTTL(dt, fspan, fetched),
-	}
-	return e, e.Fresh(now, span.Session)
-}
-
-func keysAt(keys []string, idx []int) []string {
-	out := make([]string, len(idx))
-	for j, i := range idx {
-		out[j] = keys[i]
-	}
-	return out
-}
-
-// Store writes origin answers fetched outside Get (the scheduled prefetch)
-// to L2 and L1 through the same envelope and TTL policy. Items with Err or no
-// data are skipped. It returns how many entries were stored in L2.
-func (c *Cache) Store(ctx context.Context, dt DataType, items map[string]Item) (int, error) {
-	now := c.clock.Now()
-	span := c.cal.SpanAt(now)
-	var writes []kv
-	var buf []byte
-	for id, it := range items {
-		if it.Err != nil || len(it.Data) == 0 {
-			continue
-		}
-		e, cacheable := c.entry(id, it, now, now, span, dt)
-		if !cacheable {
-			continue
-		}
-		key := Key(dt, id)
-		buf = AppendEnvelope(buf[:0], e)
-		writes = append(writes, kv{key: key, val: append([]byte(nil), buf...), ttl: e.TTL})
-		c.l1.set(newL1Key(dt, id), e, now)
-	}
-	if len(writes) == 0 || c.l2 == nil {
-		return 0, nil
-	}
-	if err := c.l2.setMany(ctx, writes); err != nil {
-		c.rec.CacheResult(string(LayerL2), resultError, string(dt))
-		return 0, err
-	}
-	for range writes {
-		c.rec.CacheResult(string(LayerL2), resultWrite, string(dt))
-	}
-	return len(writes), nil
-}
-
-// Peek returns the fresh L2 entries of ids (absent when missing or not
-// fresh), without fetching, touching L1 or deleting anything. Prefetch uses
-// it to find what needs refreshing.
-func (c *Cache) Peek(ctx context.Context, dt DataType, ids []string) (map[string]*Entry, error) {
-	if c.l2 == nil {
-		return nil, ErrL2Unavailable
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = Key(dt, id)
-	}
-	vals, err := c.l2.getMany(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	now := c.clock.Now()
-	session := c.cal.SessionAt(now)
-	out := make(map[string]*Entry, len(ids))
-	for i, v := range vals {
-		if v == nil {
-			continue
-		}
-		if e, err := DecodeEnvelope(v); err == nil && e.Fresh(now, session) {
-			out[ids[i]] = e
-		}
-	}
-	return out, nil
 }
 
 // Ping checks that L2 answers (for health checks).

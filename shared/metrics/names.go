@@ -61,6 +61,9 @@ const (
 	ResultStale = "stale"
 	ResultError = "error"
 	ResultWrite = "write"
+	// ResultExpired counts an answer that stopped being fresh while its
+	// request waited for others, and was looked up again.
+	ResultExpired = "expired"
 )
 
 // Values of the Result dimension of UpstreamRequests.

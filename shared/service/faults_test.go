@@ -141,7 +141,7 @@ func (f *faultStack) traffic(workers int, stop <-chan struct{}) (*tally, *sync.W
 					switch {
 					case r.Headers["X-Cache"] == "" || r.Headers["X-Data-Source"] != "alpaca-sim":
 						problem = "unattributed answer"
-					case err1 != nil || err2 != nil || age+maxAge > 300:
+					case err1 != nil || err2 != nil || maxAge < age || maxAge-age > 300:
 						problem = "age/max-age " + r.Headers["Age"] + "/" + r.Headers["Cache-Control"]
 					}
 				}
