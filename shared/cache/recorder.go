@@ -12,10 +12,10 @@ const (
 
 // Results reported to a Recorder.
 const (
-	resultHit   = "hit"
-	resultMiss  = "miss"
-	resultStale = "stale"
-	resultError = "error"
+	resultHit     = "hit"
+	resultMiss    = "miss"
+	resultStale   = "stale"
+	resultError   = "error"
 	resultWrite   = "write"
 	resultExpired = "expired"
 )
