@@ -179,3 +179,16 @@ func TestBatchHitThatExpiresWhileWaitingIsFetchedAgain(t *testing.T) {
 		t.Fatalf("origin calls %v: want AAPL, SLOW, then AAPL again", o.calls)
 	}
 }
+
+// An entry fetched a fraction of a second into the last seconds of a
+// session can be served only until the close: the headers never promise a
+// second past it.
+func TestCacheHeadersNeverPastTheClose(t *testing.T) {
+	s := newStack(t)
+	s.clk.Set(time.Date(2026, 11, 25, 15, 59, 40, 300_000_000, market.NewYork))
+	resp, _ := s.get(t, "/v2/stocks/AAPL/quotes/latest")
+	checkRFC(t, "miss", resp.Header, 19700*time.Millisecond)
+	s.clk.Advance(9900 * time.Millisecond) // 9.8 s to the close
+	resp, _ = s.get(t, "/v2/stocks/AAPL/quotes/latest")
+	checkRFC(t, "hit", resp.Header, 9800*time.Millisecond)
+}

@@ -83,15 +83,14 @@ func (p Policy) TTL(dt DataType, s market.Session) time.Duration {
 
 // EntryTTL returns the TTL of an entry of type dt fetched at t, in the
 // session span: TTL(dt, span.Session), cut at the end of the span (the entry
-// cannot be fresh past it anyway), rounded up to whole seconds and at least
-// MinTTL.
+// cannot be fresh past it anyway) rounded down to whole seconds, and at
+// least MinTTL. So an entry's expiry never lies past the end of its session
+// (but in its last second), and the time left to its expiry is the time it
+// may still be served.
 func (p Policy) EntryTTL(dt DataType, span market.Span, t time.Time) time.Duration {
 	ttl := p.TTL(dt, span.Session)
 	if left := span.End.Sub(t); left < ttl {
-		ttl = left
-	}
-	if r := ttl % time.Second; r != 0 {
-		ttl += time.Second - r
+		ttl = left.Truncate(time.Second)
 	}
 	return max(ttl, MinTTL)
 }

@@ -77,7 +77,7 @@ func TestEntryTTLCutAtSessionEnd(t *testing.T) {
 	}{
 		{"mid session", ny(2026, 11, 25, 11, 0, 0), StockQuote, 30 * time.Second},
 		{"10s before the close", ny(2026, 11, 25, 15, 59, 50), StockQuote, 10 * time.Second},
-		{"rounded up", ny(2026, 11, 25, 15, 59, 50).Add(300 * time.Millisecond), StockQuote, 10 * time.Second},
+		{"rounded down: never past the close", ny(2026, 11, 25, 15, 59, 50).Add(300 * time.Millisecond), StockQuote, 9 * time.Second},
 		{"early close 2026-11-27", ny(2026, 11, 27, 12, 59, 45), OptionQuote, 15 * time.Second},
 		{"pre-market x3", ny(2026, 11, 27, 8, 0, 0), StockQuote, 90 * time.Second},
 		{"last 100ms is still 1s", ny(2026, 11, 25, 15, 59, 59).Add(900 * time.Millisecond), StockQuote, time.Second},
