@@ -275,7 +275,7 @@ func invokeAPI(t *testing.T, e *emulator, s samplesPkg.Sample) events.APIGateway
 	return resp
 }
 
-// checkAttribution checks the headers of a data answer (DESIGN §2).
+// checkAttribution checks the headers of a data answer.
 func checkAttribution(t *testing.T, name string, resp events.APIGatewayV2HTTPResponse) {
 	t.Helper()
 	h := resp.Headers

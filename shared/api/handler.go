@@ -1,5 +1,6 @@
 // Package api turns API Gateway HTTP API (payload 2.0) requests into cache
-// reads and Alpaca-compatible responses with source attribution (DESIGN §2).
+// reads and Alpaca-compatible responses with source attribution
+// (docs/design.md, "The API").
 //
 // A handler validates everything before any cache or origin work; maps
 // failures to HTTP statuses at this edge only (never a 500 for a known
@@ -164,7 +165,7 @@ type route struct {
 	serve func(*Handler, *request) events.APIGatewayV2HTTPResponse
 }
 
-// Route templates, as in DESIGN §2 and the CDK stack.
+// Route templates, as in the README's API table and the CDK stack.
 const (
 	RouteStockQuote      = "/v2/stocks/{symbol}/quotes/latest"
 	RouteStockQuotes     = "/v2/stocks/quotes/latest"

@@ -19,7 +19,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// Attribution headers (DESIGN §2).
+// Attribution headers (docs/design.md, "The API").
 const (
 	HeaderCache         = "X-Cache"
 	HeaderDataSource    = "X-Data-Source"
@@ -209,7 +209,7 @@ type batchError struct {
 	message string
 }
 
-// Batch error statuses (DESIGN §2).
+// Batch error statuses (docs/design.md, "The API").
 const (
 	StatusInvalid  = "invalid"
 	StatusNotFound = "not_found"

@@ -42,7 +42,8 @@ func (e *Entry) Left(now time.Time) time.Duration { return max(e.ExpiresAt().Sub
 // ErrCorrupt is returned for an L2 value that is not a valid envelope.
 var ErrCorrupt = errors.New("cache: corrupt envelope")
 
-// AppendEnvelope appends the L2 envelope of e (DESIGN §3):
+// AppendEnvelope appends the L2 envelope of e (docs/design.md, "Keys and the
+// L2 envelope"):
 //
 //	{"symbol":…,"data":<raw>,"cached_at":…,"fetched_at":…,"data_source":…,"market_status":…,"ttl_seconds":N}
 //

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// DataType names a TTL class of cached data (DESIGN §3).
+// DataType names a TTL class of cached data (docs/design.md, "TTLs").
 type DataType string
 
 // The data types the service caches.

@@ -8,14 +8,15 @@ import (
 )
 
 // MaxAge is the freshness service level of each data type in the regular
-// session (DESIGN §7): no TTL policy may let an entry live longer.
+// session, which is also its freshness service level: no TTL policy may let
+// an entry live longer.
 var MaxAge = map[DataType]time.Duration{
 	StockQuote:     30 * time.Second,
 	OptionQuote:    60 * time.Second,
 	HistoricalData: time.Hour,
 }
 
-// SessionMultiplier scales a base TTL by market session (the seed's policy):
+// SessionMultiplier scales a base TTL by market session:
 // quotes move slowly or not at all outside the regular session.
 func SessionMultiplier(s market.Session) int {
 	switch s {
@@ -33,7 +34,7 @@ func SessionMultiplier(s market.Session) int {
 const MinTTL = time.Second
 
 // Policy computes TTLs from base TTLs (the regular-session TTL of each data
-// type) and the market session. The zero Policy uses the seed's base TTLs.
+// type) and the market session. The zero Policy uses the default base TTLs.
 //
 // Base TTLs are clamped to [MinTTL, MaxAge], so an adaptive adjustment can
 // shorten a TTL but never lengthen it past the service level.
@@ -41,7 +42,7 @@ type Policy struct {
 	base [3]time.Duration
 }
 
-// DefaultPolicy returns the seed's policy: stock quotes 30 s, option quotes
+// DefaultPolicy returns the default policy: stock quotes 30 s, option quotes
 // 60 s, historical data 1 h in the regular session.
 func DefaultPolicy() Policy {
 	var p Policy

@@ -32,7 +32,7 @@ func TestPolicyTTL(t *testing.T) {
 	}
 	var zero Policy
 	if got := zero.TTL(StockQuote, market.Regular); got != 30*time.Second {
-		t.Errorf("zero policy TTL = %v, want the seed's 30s", got)
+		t.Errorf("zero policy TTL = %v, want the default 30s", got)
 	}
 }
 

@@ -10,7 +10,7 @@ package metrics
 // Namespace is the CloudWatch namespace every EMF document is written to.
 const Namespace = "Opitios/MarketData"
 
-// Metric names (DESIGN §6).
+// Metric names (docs/design.md and the README's Observability section).
 const (
 	ApiLatency        = "ApiLatency"        // milliseconds; dims Route, Status
 	CacheRequests     = "CacheRequests"     // count; dims Layer, Result, DataType

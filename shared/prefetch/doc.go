@@ -1,6 +1,6 @@
 // Package prefetch is the scheduled job that keeps the hot symbols fresh in
-// L2 before anyone asks for them (DESIGN §5), and the optimizer that tunes it
-// from the hit rates the API records (the seed's PerformanceOptimizer, made
+// L2 before anyone asks for them, and the optimizer that tunes it
+// from the hit rates the API records (a performance optimizer, made
 // safe).
 //
 // # Schedule

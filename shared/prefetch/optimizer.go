@@ -19,7 +19,8 @@ const StateKey = "opitios:v2:prefetch:state"
 
 // The optimizer's thresholds.
 const (
-	// TargetHitRate: below it, the hot set widens (DESIGN §7's 80 %).
+	// TargetHitRate: below it, the hot set widens (the 80 % hit-rate service
+	// level).
 	TargetHitRate = 0.8
 	// RelaxHitRate: at or above it, the tuning steps back toward Config.
 	RelaxHitRate = 0.95
@@ -33,7 +34,7 @@ const (
 	WindowMinutes = 5
 	// refreshStep is how far one decision moves RefreshBelow.
 	refreshStep = 0.1
-	// ttlStretch is how far the seed's optimizer lengthened TTLs under
+	// ttlStretch is how far the original optimizer lengthened TTLs under
 	// pressure; the result is clamped to the service level.
 	ttlStretch = 1.5
 )
