@@ -222,6 +222,7 @@ func (c *Cache) GetMany(ctx context.Context, dt DataType, ids []string, fetch Fe
 func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 	now := c.clock.Now()
 	session := string(c.cal.SessionAt(now))
+	recs := make([]pending, 0, len(ids)) // one allocation for every record
 	ps := make([]*pending, 0, len(ids))
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
@@ -229,7 +230,8 @@ func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 			continue
 		}
 		seen[id] = struct{}{}
-		p := newPending(dt, id)
+		recs = append(recs, pending{id: id, key: Key(dt, id), l1: newL1Key(dt, id)})
+		p := &recs[len(recs)-1]
 		if e, ok := c.l1.get(p.l1, now, session); ok {
 			c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
 			p.resolve(Result{Entry: e, Layer: LayerL1}, nil)
