@@ -169,7 +169,12 @@ func decodeOwn(b []byte) (*Entry, bool) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || !plain(symbol) || !plain(source) || !plain(status) || !json.Valid(data) {
 		return nil, false
 	}
-	ttl, err := strconv.ParseInt(string(tail), 10, 64)
+	return ownEntry(symbol, data, cached, fetched, source, status, tail)
+}
+
+// ownEntry builds and checks the entry of decodeOwn's fields.
+func ownEntry(symbol, data, cached, fetched, source, status, ttl []byte) (*Entry, bool) {
+	secs, err := strconv.ParseInt(string(ttl), 10, 64)
 	if err != nil {
 		return nil, false
 	}
@@ -185,7 +190,7 @@ func decodeOwn(b []byte) (*Entry, bool) {
 		FetchedAt:  ft,
 		DataSource: string(source),
 		Session:    market.Session(status),
-		TTL:        time.Duration(ttl) * time.Second,
+		TTL:        time.Duration(secs) * time.Second,
 	})
 	return e, err == nil
 }

@@ -87,6 +87,28 @@ const (
 // withDefaults returns c with zero fields set to their defaults and the
 // bounds made consistent.
 func (c Config) withDefaults() Config {
+	c.hotDefaults()
+	c.refreshDefaults()
+	c.OptionContracts = min(positiveOr(c.OptionContracts, DefaultOptionContracts), 1000)
+	c.OptionDays = positiveOr(c.OptionDays, DefaultOptionDays)
+	c.OptionStrikeBand = positiveOr(c.OptionStrikeBand, DefaultOptionStrikeBand)
+	c.ContractsTTL = positiveOr(c.ContractsTTL, DefaultContractsTTL)
+	if !(c.DecayFactor > 0 && c.DecayFactor < 1) {
+		c.DecayFactor = DefaultDecayFactor
+	}
+	c.DecayMin = positiveOr(c.DecayMin, DefaultDecayMin)
+	c.DecayKeep = positiveOr(c.DecayKeep, DefaultDecayKeep)
+	c.Interval = positiveOr(c.Interval, DefaultInterval)
+	c.RunFor = positiveOr(c.RunFor, DefaultRunFor)
+	c.PassTime = positiveOr(c.PassTime, DefaultPassTime)
+	c.Margin = positiveOr(c.Margin, DefaultMargin)
+	c.Slack = positiveOr(c.Slack, DefaultSlack)
+	c.StateTTL = positiveOr(c.StateTTL, DefaultStateTTL)
+	return c
+}
+
+// hotDefaults fills in the hot set's size and its optimizer bounds.
+func (c *Config) hotDefaults() {
 	switch {
 	case c.TopN == 0:
 		c.TopN = DefaultTopN
@@ -97,65 +119,22 @@ func (c Config) withDefaults() Config {
 		c.MaxTopN = max(1000, 4*c.TopN)
 	}
 	c.MaxTopN = max(c.MaxTopN, c.TopN)
-	if c.MinTopN <= 0 {
-		c.MinTopN = c.TopN / 4
+	c.MinTopN = min(positiveOr(c.MinTopN, c.TopN/4), c.TopN)
+}
+
+// refreshDefaults fills in the refresh threshold, its optimizer bounds and
+// the budget share.
+func (c *Config) refreshDefaults() {
+	c.RefreshBelow = min(positiveOr(c.RefreshBelow, DefaultRefreshBelow), 1)
+	c.MinRefreshBelow = min(positiveOr(c.MinRefreshBelow, 0.25), c.RefreshBelow)
+	c.MaxRefreshBelow = min(max(positiveOr(c.MaxRefreshBelow, 0.8), c.RefreshBelow), 1)
+	c.BudgetShare = min(positiveOr(c.BudgetShare, DefaultBudgetShare), 1)
+}
+
+// positiveOr returns v when it is greater than zero (so not NaN), else def.
+func positiveOr[T int | float64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	c.MinTopN = min(c.MinTopN, c.TopN)
-	if !(c.RefreshBelow > 0) {
-		c.RefreshBelow = DefaultRefreshBelow
-	}
-	c.RefreshBelow = min(c.RefreshBelow, 1)
-	if !(c.MinRefreshBelow > 0) {
-		c.MinRefreshBelow = 0.25
-	}
-	if !(c.MaxRefreshBelow > 0) {
-		c.MaxRefreshBelow = 0.8
-	}
-	c.MinRefreshBelow = min(c.MinRefreshBelow, c.RefreshBelow)
-	c.MaxRefreshBelow = min(max(c.MaxRefreshBelow, c.RefreshBelow), 1)
-	if !(c.BudgetShare > 0) {
-		c.BudgetShare = DefaultBudgetShare
-	}
-	c.BudgetShare = min(c.BudgetShare, 1)
-	if c.OptionContracts <= 0 {
-		c.OptionContracts = DefaultOptionContracts
-	}
-	c.OptionContracts = min(c.OptionContracts, 1000)
-	if c.OptionDays <= 0 {
-		c.OptionDays = DefaultOptionDays
-	}
-	if !(c.OptionStrikeBand > 0) {
-		c.OptionStrikeBand = DefaultOptionStrikeBand
-	}
-	if c.ContractsTTL <= 0 {
-		c.ContractsTTL = DefaultContractsTTL
-	}
-	if !(c.DecayFactor > 0 && c.DecayFactor < 1) {
-		c.DecayFactor = DefaultDecayFactor
-	}
-	if !(c.DecayMin > 0) {
-		c.DecayMin = DefaultDecayMin
-	}
-	if c.DecayKeep <= 0 {
-		c.DecayKeep = DefaultDecayKeep
-	}
-	if c.Interval <= 0 {
-		c.Interval = DefaultInterval
-	}
-	if c.RunFor <= 0 {
-		c.RunFor = DefaultRunFor
-	}
-	if c.PassTime <= 0 {
-		c.PassTime = DefaultPassTime
-	}
-	if c.Margin <= 0 {
-		c.Margin = DefaultMargin
-	}
-	if c.Slack <= 0 {
-		c.Slack = DefaultSlack
-	}
-	if c.StateTTL <= 0 {
-		c.StateTTL = DefaultStateTTL
-	}
-	return c
+	return def
 }

@@ -177,11 +177,7 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 	span := j.cal.SpanAt(start)
 	rep := Report{Session: span.Session}
 	if span.Session == market.Closed {
-		rep.SkippedReason = metrics.ReasonMarketClosed
-		if j.deps.Recorder != nil {
-			j.deps.Recorder.PrefetchSkipped(metrics.ReasonMarketClosed)
-		}
-		j.log.Info("prefetch: market closed; nothing to do", "at", start, "opens", span.End)
+		j.skipClosed(&rep, start, span.End)
 		rep.Duration = time.Since(wall)
 		return rep, nil
 	}
@@ -194,8 +190,41 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 	}
 	runCtx, cancel := context.WithTimeout(ctx, avail)
 	defer cancel()
+	tuning := j.applyTuning(runCtx)
+	rep.Tuning = tuning
+	var calls0 int64
+	if j.deps.Calls != nil {
+		calls0 = j.deps.Calls.Calls()
+	}
+	r := j.newRun(&rep, tuning, start, avail)
+	r.hot = j.hotSet(runCtx, tuning.TopN)
+	rep.Considered = len(r.hot)
+	runErr := r.passes(runCtx)
+	if j.deps.Calls != nil {
+		rep.OriginCalls = int(j.deps.Calls.Calls() - calls0)
+	} else {
+		rep.OriginCalls = r.methodCalls
+	}
+	rep.Decision = j.optimize(ctx, tuning, rep.Deferred+rep.Options.Deferred)
+	rep.Duration = time.Since(wall)
+	j.report(&rep, runErr)
+	return rep, runErr
+}
 
-	tuning, err := loadTuning(runCtx, j.deps.Redis, j.lim)
+// skipClosed records a run that found the market closed.
+func (j *Job) skipClosed(rep *Report, at, opens time.Time) {
+	rep.SkippedReason = metrics.ReasonMarketClosed
+	if j.deps.Recorder != nil {
+		j.deps.Recorder.PrefetchSkipped(metrics.ReasonMarketClosed)
+	}
+	j.log.Info("prefetch: market closed; nothing to do", "at", at, "opens", opens)
+}
+
+// applyTuning loads the optimizer's tuning (the configuration's when there
+// is none) and puts its stock-quote TTL, clamped to the freshness service
+// level, into the cache's policy.
+func (j *Job) applyTuning(ctx context.Context) Tuning {
+	tuning, err := loadTuning(ctx, j.deps.Redis, j.lim)
 	if err != nil && !errors.Is(err, errNoState) {
 		j.log.Warn("prefetch: optimizer state unusable; using the configuration", "err", err)
 	}
@@ -205,15 +234,15 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 	if clamped {
 		j.log.Warn("prefetch: stock-quote TTL clamped to the freshness service level", "ttl", tuning.StockTTL)
 	}
-	rep.Tuning = tuning
+	return tuning
+}
 
-	var calls0 int64
-	if j.deps.Calls != nil {
-		calls0 = j.deps.Calls.Calls()
-	}
-	r := &run{
+// newRun returns the state of one run starting at start with avail to
+// spend.
+func (j *Job) newRun(rep *Report, tuning Tuning, start time.Time, avail time.Duration) *run {
+	return &run{
 		j:         j,
-		rep:       &rep,
+		rep:       rep,
 		rb:        tuning.RefreshBelow,
 		start:     start,
 		lastStart: start.Add(avail - j.cfg.PassTime),
@@ -222,17 +251,10 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 		gone:      map[entryKey]bool{},
 		quotes:    map[string][]byte{},
 	}
-	r.hot = j.hotSet(runCtx, tuning.TopN)
-	rep.Considered = len(r.hot)
-	runErr := r.passes(runCtx)
+}
 
-	if j.deps.Calls != nil {
-		rep.OriginCalls = int(j.deps.Calls.Calls() - calls0)
-	} else {
-		rep.OriginCalls = r.methodCalls
-	}
-	rep.Decision = j.optimize(ctx, tuning, rep.Deferred+rep.Options.Deferred)
-	rep.Duration = time.Since(wall)
+// report records a finished run's counts and logs it.
+func (j *Job) report(rep *Report, runErr error) {
 	if rec := j.deps.Recorder; rec != nil {
 		rec.Prefetched(metrics.PrefetchResultRefreshed, rep.Refreshed+rep.Options.Refreshed)
 		rec.Prefetched(metrics.PrefetchResultSkipped, rep.Skipped+rep.Options.Skipped)
@@ -246,10 +268,9 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 		"origin_calls", rep.OriginCalls, "duration_ms", rep.Duration.Milliseconds()}
 	if runErr != nil {
 		j.log.Error("prefetch: run failed", append(attrs, "err", runErr)...)
-		return rep, runErr
+		return
 	}
 	j.log.Info("prefetch: run done", attrs...)
-	return rep, nil
 }
 
 // hotSet returns the watch list and underlyings ∪ the top n requested

@@ -213,29 +213,49 @@ func (r *run) refresh(ctx context.Context, dt cache.DataType, ids []string, c *C
 	if len(ids) == 0 {
 		return
 	}
-	retry := func(id string) { r.known[entryKey{dt, id}] = expiry{retry: true} }
 	if ctx.Err() != nil {
 		c.Deferred += len(ids)
-		for _, id := range ids {
-			retry(id)
-		}
+		r.retryLater(dt, ids...)
 		return
 	}
 	at := r.j.clock.Now()
 	m, err := fetch(ctx, ids, "")
 	r.methodCalls++
-	failed := map[string]error{}
-	if err != nil {
-		var ce *alpaca.ChunkError
-		if errors.As(err, &ce) {
-			for _, s := range ce.Failed {
-				failed[s] = ce.Err
-			}
-		} else {
-			for _, s := range ids {
-				failed[s] = err
-			}
+	items := r.sortAnswers(dt, ids, m, err, at, c)
+	if len(items) == 0 {
+		return
+	}
+	n, serr := r.j.cache.Store(ctx, dt, items)
+	if serr != nil {
+		r.j.log.Warn("prefetch: L2 write failed", "data_type", dt, "entries", len(items), "err", serr)
+		c.Failed += len(items)
+		for id := range items {
+			r.retryLater(dt, id)
 		}
+		return
+	}
+	c.Refreshed += n
+	c.Failed += len(items) - n
+	ttl := r.j.cache.Policy().EntryTTL(dt, r.j.cal.SpanAt(at), at)
+	for id, it := range items {
+		r.known[entryKey{dt, id}] = expiry{at: at.Add(ttl), ttl: ttl}
+		r.keepQuote(dt, id, it.Data)
+	}
+}
+
+// retryLater marks ids to be tried again in the next pass.
+func (r *run) retryLater(dt cache.DataType, ids ...string) {
+	for _, id := range ids {
+		r.known[entryKey{dt, id}] = expiry{retry: true}
+	}
+}
+
+// sortAnswers counts the failed and unknown ids of one origin answer (m,
+// err), fetched at at, and returns the items to store for the others.
+func (r *run) sortAnswers(dt cache.DataType, ids []string, m alpaca.Multi, err error, at time.Time, c *Counts) map[string]cache.Item {
+	failed := failedIDs(ids, err)
+	if err != nil {
+		r.j.log.Warn("prefetch: origin call failed for some symbols", "data_type", dt, "failed", len(failed), "of", len(ids), "err", err)
 	}
 	items := make(map[string]cache.Item, len(ids))
 	for _, id := range ids {
@@ -245,7 +265,7 @@ func (r *run) refresh(ctx context.Context, dt cache.DataType, ids []string, c *C
 			} else {
 				c.Failed++
 			}
-			retry(id)
+			r.retryLater(dt, id)
 			continue
 		}
 		v, ok := m.Values[id]
@@ -256,29 +276,26 @@ func (r *run) refresh(ctx context.Context, dt cache.DataType, ids []string, c *C
 		}
 		items[id] = cache.Item{Data: v, Source: m.Source, FetchedAt: at}
 	}
-	if err != nil {
-		r.j.log.Warn("prefetch: origin call failed for some symbols", "data_type", dt, "failed", len(failed), "of", len(ids), "err", err)
-	}
-	if len(items) == 0 {
-		return
-	}
-	n, serr := r.j.cache.Store(ctx, dt, items)
-	if serr != nil {
-		r.j.log.Warn("prefetch: L2 write failed", "data_type", dt, "entries", len(items), "err", serr)
-		c.Failed += len(items)
-		for id := range items {
-			retry(id)
+	return items
+}
+
+// failedIDs maps each id a call failed for to its error: a chunk error's
+// ids, or every id for any other error.
+func failedIDs(ids []string, err error) map[string]error {
+	failed := map[string]error{}
+	var ce *alpaca.ChunkError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		for _, s := range ce.Failed {
+			failed[s] = ce.Err
 		}
-		return
+	default:
+		for _, s := range ids {
+			failed[s] = err
+		}
 	}
-	c.Refreshed += n
-	c.Failed += len(items) - n
-	span := r.j.cal.SpanAt(at)
-	ttl := r.j.cache.Policy().EntryTTL(dt, span, at)
-	for id, it := range items {
-		r.known[entryKey{dt, id}] = expiry{at: at.Add(ttl), ttl: ttl}
-		r.keepQuote(dt, id, it.Data)
-	}
+	return failed
 }
 
 // keepQuote remembers an underlying's latest stock quote.
