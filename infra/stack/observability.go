@@ -217,6 +217,12 @@ func (s *Stack) alarms() {
 		"Alpaca answered 429 in 3 of 5 minutes: the shared budget is above the account's real limit, or another client uses the same keys",
 		insights(upstreamQuery(metrics.UpstreamRateLimited), "origin 429s"),
 		ge, 1, 3, 5)
+	// One refusal of the service's own credentials is already an outage:
+	// every origin call fails the same way until the Alpaca secret is fixed.
+	s.alarm("OriginCredentialsRefused",
+		"Alpaca refused the service's own credentials (401, or a 403 that is not a plan refusal): every origin call fails until the Alpaca secret is fixed",
+		insights(upstreamQuery(metrics.UpstreamCredentialsRefused), "origin credential refusals"),
+		ge, 1, 1, 1)
 
 	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
 	for _, f := range []struct {

@@ -533,8 +533,8 @@ func published(metric string, dims []string) bool {
 func TestAlarms(t *testing.T) {
 	x := synth(t, nil)
 	topic := ref(x.logicalID(x.s.AlarmTopic))
-	check(t, "eleven alarms, all notifying the topic and quiet without data", func() {
-		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(11))
+	check(t, "twelve alarms, all notifying the topic and quiet without data", func() {
+		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(12))
 		x.tmpl.AllResourcesProperties(str("AWS::CloudWatch::Alarm"), obj(map[string]any{
 			"TreatMissingData": "notBreaching",
 			"AlarmActions":     list(topic),
@@ -614,8 +614,9 @@ func TestAlarms(t *testing.T) {
 	}
 
 	for id, results := range map[string][]string{
-		"OriginFailures":    {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
-		"OriginRateLimited": {metrics.UpstreamRateLimited},
+		"OriginFailures":           {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
+		"OriginRateLimited":        {metrics.UpstreamRateLimited},
+		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused},
 	} {
 		_, queries := metricsIn(byID[id])
 		if len(queries) != 1 {
@@ -639,6 +640,12 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("%s query %q lacks %q", id, q, want)
 			}
 		}
+	}
+
+	if a := byID["OriginCredentialsRefused"]; !same(a["Threshold"], 1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+		!same(a["EvaluationPeriods"], 1) || !same(a["DatapointsToAlarm"], 1) {
+		t.Errorf("OriginCredentialsRefused alarm %v %v over %v/%v, want >= 1 in 1 of 1 minute",
+			a["ComparisonOperator"], a["Threshold"], a["DatapointsToAlarm"], a["EvaluationPeriods"])
 	}
 
 	for _, id := range []string{"ApiErrors", "PrefetchErrors", "AuthorizerErrors", "ApiThrottles", "PrefetchThrottles", "AuthorizerThrottles"} {

@@ -12,6 +12,11 @@
 //
 // Every HTTP attempt, retries included, first waits on Config.Limiter, so a
 // fleet-wide budget (package budget) can never be exceeded by retries.
+//
+// A 401 or 403 is never retried. It is either a refusal of the request under
+// the account's plan (ErrForbidden, the client's answer) or a refusal of the
+// service's own credentials (ErrUnauthorized, a deployment fault, recorded
+// as metrics.UpstreamCredentialsRefused); refusalKind states the rule.
 package alpaca
 
 import (
@@ -416,7 +421,10 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity || s == http.StatusRequestURITooLong:
 		e.Kind = ErrInvalidRequest
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		e.Kind = ErrUnauthorized
+		e.Kind = refusalKind(s, e.Message)
+		if e.Kind == ErrUnauthorized {
+			return attempt{outcome: done, result: metrics.UpstreamCredentialsRefused, err: e}
+		}
 	case s == http.StatusNotFound:
 		e.Kind = ErrNotFound
 	default:
@@ -456,7 +464,7 @@ func (c *Client) errorMessage(body []byte) (int, string) {
 	msg := eb.Message
 	for _, secret := range []string{c.cfg.SecretKey, c.cfg.KeyID} {
 		if secret != "" {
-			msg = strings.ReplaceAll(msg, secret, "[redacted]")
+			msg = strings.ReplaceAll(msg, secret, redactedMark)
 		}
 	}
 	if len(msg) > maxMessageLen {
