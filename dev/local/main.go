@@ -149,6 +149,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	if getenv(config.EnvOriginInstances) == "" {
+		// One process is the whole fleet: with Redis down it may use the
+		// whole budget.
+		cfg.OriginInstances = 1
+	}
 	if sim != nil {
 		cfg.Alpaca.TradingURL = sim.url
 	}

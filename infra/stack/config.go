@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // FunctionConfig sizes one Lambda function.
@@ -86,6 +88,11 @@ type Config struct {
 //     instances carry ≈5,000 rps, ten times the stage's 500 rps throttle, so
 //     the cap only bites when misses pile up, which is when the shared origin
 //     budget (200 calls/minute) would make extra instances wait anyway.
+//     With Redis unreachable each instance falls back to its share of the
+//     budget, divided by api's and prefetch's reservations together (the
+//     functions get that count as ORIGIN_BUDGET_INSTANCES), so a larger
+//     reservation means a smaller share per instance, never a larger fleet
+//     total.
 //   - prefetch 1: one run at a time, so two runs never split the budget or
 //     refresh the same keys; a run that overlaps the next minute's start is
 //     throttled and the late event dropped (max event age 60 s).
@@ -98,8 +105,8 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		AssetsDir:                 "build/lambda",
-		API:                       FunctionConfig{MemoryMB: 1024, TimeoutSeconds: 10, ReservedConcurrency: 100},
-		Prefetch:                  FunctionConfig{MemoryMB: 512, TimeoutSeconds: 55, ReservedConcurrency: 1},
+		API:                       FunctionConfig{MemoryMB: 1024, TimeoutSeconds: 10, ReservedConcurrency: config.DefaultAPIConcurrency},
+		Prefetch:                  FunctionConfig{MemoryMB: 512, TimeoutSeconds: 55, ReservedConcurrency: config.DefaultPrefetchConcurrency},
 		Authorizer:                FunctionConfig{MemoryMB: 256, TimeoutSeconds: 5, ReservedConcurrency: 20},
 		APIProvisionedConcurrency: 0,
 		ThrottleRateLimit:         500,
@@ -118,7 +125,7 @@ func Defaults() Config {
 		AlarmEmail:                "",
 		AlpacaFeed:                "iex",
 		AlpacaOptionFeed:          "indicative",
-		OriginBudgetPerMinute:     200,
+		OriginBudgetPerMinute:     config.DefaultOriginBudgetPerMin,
 		TTLStockQuoteSeconds:      30,
 		TTLOptionQuoteSeconds:     60,
 		TTLHistoricalSeconds:      3600,

@@ -43,6 +43,7 @@ func (s *Stack) functions() {
 		config.EnvAlpacaFeed:         jsii.String(cfg.AlpacaFeed),
 		config.EnvAlpacaOptionFeed:   jsii.String(cfg.AlpacaOptionFeed),
 		config.EnvOriginBudgetPerMin: itoa(cfg.OriginBudgetPerMinute),
+		config.EnvOriginInstances:    itoa(config.OriginInstances(cfg.API.ReservedConcurrency, cfg.Prefetch.ReservedConcurrency)),
 		config.EnvTTLStockQuote:      itoa(cfg.TTLStockQuoteSeconds),
 		config.EnvTTLOptionQuote:     itoa(cfg.TTLOptionQuoteSeconds),
 		config.EnvTTLHistorical:      itoa(cfg.TTLHistoricalSeconds),

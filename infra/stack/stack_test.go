@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
 	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -101,6 +103,7 @@ func TestEnvironment(t *testing.T) {
 		config.EnvAlpacaFeed:         d.AlpacaFeed,
 		config.EnvAlpacaOptionFeed:   d.AlpacaOptionFeed,
 		config.EnvOriginBudgetPerMin: "200",
+		config.EnvOriginInstances:    "101",
 		config.EnvTTLStockQuote:      "30",
 		config.EnvTTLOptionQuote:     "60",
 		config.EnvTTLHistorical:      "3600",
@@ -125,6 +128,37 @@ func TestEnvironment(t *testing.T) {
 			gj, _ := json.MarshalIndent(got, "", " ")
 			wj, _ := json.MarshalIndent(tc.want, "", " ")
 			t.Errorf("%s environment =\n%s\nwant\n%s", name, gj, wj)
+		}
+	}
+}
+
+// The functions are told how many instances share the origin budget (the
+// reservations of api and prefetch, an unreserved one counting as the
+// account's default quota), and with that count every instance in fallback
+// at once stays within the budget.
+func TestFallbackBudgetFitsTheConfiguredConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		ctx       map[string]any
+		instances int
+	}{
+		{nil, config.DefaultAPIConcurrency + config.DefaultPrefetchConcurrency},
+		{variantCtx, config.DefaultAPIConcurrency + config.UnreservedConcurrency},
+	} {
+		x := synth(t, tc.ctx)
+		for _, fn := range []awslambda.Function{x.s.API, x.s.Prefetch} {
+			e := env(t, x, fn)
+			instances, err1 := strconv.Atoi(e[config.EnvOriginInstances].(string))
+			perMinute, err2 := strconv.Atoi(e[config.EnvOriginBudgetPerMin].(string))
+			if err1 != nil || err2 != nil || instances != tc.instances {
+				t.Fatalf("%s: %s=%v, want %d", x.logicalID(fn), config.EnvOriginInstances, e[config.EnvOriginInstances], tc.instances)
+			}
+			burst, rate := budget.FallbackShape(perMinute, instances)
+			if fleet := float64(instances) * rate; fleet > float64(perMinute)+1e-9 {
+				t.Errorf("%d instances × %g/min = %g/min in fallback, over the budget %d/min", instances, rate, fleet, perMinute)
+			}
+			if instances < perMinute && float64(instances)*(float64(burst)+rate) > float64(perMinute)+1e-9 {
+				t.Errorf("%d instances × (burst %d + %g/min) is over the budget %d/min in a minute", instances, burst, rate, perMinute)
+			}
 		}
 	}
 }

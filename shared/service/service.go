@@ -29,18 +29,22 @@ import (
 // Config is everything the service needs. The zero value of each field
 // means its default.
 type Config struct {
-	Redis          cache.RedisConfig // URL "" means no L2 (L1 and origin only)
-	Alpaca         alpaca.Config     // BaseURL, credentials, feeds
-	BudgetPerMin   int               // fleet-wide origin budget, default 200
-	Policy         cache.Policy
-	L1             cache.L1Options
-	MemoryLimitMB  int // the function's memory size; L1 is dropped above 80 % of it
-	Clock          market.Clock
-	Calendar       *market.Calendar
-	Metrics        *metrics.Recorder // nil: no metrics
-	Logger         *slog.Logger
-	FetchTimeout   time.Duration
-	NoCrossInstace bool
+	Redis        cache.RedisConfig // URL "" means no L2 (L1 and origin only)
+	Alpaca       alpaca.Config     // BaseURL, credentials, feeds
+	BudgetPerMin int               // fleet-wide origin budget, default config.DefaultOriginBudgetPerMin
+	// OriginInstances is the most instances sharing the budget at once,
+	// default config.DefaultOriginInstances: with Redis unreachable each
+	// falls back to its share (budget.FallbackShape).
+	OriginInstances int
+	Policy          cache.Policy
+	L1              cache.L1Options
+	MemoryLimitMB   int // the function's memory size; L1 is dropped above 80 % of it
+	Clock           market.Clock
+	Calendar        *market.Calendar
+	Metrics         *metrics.Recorder // nil: no metrics
+	Logger          *slog.Logger
+	FetchTimeout    time.Duration
+	NoCrossInstace  bool
 }
 
 // Service is the assembled parts.
@@ -64,7 +68,10 @@ func New(cfg Config) (*Service, error) {
 		s.log = slog.Default()
 	}
 	if cfg.BudgetPerMin <= 0 {
-		cfg.BudgetPerMin = 200
+		cfg.BudgetPerMin = config.DefaultOriginBudgetPerMin
+	}
+	if cfg.OriginInstances <= 0 {
+		cfg.OriginInstances = config.DefaultOriginInstances
 	}
 	if cfg.Redis.URL != "" {
 		rdb, err := cache.NewRedis(cfg.Redis)
@@ -72,7 +79,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.Redis = rdb
-		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithLogger(s.log))
+		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
 		s.Hot = hotset.NewFeed(rdb, time.Second)
 		s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
 	}
@@ -185,7 +192,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	cfg.Alpaca.BaseURL = getenv(config.EnvAlpacaDataURL)
 	cfg.Alpaca.StockFeed = getenv(config.EnvAlpacaFeed)
 	cfg.Alpaca.OptionFeed = getenv(config.EnvAlpacaOptionFeed)
-	cfg.BudgetPerMin, err = config.Int(getenv, config.EnvOriginBudgetPerMin, 200, 1, 1_000_000)
+	cfg.BudgetPerMin, err = config.Int(getenv, config.EnvOriginBudgetPerMin, config.DefaultOriginBudgetPerMin, 1, 1_000_000)
+	must(err)
+	cfg.OriginInstances, err = config.Int(getenv, config.EnvOriginInstances, config.DefaultOriginInstances, 1, 1_000_000)
 	must(err)
 	cfg.Policy = cache.DefaultPolicy()
 	for _, t := range []struct {
