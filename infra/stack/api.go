@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // Client key headers, the same two Alpaca uses.
@@ -99,12 +102,13 @@ func (s *Stack) api() {
 		},
 	})
 
+	resultTTL, _ := config.RevocationSplit(time.Duration(cfg.RevocationWindowSeconds) * time.Second)
 	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("ClientKeys"), s.Authorizer,
 		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
 			AuthorizerName:  jsii.String("client-keys"),
 			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
 			IdentitySource:  jsii.Strings("$request.header."+HeaderKeyID, "$request.header."+HeaderSecretKey),
-			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(float64(cfg.AuthorizerCacheSeconds))),
+			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(resultTTL.Seconds())),
 		})
 
 	var handler awslambda.IFunction = s.API

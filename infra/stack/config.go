@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
@@ -49,9 +50,11 @@ type Config struct {
 	// CORSOrigins, when not empty, turns on CORS preflight for these origins
 	// (comma-separated). Empty means no CORS: the API serves SDKs and servers.
 	CORSOrigins string
-	// AuthorizerCacheSeconds is how long API Gateway caches an authorizer
-	// verdict per (key id, secret) pair.
-	AuthorizerCacheSeconds int
+	// RevocationWindowSeconds is the longest a client key revoked in the
+	// client-keys secret may still be accepted. It is split between API
+	// Gateway's cache of authorizer verdicts per (key id, secret) pair and
+	// the authorizer's refresh of the key list (config.RevocationSplit).
+	RevocationWindowSeconds int
 
 	RedisMode string // RedisServerless or RedisReplicationGroup
 	// CacheName names the ElastiCache cache (unique per account and region).
@@ -96,8 +99,9 @@ type Config struct {
 //   - prefetch 1: one run at a time, so two runs never split the budget or
 //     refresh the same keys; a run that overlaps the next minute's start is
 //     throttled and the late event dropped (max event age 60 s).
-//   - authorizer 20: verdicts are cached for five minutes per key pair, so
-//     the authorizer sees a trickle even at full load.
+//   - authorizer 20: verdicts are cached per key pair for half the
+//     revocation window (30 s by default), so the authorizer sees a trickle
+//     even at full load.
 //
 // Together they reserve 121 executions; the account keeps the rest (AWS
 // requires 100 unreserved), so accounts still on a low concurrency quota must
@@ -112,7 +116,7 @@ func Defaults() Config {
 		ThrottleRateLimit:         500,
 		ThrottleBurstLimit:        1000,
 		CORSOrigins:               "",
-		AuthorizerCacheSeconds:    300,
+		RevocationWindowSeconds:   int(config.DefaultRevocationWindow / time.Second),
 		RedisMode:                 RedisServerless,
 		CacheName:                 "opitios-alpaca",
 		RedisMaxDataStorageGB:     5,
@@ -182,7 +186,7 @@ func (c *Config) settings() []setting {
 		intSetting("throttleRateLimit", &c.ThrottleRateLimit),
 		intSetting("throttleBurstLimit", &c.ThrottleBurstLimit),
 		stringSetting("corsOrigins", &c.CORSOrigins),
-		intSetting("authorizerCacheSeconds", &c.AuthorizerCacheSeconds),
+		intSetting("revocationWindowSeconds", &c.RevocationWindowSeconds),
 		stringSetting("redisMode", &c.RedisMode),
 		stringSetting("cacheName", &c.CacheName),
 		intSetting("redisMaxDataStorageGB", &c.RedisMaxDataStorageGB),
@@ -286,8 +290,8 @@ func (c Config) Validate() error {
 	if c.ThrottleRateLimit < 1 || c.ThrottleBurstLimit < 1 {
 		return bad("stage throttle %d rps / burst %d must be positive", c.ThrottleRateLimit, c.ThrottleBurstLimit)
 	}
-	if c.AuthorizerCacheSeconds < 0 || c.AuthorizerCacheSeconds > 3600 {
-		return bad("authorizer cache %d s is outside 0..3600", c.AuthorizerCacheSeconds)
+	if maxWindow := int(config.MaxRevocationWindow / time.Second); c.RevocationWindowSeconds < 1 || c.RevocationWindowSeconds > maxWindow {
+		return bad("revocationWindowSeconds %d is outside 1..%d", c.RevocationWindowSeconds, maxWindow)
 	}
 	switch c.RedisMode {
 	case RedisServerless:

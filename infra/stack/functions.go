@@ -74,6 +74,7 @@ func (s *Stack) functions() {
 	s.Authorizer = s.function("Authorizer", "authorizer", "API Gateway Lambda authorizer: client keys",
 		cfg.Authorizer, s.AuthorizerSG, map[string]*string{
 			config.EnvClientKeysSecretARN: s.ClientKeysSecret.SecretArn(),
+			config.EnvRevocationWindow:    itoa(cfg.RevocationWindowSeconds),
 		}, nil)
 
 	for _, fn := range []awslambda.Function{s.API, s.Prefetch} {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -119,9 +120,10 @@ func TestEnvironment(t *testing.T) {
 		fn   awslambda.Function
 		want map[string]any
 	}{
-		"api":        {x.s.API, origin},
-		"prefetch":   {x.s.Prefetch, merge2(origin, prefetch)},
-		"authorizer": {x.s.Authorizer, map[string]any{config.EnvClientKeysSecretARN: clients, config.EnvLogFormat: "json"}},
+		"api":      {x.s.API, origin},
+		"prefetch": {x.s.Prefetch, merge2(origin, prefetch)},
+		"authorizer": {x.s.Authorizer, map[string]any{config.EnvClientKeysSecretARN: clients, config.EnvLogFormat: "json",
+			config.EnvRevocationWindow: "60"}},
 	} {
 		got := env(t, x, tc.fn)
 		if !same(got, tc.want) {
@@ -215,7 +217,7 @@ func TestHTTPAPI(t *testing.T) {
 			"AuthorizerPayloadFormatVersion": "2.0",
 			"EnableSimpleResponses":          true,
 			"IdentitySource":                 list("$request.header."+HeaderKeyID, "$request.header."+HeaderSecretKey),
-			"AuthorizerResultTtlInSeconds":   d.AuthorizerCacheSeconds,
+			"AuthorizerResultTtlInSeconds":   d.RevocationWindowSeconds / 2,
 		}))
 	})
 	var authorizerID string
@@ -272,6 +274,26 @@ func TestHTTPAPI(t *testing.T) {
 	dest, _ := logs["DestinationArn"].(map[string]any)["Fn::GetAtt"].([]any)
 	if len(dest) != 2 || x.resources("AWS::Logs::LogGroup")[dest[0].(string)] == nil {
 		t.Errorf("access logs go to %v, want a log group of the stack", logs["DestinationArn"])
+	}
+}
+
+// API Gateway's verdict cache and the authorizer's refresh of the key list
+// both come from the one revocation window, and together stay within it.
+func TestRevocationWindowBoundsBothCaches(t *testing.T) {
+	x := synth(t, nil)
+	var ttl time.Duration
+	for _, r := range x.resources("AWS::ApiGatewayV2::Authorizer") {
+		secs, _ := r["Properties"].(map[string]any)["AuthorizerResultTtlInSeconds"].(float64)
+		ttl = time.Duration(secs) * time.Second
+	}
+	e := env(t, x, x.s.Authorizer)
+	window, err := config.RevocationWindow(func(k string) string { s, _ := e[k].(string); return s })
+	if err != nil || window != config.DefaultRevocationWindow {
+		t.Fatalf("authorizer %s=%v (%v), want the default window %s", config.EnvRevocationWindow, e[config.EnvRevocationWindow], err, config.DefaultRevocationWindow)
+	}
+	wantTTL, refresh := config.RevocationSplit(window)
+	if ttl != wantTTL || ttl+refresh > time.Minute || ttl == 0 {
+		t.Errorf("authorizer result TTL %s + key refresh %s: want %s and a sum within 60 s", ttl, refresh, wantTTL)
 	}
 }
 

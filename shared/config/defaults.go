@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // Defaults the functions and the CDK stack share. The stack starts its own
 // configuration from these and sets the functions' environment from it; a
 // function falls back to the same values when a variable is unset, so the
@@ -22,6 +24,12 @@ const (
 
 	// DefaultOriginInstances is OriginInstances of the default reservations.
 	DefaultOriginInstances = DefaultAPIConcurrency + DefaultPrefetchConcurrency
+
+	// DefaultRevocationWindow is the longest a client key revoked in the
+	// client-keys secret may still be accepted (RevocationSplit).
+	DefaultRevocationWindow = 60 * time.Second
+	// MaxRevocationWindow is the longest window the setting accepts.
+	MaxRevocationWindow = time.Hour
 )
 
 // OriginInstances returns the most instances that can share the origin
@@ -37,4 +45,28 @@ func OriginInstances(apiReserved, prefetchReserved int) int {
 		n += r
 	}
 	return n
+}
+
+// RevocationSplit divides a revocation window between the two caches a
+// client key's verdict passes through: API Gateway's cache of authorizer
+// results (resultTTL, whole seconds, 0 meaning no caching) and the
+// authorizer's own copy of the key list (keyRefresh, how long a read of the
+// secret is used, counted from the start of that read).
+//
+// Their sum is the window: a key revoked at instant R is missing from every
+// read that starts after R, so the authorizer stops accepting it before
+// R + keyRefresh, and the last verdict it cached expires before
+// R + keyRefresh + resultTTL = R + window. That holds while Secrets Manager
+// answers; while its reads fail, the authorizer trusts its last read for a
+// bounded time only (auth.LoaderOptions.MaxAge).
+func RevocationSplit(window time.Duration) (resultTTL, keyRefresh time.Duration) {
+	resultTTL = (window / 2).Truncate(time.Second)
+	return resultTTL, window - resultTTL
+}
+
+// RevocationWindow reads EnvRevocationWindow, whole seconds between 1 and
+// MaxRevocationWindow, default DefaultRevocationWindow.
+func RevocationWindow(getenv func(string) string) (time.Duration, error) {
+	secs, err := Int(getenv, EnvRevocationWindow, int(DefaultRevocationWindow/time.Second), 1, int(MaxRevocationWindow/time.Second))
+	return time.Duration(secs) * time.Second, err
 }

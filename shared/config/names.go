@@ -21,6 +21,11 @@ const (
 
 	EnvClientKeys          = "OPITIOS_CLIENT_KEYS"    // local only: id:secret,id:secret
 	EnvClientKeysSecretARN = "CLIENT_KEYS_SECRET_ARN" // Secrets Manager secret {"keys":[{"id":"…","sha256":"hex"}]}
+	// EnvRevocationWindow is the longest, in seconds, a revoked client key
+	// may still be accepted (default DefaultRevocationWindow): the stack
+	// sets API Gateway's authorizer cache from it and the authorizer its
+	// refresh of the key list (RevocationSplit).
+	EnvRevocationWindow = "CLIENT_KEYS_REVOCATION_SECONDS"
 
 	EnvOriginBudgetPerMin = "ORIGIN_BUDGET_PER_MINUTE" // fleet-wide origin budget, default DefaultOriginBudgetPerMin
 	// EnvOriginInstances is the most instances that share the origin budget
