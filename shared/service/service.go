@@ -76,7 +76,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Redis.URL != "" {
 		rdb, err := cache.NewRedis(cfg.Redis)
 		if err != nil {
-			return nil, err
+			// The parser's error quotes the URL, password included.
+			return nil, config.RedisURLError(err)
 		}
 		s.Redis = rdb
 		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
@@ -172,8 +173,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 			errs = append(errs, err)
 		}
 	}
-	cfg.Redis.URL = getenv(config.EnvRedisURL)
 	var err error
+	cfg.Redis.URL, err = config.RedisURL(getenv)
+	must(err)
 	cfg.Redis.Cluster, err = config.Bool(getenv, config.EnvRedisCluster, false)
 	must(err)
 	ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
@@ -240,16 +242,5 @@ func (c Config) DescribeL2() string {
 	if c.Redis.Cluster {
 		mode = "cluster"
 	}
-	return fmt.Sprintf("%s (%s)", redactURL(c.Redis.URL), mode)
-}
-
-// redactURL replaces the userinfo of a URL (user, password or both) by
-// "***".
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***@" + u[i+1:]
-		}
-	}
-	return u
+	return fmt.Sprintf("%s (%s)", config.RedactURL(c.Redis.URL), mode)
 }

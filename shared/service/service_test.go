@@ -233,3 +233,29 @@ func TestFallbackBudgetFollowsTheConfiguredInstances(t *testing.T) {
 		t.Fatal("0 instances accepted")
 	}
 }
+
+// A malformed REDIS_URL is reported without the URL: its password never
+// reaches an error (and so a log line), whichever way the URL arrives.
+func TestMalformedRedisURLIsRedacted(t *testing.T) {
+	for _, u := range []string{
+		"rediss://default:Sup3r%zzSecret@cache.example:6379",
+		"rediss://default:Sup3r/Secret@cache.example:6379",
+		"redis://default:Sup3r Secret@cache.example:6379",
+	} {
+		env := map[string]string{"ALPACA_API_KEY_ID": "id", "ALPACA_API_SECRET_KEY": "secret", config.EnvRedisURL: u}
+		_, err := service.FromEnv(context.Background(), func(k string) string { return env[k] }, nil)
+		if err == nil || !strings.Contains(err.Error(), config.EnvRedisURL) || strings.Contains(err.Error(), "Sup3r") {
+			t.Errorf("FromEnv with %q: %v", u, err)
+		}
+		for _, cluster := range []bool{false, true} {
+			_, err = service.New(service.Config{Redis: cache.RedisConfig{URL: u, Cluster: cluster}})
+			if err == nil || strings.Contains(err.Error(), "Sup3r") || strings.Contains(err.Error(), "Secret") {
+				t.Errorf("New with %q (cluster %v): %v", u, cluster, err)
+			}
+		}
+	}
+	cfg := service.Config{Redis: cache.RedisConfig{URL: "rediss://default:p@ss@cache.example:6379"}}
+	if got := cfg.DescribeL2(); got != "rediss://***@cache.example:6379 (standalone)" {
+		t.Errorf("DescribeL2 = %q", got)
+	}
+}
