@@ -402,6 +402,13 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 		return attempt{outcome: done, result: metrics.UpstreamOK, sim: sim}
 	}
 
+	return c.failure(endpoint, resp)
+}
+
+// failure classifies a non-2xx answer (its body read for Alpaca's message,
+// the rest drained): a 429 waits for the origin's reset, a 5xx is retried,
+// anything else is final.
+func (c *Client) failure(endpoint string, resp *http.Response) attempt {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	e := &Error{Endpoint: endpoint, Status: resp.StatusCode}

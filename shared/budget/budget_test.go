@@ -202,8 +202,7 @@ func TestRedisDownFallsBackToAFiniteLimitAndRecovers(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	clk := market.NewManualClock(time.Now())
 	logs := &logBuf{}
-	// 120/min over 4 instances: fallback 30/min per instance, burst 3 and
-	// rate 27/min.
+	// 120/min over 4 instances: fallback 30/min each, burst 3, rate 27/min.
 	l := New(rdb, 120, WithInstances(4), WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
 		WithRedisTimeout(100*time.Millisecond))
 	// Waits get a second: longer than the Redis timeout (go-redis keeps

@@ -67,29 +67,15 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if cfg.BudgetPerMin <= 0 {
-		cfg.BudgetPerMin = config.DefaultOriginBudgetPerMin
-	}
-	if cfg.OriginInstances <= 0 {
-		cfg.OriginInstances = config.DefaultOriginInstances
-	}
+	cfg = cfg.withDefaults()
 	if cfg.Redis.URL != "" {
-		rdb, err := cache.NewRedis(cfg.Redis)
-		if err != nil {
-			// The parser's error quotes the URL, password included.
-			return nil, config.RedisURLError(err)
+		if err := s.connectL2(cfg); err != nil {
+			return nil, err
 		}
-		s.Redis = rdb
-		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
-		s.Hot = hotset.NewFeed(rdb, time.Second)
-		s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
 	}
 	var cacheRec cache.Recorder
 	if cfg.Metrics != nil {
 		cacheRec = cfg.Metrics
-	}
-	if cfg.L1.MaxBytes == 0 && cfg.MemoryLimitMB > 0 {
-		cfg.L1.MaxBytes = uint64(cfg.MemoryLimitMB) << 20 / 4
 	}
 	s.Cache = cache.New(cache.Options{
 		Redis:           s.Redis,
@@ -134,6 +120,36 @@ func New(cfg Config) (*Service, error) {
 	})
 	s.Config = cfg
 	return s, nil
+}
+
+// withDefaults fills in the budget, the instances sharing it and, from the
+// function's memory, L1's byte bound.
+func (cfg Config) withDefaults() Config {
+	if cfg.BudgetPerMin <= 0 {
+		cfg.BudgetPerMin = config.DefaultOriginBudgetPerMin
+	}
+	if cfg.OriginInstances <= 0 {
+		cfg.OriginInstances = config.DefaultOriginInstances
+	}
+	if cfg.L1.MaxBytes == 0 && cfg.MemoryLimitMB > 0 {
+		cfg.L1.MaxBytes = uint64(cfg.MemoryLimitMB) << 20 / 4
+	}
+	return cfg
+}
+
+// connectL2 builds what lives in Redis: the client, the fleet budget, the
+// hot-set feed and the optimizer's windows. It makes no network call.
+func (s *Service) connectL2(cfg Config) error {
+	rdb, err := cache.NewRedis(cfg.Redis)
+	if err != nil {
+		// The parser's error quotes the URL, password included.
+		return config.RedisURLError(err)
+	}
+	s.Redis = rdb
+	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
+	s.Hot = hotset.NewFeed(rdb, time.Second)
+	s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
+	return nil
 }
 
 // Close releases the Redis connections.
