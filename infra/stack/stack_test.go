@@ -674,30 +674,8 @@ func TestAlarms(t *testing.T) {
 		"OriginRateLimited":        {metrics.UpstreamRateLimited},
 		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused},
 	} {
-		_, queries := metricsIn(byID[id])
-		if len(queries) != 1 {
-			t.Errorf("%s: queries %v, want one Metrics Insights query", id, queries)
-			continue
-		}
-		q := queries[0]
-		_, schema, _ := strings.Cut(q, "SCHEMA(")
-		schema, _, _ = strings.Cut(schema, ")")
-		parts := strings.Split(schema, ", ")
-		if parts[0] != `"`+metrics.Namespace+`"` {
-			t.Errorf("%s query %q is not on namespace %s", id, q, metrics.Namespace)
-		}
-		dims := slices.Clone(parts[1:])
-		slices.Sort(dims)
-		if !published(metrics.UpstreamRequests, dims) {
-			t.Errorf("%s query schema %v is not a published dimension set of %s", id, parts[1:], metrics.UpstreamRequests)
-		}
-		for _, want := range append([]string{"SUM(" + metrics.UpstreamRequests + ")"}, results...) {
-			if !strings.Contains(q, want) {
-				t.Errorf("%s query %q lacks %q", id, q, want)
-			}
-		}
+		checkUpstreamAlarm(t, id, byID[id], results)
 	}
-
 	if a := byID["OriginCredentialsRefused"]; !same(a["Threshold"], 1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
 		!same(a["EvaluationPeriods"], 1) || !same(a["DatapointsToAlarm"], 1) {
 		t.Errorf("OriginCredentialsRefused alarm %v %v over %v/%v, want >= 1 in 1 of 1 minute",
@@ -712,6 +690,34 @@ func TestAlarms(t *testing.T) {
 	}
 	if a := byID["PrefetchDeadLetters"]; a == nil || a["Namespace"] != "AWS/SQS" {
 		t.Errorf("PrefetchDeadLetters alarm = %v, want one on AWS/SQS", a)
+	}
+}
+
+// checkUpstreamAlarm checks that alarm reads one Metrics Insights query
+// summing UpstreamRequests, on a published dimension set, for results.
+func checkUpstreamAlarm(t *testing.T, id string, alarm map[string]any, results []string) {
+	t.Helper()
+	_, queries := metricsIn(alarm)
+	if len(queries) != 1 {
+		t.Errorf("%s: queries %v, want one Metrics Insights query", id, queries)
+		return
+	}
+	q := queries[0]
+	_, schema, _ := strings.Cut(q, "SCHEMA(")
+	schema, _, _ = strings.Cut(schema, ")")
+	parts := strings.Split(schema, ", ")
+	if parts[0] != `"`+metrics.Namespace+`"` {
+		t.Errorf("%s query %q is not on namespace %s", id, q, metrics.Namespace)
+	}
+	dims := slices.Clone(parts[1:])
+	slices.Sort(dims)
+	if !published(metrics.UpstreamRequests, dims) {
+		t.Errorf("%s query schema %v is not a published dimension set of %s", id, parts[1:], metrics.UpstreamRequests)
+	}
+	for _, want := range append([]string{"SUM(" + metrics.UpstreamRequests + ")"}, results...) {
+		if !strings.Contains(q, want) {
+			t.Errorf("%s query %q lacks %q", id, q, want)
+		}
 	}
 }
 
