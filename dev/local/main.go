@@ -145,6 +145,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		over[config.EnvAlpacaSecretKey] = simSecretKey
 		over[config.EnvAlpacaDataURL] = sim.url
 	}
+	if getenv(config.EnvOriginInstances) == "" {
+		over[config.EnvOriginInstances] = "1" // one process is the whole fleet
+	}
 	cfg, err := service.FromEnv(ctx, overlay(over, getenv), nil)
 	if err != nil {
 		return err

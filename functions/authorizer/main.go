@@ -22,7 +22,13 @@ func main() {
 		logger.Error("secrets client", "error", err.Error())
 		os.Exit(1)
 	}
-	loader, err := auth.NewLoader(sm, os.Getenv(config.EnvClientKeysSecretARN), auth.LoaderOptions{Logger: logger})
+	window, err := config.RevocationWindow(os.Getenv)
+	if err != nil {
+		logger.Error("revocation window", "error", err.Error())
+		os.Exit(1)
+	}
+	_, refresh := config.RevocationSplit(window)
+	loader, err := auth.NewLoader(sm, os.Getenv(config.EnvClientKeysSecretARN), auth.LoaderOptions{Refresh: refresh, Logger: logger})
 	if err != nil {
 		logger.Error("client keys loader", "error", err.Error())
 		os.Exit(1)

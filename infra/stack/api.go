@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // Client key headers, the same two Alpaca uses.
@@ -55,26 +58,10 @@ func (a *accessLogSettings) Format() awsapigateway.AccessLogFormat { return a.fo
 // throttling, JSON access logs, and CORS only when corsOrigins is set.
 func (s *Stack) api() {
 	cfg := s.Config
-	var cors *awsapigatewayv2.CorsPreflightOptions
-	if cfg.CORSOrigins != "" {
-		var origins []string
-		for _, o := range strings.Split(cfg.CORSOrigins, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				origins = append(origins, o)
-			}
-		}
-		cors = &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins:  jsii.Strings(origins...),
-			AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_OPTIONS},
-			AllowHeaders:  jsii.Strings(HeaderKeyID, HeaderSecretKey),
-			ExposeHeaders: jsii.Strings("X-Cache", "X-Data-Source", "Age", "X-Market-Session", "Retry-After"),
-			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
-		}
-	}
 	s.HTTPAPI = awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("opitios-alpaca: Alpaca Market Data compatible, cached"),
 		CreateDefaultStage: jsii.Bool(false),
-		CorsPreflight:      cors,
+		CorsPreflight:      corsOptions(cfg.CORSOrigins),
 	})
 
 	accessLogs := awslogs.NewLogGroup(s.Stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
@@ -99,13 +86,7 @@ func (s *Stack) api() {
 		},
 	})
 
-	authorizer := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("ClientKeys"), s.Authorizer,
-		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
-			AuthorizerName:  jsii.String("client-keys"),
-			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
-			IdentitySource:  jsii.Strings("$request.header."+HeaderKeyID, "$request.header."+HeaderSecretKey),
-			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(float64(cfg.AuthorizerCacheSeconds))),
-		})
+	authorizer := s.clientKeysAuthorizer()
 
 	var handler awslambda.IFunction = s.API
 	if s.APIAlias != nil {
@@ -129,4 +110,40 @@ func (s *Stack) api() {
 			s.publicRoutes = append(s.publicRoutes, *routes...)
 		}
 	}
+}
+
+// corsOptions is the CORS preflight for the comma-separated origins, or nil
+// (no CORS) when there are none.
+func corsOptions(list string) *awsapigatewayv2.CorsPreflightOptions {
+	var origins []string
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	if len(origins) == 0 {
+		return nil
+	}
+	return &awsapigatewayv2.CorsPreflightOptions{
+		AllowOrigins:  jsii.Strings(origins...),
+		AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_OPTIONS},
+		AllowHeaders:  jsii.Strings(HeaderKeyID, HeaderSecretKey),
+		ExposeHeaders: jsii.Strings("X-Cache", "X-Data-Source", "Age", "X-Market-Session", "Retry-After"),
+		MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+	}
+}
+
+// clientKeysAuthorizer is the Lambda authorizer on both key headers, with
+// simple responses, whose verdicts API Gateway caches for the result TTL of
+// the revocation window (config.RevocationSplit): the authorizer's own
+// refresh of the key list takes the rest of the window.
+func (s *Stack) clientKeysAuthorizer() awsapigatewayv2.IHttpRouteAuthorizer {
+	resultTTL, _ := config.RevocationSplit(time.Duration(s.Config.RevocationWindowSeconds) * time.Second)
+	return awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("ClientKeys"), s.Authorizer,
+		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
+			AuthorizerName:  jsii.String("client-keys"),
+			ResponseTypes:   &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
+			IdentitySource:  jsii.Strings("$request.header."+HeaderKeyID, "$request.header."+HeaderSecretKey),
+			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(resultTTL.Seconds())),
+		})
 }

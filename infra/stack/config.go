@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // FunctionConfig sizes one Lambda function.
@@ -47,9 +50,11 @@ type Config struct {
 	// CORSOrigins, when not empty, turns on CORS preflight for these origins
 	// (comma-separated). Empty means no CORS: the API serves SDKs and servers.
 	CORSOrigins string
-	// AuthorizerCacheSeconds is how long API Gateway caches an authorizer
-	// verdict per (key id, secret) pair.
-	AuthorizerCacheSeconds int
+	// RevocationWindowSeconds is the longest a client key revoked in the
+	// client-keys secret may still be accepted. It is split between API
+	// Gateway's cache of authorizer verdicts per (key id, secret) pair and
+	// the authorizer's refresh of the key list (config.RevocationSplit).
+	RevocationWindowSeconds int
 
 	RedisMode string // RedisServerless or RedisReplicationGroup
 	// CacheName names the ElastiCache cache (unique per account and region).
@@ -86,11 +91,17 @@ type Config struct {
 //     instances carry ≈5,000 rps, ten times the stage's 500 rps throttle, so
 //     the cap only bites when misses pile up, which is when the shared origin
 //     budget (200 calls/minute) would make extra instances wait anyway.
+//     With Redis unreachable each instance falls back to its share of the
+//     budget, divided by api's and prefetch's reservations together (the
+//     functions get that count as ORIGIN_BUDGET_INSTANCES), so a larger
+//     reservation means a smaller share per instance, never a larger fleet
+//     total.
 //   - prefetch 1: one run at a time, so two runs never split the budget or
 //     refresh the same keys; a run that overlaps the next minute's start is
 //     throttled and the late event dropped (max event age 60 s).
-//   - authorizer 20: verdicts are cached for five minutes per key pair, so
-//     the authorizer sees a trickle even at full load.
+//   - authorizer 20: verdicts are cached per key pair for half the
+//     revocation window (30 s by default), so the authorizer sees a trickle
+//     even at full load.
 //
 // Together they reserve 121 executions; the account keeps the rest (AWS
 // requires 100 unreserved), so accounts still on a low concurrency quota must
@@ -98,14 +109,14 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		AssetsDir:                 "build/lambda",
-		API:                       FunctionConfig{MemoryMB: 1024, TimeoutSeconds: 10, ReservedConcurrency: 100},
-		Prefetch:                  FunctionConfig{MemoryMB: 512, TimeoutSeconds: 55, ReservedConcurrency: 1},
+		API:                       FunctionConfig{MemoryMB: 1024, TimeoutSeconds: 10, ReservedConcurrency: config.DefaultAPIConcurrency},
+		Prefetch:                  FunctionConfig{MemoryMB: 512, TimeoutSeconds: 55, ReservedConcurrency: config.DefaultPrefetchConcurrency},
 		Authorizer:                FunctionConfig{MemoryMB: 256, TimeoutSeconds: 5, ReservedConcurrency: 20},
 		APIProvisionedConcurrency: 0,
 		ThrottleRateLimit:         500,
 		ThrottleBurstLimit:        1000,
 		CORSOrigins:               "",
-		AuthorizerCacheSeconds:    300,
+		RevocationWindowSeconds:   int(config.DefaultRevocationWindow / time.Second),
 		RedisMode:                 RedisServerless,
 		CacheName:                 "opitios-alpaca",
 		RedisMaxDataStorageGB:     5,
@@ -118,7 +129,7 @@ func Defaults() Config {
 		AlarmEmail:                "",
 		AlpacaFeed:                "iex",
 		AlpacaOptionFeed:          "indicative",
-		OriginBudgetPerMinute:     200,
+		OriginBudgetPerMinute:     config.DefaultOriginBudgetPerMin,
 		TTLStockQuoteSeconds:      30,
 		TTLOptionQuoteSeconds:     60,
 		TTLHistoricalSeconds:      3600,
@@ -175,7 +186,7 @@ func (c *Config) settings() []setting {
 		intSetting("throttleRateLimit", &c.ThrottleRateLimit),
 		intSetting("throttleBurstLimit", &c.ThrottleBurstLimit),
 		stringSetting("corsOrigins", &c.CORSOrigins),
-		intSetting("authorizerCacheSeconds", &c.AuthorizerCacheSeconds),
+		intSetting("revocationWindowSeconds", &c.RevocationWindowSeconds),
 		stringSetting("redisMode", &c.RedisMode),
 		stringSetting("cacheName", &c.CacheName),
 		intSetting("redisMaxDataStorageGB", &c.RedisMaxDataStorageGB),
@@ -249,83 +260,101 @@ var ErrInvalidConfig = errors.New("invalid stack configuration")
 // ErrInvalidConfig. It also checks that AssetsDir holds a bootstrap binary
 // for every function, so a synth without a build fails with a clear message.
 func (c Config) Validate() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	if err := c.validateFunctions(); err != nil {
+		return err
 	}
+	if c.Prefetch.TimeoutSeconds >= 60 {
+		return invalid("prefetch timeout %d s must stay under the one-minute schedule", c.Prefetch.TimeoutSeconds)
+	}
+	if c.APIProvisionedConcurrency < 0 {
+		return invalid("api provisioned concurrency %d is negative", c.APIProvisionedConcurrency)
+	}
+	if c.API.ReservedConcurrency > 0 && c.APIProvisionedConcurrency > c.API.ReservedConcurrency {
+		return invalid("api provisioned concurrency %d exceeds its reserved concurrency %d",
+			c.APIProvisionedConcurrency, c.API.ReservedConcurrency)
+	}
+	if c.ThrottleRateLimit < 1 || c.ThrottleBurstLimit < 1 {
+		return invalid("stage throttle %d rps / burst %d must be positive", c.ThrottleRateLimit, c.ThrottleBurstLimit)
+	}
+	if maxWindow := int(config.MaxRevocationWindow / time.Second); c.RevocationWindowSeconds < 1 || c.RevocationWindowSeconds > maxWindow {
+		return invalid("revocationWindowSeconds %d is outside 1..%d", c.RevocationWindowSeconds, maxWindow)
+	}
+	if err := c.validateRedis(); err != nil {
+		return err
+	}
+	if c.CacheName == "" || len(c.CacheName) > 40 || strings.ToLower(c.CacheName) != c.CacheName {
+		return invalid("cacheName %q must be 1..40 lower-case characters", c.CacheName)
+	}
+	if c.NATGateways < 1 || c.NATGateways > 2 {
+		return invalid("natGateways %d is outside 1..2 (the functions reach Alpaca through NAT)", c.NATGateways)
+	}
+	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
+		return invalid("logRetentionDays %d is not a CloudWatch Logs retention period", c.LogRetentionDays)
+	}
+	if c.TTLStockQuoteSeconds < 1 || c.TTLOptionQuoteSeconds < 1 || c.TTLHistoricalSeconds < 1 {
+		return invalid("TTLs %d/%d/%d s must be positive", c.TTLStockQuoteSeconds, c.TTLOptionQuoteSeconds, c.TTLHistoricalSeconds)
+	}
+	if c.PrefetchTopN < 0 {
+		return invalid("prefetchTopN %d is negative", c.PrefetchTopN)
+	}
+	if c.OriginBudgetPerMinute < 1 {
+		return invalid("originBudgetPerMinute %d must be positive", c.OriginBudgetPerMinute)
+	}
+	if share, err := strconv.ParseFloat(c.PrefetchBudgetShare, 64); err != nil || share <= 0 || share > 1 {
+		return invalid("prefetchBudgetShare %q is not a decimal in (0, 1]", c.PrefetchBudgetShare)
+	}
+	for _, name := range FunctionNames {
+		bootstrap := filepath.Join(c.AssetsDir, name, "bootstrap")
+		if info, err := os.Stat(bootstrap); err != nil || !info.Mode().IsRegular() {
+			return invalid("%s is missing: build the functions first (make build) or set -c assetsDir=<dir>", bootstrap)
+		}
+	}
+	return nil
+}
+
+// invalid is a validation failure, wrapping ErrInvalidConfig.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+}
+
+// validateFunctions checks each function's memory, timeout and reservation.
+func (c Config) validateFunctions() error {
 	for _, f := range []struct {
 		name string
 		fc   FunctionConfig
 	}{{"api", c.API}, {"prefetch", c.Prefetch}, {"authorizer", c.Authorizer}} {
 		if f.fc.MemoryMB < 128 || f.fc.MemoryMB > 10240 {
-			return bad("%s memory %d MB is outside 128..10240", f.name, f.fc.MemoryMB)
+			return invalid("%s memory %d MB is outside 128..10240", f.name, f.fc.MemoryMB)
 		}
 		if f.fc.TimeoutSeconds < 1 || f.fc.TimeoutSeconds > 900 {
-			return bad("%s timeout %d s is outside 1..900", f.name, f.fc.TimeoutSeconds)
+			return invalid("%s timeout %d s is outside 1..900", f.name, f.fc.TimeoutSeconds)
 		}
 		if f.fc.ReservedConcurrency < 0 {
-			return bad("%s reserved concurrency %d is negative", f.name, f.fc.ReservedConcurrency)
+			return invalid("%s reserved concurrency %d is negative", f.name, f.fc.ReservedConcurrency)
 		}
 	}
-	if c.Prefetch.TimeoutSeconds >= 60 {
-		return bad("prefetch timeout %d s must stay under the one-minute schedule", c.Prefetch.TimeoutSeconds)
-	}
-	if c.APIProvisionedConcurrency < 0 {
-		return bad("api provisioned concurrency %d is negative", c.APIProvisionedConcurrency)
-	}
-	if c.API.ReservedConcurrency > 0 && c.APIProvisionedConcurrency > c.API.ReservedConcurrency {
-		return bad("api provisioned concurrency %d exceeds its reserved concurrency %d",
-			c.APIProvisionedConcurrency, c.API.ReservedConcurrency)
-	}
-	if c.ThrottleRateLimit < 1 || c.ThrottleBurstLimit < 1 {
-		return bad("stage throttle %d rps / burst %d must be positive", c.ThrottleRateLimit, c.ThrottleBurstLimit)
-	}
-	if c.AuthorizerCacheSeconds < 0 || c.AuthorizerCacheSeconds > 3600 {
-		return bad("authorizer cache %d s is outside 0..3600", c.AuthorizerCacheSeconds)
-	}
+	return nil
+}
+
+// validateRedis checks the settings of the chosen Redis mode.
+func (c Config) validateRedis() error {
 	switch c.RedisMode {
 	case RedisServerless:
 		if c.RedisMaxDataStorageGB < 1 || c.RedisMaxECPUPerSecond < 1000 {
-			return bad("serverless limits %d GB / %d ECPU/s are too small", c.RedisMaxDataStorageGB, c.RedisMaxECPUPerSecond)
+			return invalid("serverless limits %d GB / %d ECPU/s are too small", c.RedisMaxDataStorageGB, c.RedisMaxECPUPerSecond)
 		}
 	case RedisReplicationGroup:
 		if c.RedisNumNodeGroups < 1 || c.RedisNumNodeGroups > 500 {
-			return bad("numNodeGroups %d is outside 1..500", c.RedisNumNodeGroups)
+			return invalid("numNodeGroups %d is outside 1..500", c.RedisNumNodeGroups)
 		}
 		if c.RedisReplicasPerNodeGroup < 0 || c.RedisReplicasPerNodeGroup > 5 {
-			return bad("replicasPerNodeGroup %d is outside 0..5", c.RedisReplicasPerNodeGroup)
+			return invalid("replicasPerNodeGroup %d is outside 0..5", c.RedisReplicasPerNodeGroup)
 		}
 		if !strings.HasPrefix(c.RedisNodeType, "cache.") {
-			return bad("redisNodeType %q is not an ElastiCache node type", c.RedisNodeType)
+			return invalid("redisNodeType %q is not an ElastiCache node type", c.RedisNodeType)
 		}
 	default:
-		return bad("redisMode %q is neither %q nor %q", c.RedisMode, RedisServerless, RedisReplicationGroup)
-	}
-	if c.CacheName == "" || len(c.CacheName) > 40 || strings.ToLower(c.CacheName) != c.CacheName {
-		return bad("cacheName %q must be 1..40 lower-case characters", c.CacheName)
-	}
-	if c.NATGateways < 1 || c.NATGateways > 2 {
-		return bad("natGateways %d is outside 1..2 (the functions reach Alpaca through NAT)", c.NATGateways)
-	}
-	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
-		return bad("logRetentionDays %d is not a CloudWatch Logs retention period", c.LogRetentionDays)
-	}
-	if c.TTLStockQuoteSeconds < 1 || c.TTLOptionQuoteSeconds < 1 || c.TTLHistoricalSeconds < 1 {
-		return bad("TTLs %d/%d/%d s must be positive", c.TTLStockQuoteSeconds, c.TTLOptionQuoteSeconds, c.TTLHistoricalSeconds)
-	}
-	if c.PrefetchTopN < 0 {
-		return bad("prefetchTopN %d is negative", c.PrefetchTopN)
-	}
-	if c.OriginBudgetPerMinute < 1 {
-		return bad("originBudgetPerMinute %d must be positive", c.OriginBudgetPerMinute)
-	}
-	if share, err := strconv.ParseFloat(c.PrefetchBudgetShare, 64); err != nil || share <= 0 || share > 1 {
-		return bad("prefetchBudgetShare %q is not a decimal in (0, 1]", c.PrefetchBudgetShare)
-	}
-	for _, name := range FunctionNames {
-		bootstrap := filepath.Join(c.AssetsDir, name, "bootstrap")
-		if info, err := os.Stat(bootstrap); err != nil || !info.Mode().IsRegular() {
-			return bad("%s is missing: build the functions first (make build) or set -c assetsDir=<dir>", bootstrap)
-		}
+		return invalid("redisMode %q is neither %q nor %q", c.RedisMode, RedisServerless, RedisReplicationGroup)
 	}
 	return nil
 }

@@ -63,6 +63,8 @@ func TestFromContextRejects(t *testing.T) {
 		{"zero TTL", map[string]any{"ttlStockQuoteSeconds": 0}, "TTLs"},
 		{"budget share above one", map[string]any{"prefetchBudgetShare": "1.5"}, "prefetchBudgetShare"},
 		{"zero throttle", map[string]any{"throttleRateLimit": 0}, "throttle"},
+		{"no revocation window", map[string]any{"revocationWindowSeconds": 0}, "revocationWindowSeconds"},
+		{"revocation window over an hour", map[string]any{"revocationWindowSeconds": 3601}, "revocationWindowSeconds"},
 		{"missing assets", map[string]any{"assetsDir": filepath.Join(t.TempDir(), "nowhere")}, "api/bootstrap is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

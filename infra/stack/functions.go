@@ -31,29 +31,7 @@ var vpcNetworkingActions = []string{
 // secrets it needs), its own log group, and lives in the private subnets.
 func (s *Stack) functions() {
 	cfg := s.Config
-	redis := map[string]*string{
-		config.EnvRedisURL:     s.RedisURL,
-		config.EnvRedisCluster: jsii.String("true"),
-	}
-	if s.RedisAuthSecret != nil {
-		redis[config.EnvRedisAuthARN] = s.RedisAuthSecret.SecretArn()
-	}
-	origin := map[string]*string{
-		config.EnvAlpacaSecretARN:    s.AlpacaSecret.SecretArn(),
-		config.EnvAlpacaFeed:         jsii.String(cfg.AlpacaFeed),
-		config.EnvAlpacaOptionFeed:   jsii.String(cfg.AlpacaOptionFeed),
-		config.EnvOriginBudgetPerMin: itoa(cfg.OriginBudgetPerMinute),
-		config.EnvTTLStockQuote:      itoa(cfg.TTLStockQuoteSeconds),
-		config.EnvTTLOptionQuote:     itoa(cfg.TTLOptionQuoteSeconds),
-		config.EnvTTLHistorical:      itoa(cfg.TTLHistoricalSeconds),
-	}
-	prefetch := map[string]*string{
-		config.EnvPrefetchWatchlist:   jsii.String(cfg.PrefetchWatchlist),
-		config.EnvPrefetchTopN:        itoa(cfg.PrefetchTopN),
-		config.EnvPrefetchBudgetShare: jsii.String(cfg.PrefetchBudgetShare),
-		config.EnvPrefetchUnderlyings: jsii.String(cfg.PrefetchUnderlyings),
-	}
-
+	redis, origin, prefetch := s.functionEnv()
 	s.API = s.function("Api", "api", "API Gateway routes: L1, then Redis, then Alpaca",
 		cfg.API, s.FunctionsSG, merge(redis, origin), nil)
 	s.PrefetchDLQ = awssqs.NewQueue(s.Stack, jsii.String("PrefetchDLQ"), &awssqs.QueueProps{
@@ -73,6 +51,7 @@ func (s *Stack) functions() {
 	s.Authorizer = s.function("Authorizer", "authorizer", "API Gateway Lambda authorizer: client keys",
 		cfg.Authorizer, s.AuthorizerSG, map[string]*string{
 			config.EnvClientKeysSecretARN: s.ClientKeysSecret.SecretArn(),
+			config.EnvRevocationWindow:    itoa(cfg.RevocationWindowSeconds),
 		}, nil)
 
 	for _, fn := range []awslambda.Function{s.API, s.Prefetch} {
@@ -90,6 +69,36 @@ func (s *Stack) functions() {
 			ProvisionedConcurrentExecutions: jsii.Number(float64(n)),
 		})
 	}
+}
+
+// functionEnv is the environment of the functions that use Redis, of those
+// that call the origin, and of prefetch alone.
+func (s *Stack) functionEnv() (redis, origin, prefetch map[string]*string) {
+	cfg := s.Config
+	redis = map[string]*string{
+		config.EnvRedisURL:     s.RedisURL,
+		config.EnvRedisCluster: jsii.String("true"),
+	}
+	if s.RedisAuthSecret != nil {
+		redis[config.EnvRedisAuthARN] = s.RedisAuthSecret.SecretArn()
+	}
+	origin = map[string]*string{
+		config.EnvAlpacaSecretARN:    s.AlpacaSecret.SecretArn(),
+		config.EnvAlpacaFeed:         jsii.String(cfg.AlpacaFeed),
+		config.EnvAlpacaOptionFeed:   jsii.String(cfg.AlpacaOptionFeed),
+		config.EnvOriginBudgetPerMin: itoa(cfg.OriginBudgetPerMinute),
+		config.EnvOriginInstances:    itoa(config.OriginInstances(cfg.API.ReservedConcurrency, cfg.Prefetch.ReservedConcurrency)),
+		config.EnvTTLStockQuote:      itoa(cfg.TTLStockQuoteSeconds),
+		config.EnvTTLOptionQuote:     itoa(cfg.TTLOptionQuoteSeconds),
+		config.EnvTTLHistorical:      itoa(cfg.TTLHistoricalSeconds),
+	}
+	prefetch = map[string]*string{
+		config.EnvPrefetchWatchlist:   jsii.String(cfg.PrefetchWatchlist),
+		config.EnvPrefetchTopN:        itoa(cfg.PrefetchTopN),
+		config.EnvPrefetchBudgetShare: jsii.String(cfg.PrefetchBudgetShare),
+		config.EnvPrefetchUnderlyings: jsii.String(cfg.PrefetchUnderlyings),
+	}
+	return redis, origin, prefetch
 }
 
 // asyncConfig is a function's asynchronous-invocation policy.

@@ -160,7 +160,6 @@ func cachedRoutes() []Route {
 func (s *Stack) alarms() {
 	apiName := s.API.FunctionName()
 	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
 
 	// (dimensionSet fails the synth if the functions stop publishing the
@@ -209,6 +208,13 @@ func (s *Stack) alarms() {
 			}),
 		lt, HitRateMinPercent, 5, 10)
 
+	s.originAlarms()
+	s.functionAlarms()
+}
+
+// originAlarms watch the origin's answers, over every function.
+func (s *Stack) originAlarms() {
+	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	s.alarm("OriginFailures",
 		fmt.Sprintf("%d or more failed Alpaca calls (5xx, timeout, network) a minute in 3 of 5 minutes", OriginFailuresPerMin),
 		insights(upstreamQuery(metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork), "origin failures"),
@@ -217,7 +223,18 @@ func (s *Stack) alarms() {
 		"Alpaca answered 429 in 3 of 5 minutes: the shared budget is above the account's real limit, or another client uses the same keys",
 		insights(upstreamQuery(metrics.UpstreamRateLimited), "origin 429s"),
 		ge, 1, 3, 5)
+	// One refusal of the service's own credentials is already an outage:
+	// every origin call fails the same way until the Alpaca secret is fixed.
+	s.alarm("OriginCredentialsRefused",
+		"Alpaca refused the service's own credentials (401, or a 403 that is not a plan refusal): every origin call fails until the Alpaca secret is fixed",
+		insights(upstreamQuery(metrics.UpstreamCredentialsRefused), "origin credential refusals"),
+		ge, 1, 1, 1)
+}
 
+// functionAlarms watch each function's errors and throttles, and the
+// prefetch dead letters.
+func (s *Stack) functionAlarms() {
+	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
 	for _, f := range []struct {
 		id string

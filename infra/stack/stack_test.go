@@ -7,13 +7,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
 	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -101,6 +104,7 @@ func TestEnvironment(t *testing.T) {
 		config.EnvAlpacaFeed:         d.AlpacaFeed,
 		config.EnvAlpacaOptionFeed:   d.AlpacaOptionFeed,
 		config.EnvOriginBudgetPerMin: "200",
+		config.EnvOriginInstances:    "101",
 		config.EnvTTLStockQuote:      "30",
 		config.EnvTTLOptionQuote:     "60",
 		config.EnvTTLHistorical:      "3600",
@@ -116,15 +120,47 @@ func TestEnvironment(t *testing.T) {
 		fn   awslambda.Function
 		want map[string]any
 	}{
-		"api":        {x.s.API, origin},
-		"prefetch":   {x.s.Prefetch, merge2(origin, prefetch)},
-		"authorizer": {x.s.Authorizer, map[string]any{config.EnvClientKeysSecretARN: clients, config.EnvLogFormat: "json"}},
+		"api":      {x.s.API, origin},
+		"prefetch": {x.s.Prefetch, merge2(origin, prefetch)},
+		"authorizer": {x.s.Authorizer, map[string]any{config.EnvClientKeysSecretARN: clients, config.EnvLogFormat: "json",
+			config.EnvRevocationWindow: "60"}},
 	} {
 		got := env(t, x, tc.fn)
 		if !same(got, tc.want) {
 			gj, _ := json.MarshalIndent(got, "", " ")
 			wj, _ := json.MarshalIndent(tc.want, "", " ")
 			t.Errorf("%s environment =\n%s\nwant\n%s", name, gj, wj)
+		}
+	}
+}
+
+// The functions are told how many instances share the origin budget (the
+// reservations of api and prefetch, an unreserved one counting as the
+// account's default quota), and with that count every instance in fallback
+// at once stays within the budget.
+func TestFallbackBudgetFitsTheConfiguredConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		ctx       map[string]any
+		instances int
+	}{
+		{nil, config.DefaultAPIConcurrency + config.DefaultPrefetchConcurrency},
+		{variantCtx, config.DefaultAPIConcurrency + config.UnreservedConcurrency},
+	} {
+		x := synth(t, tc.ctx)
+		for _, fn := range []awslambda.Function{x.s.API, x.s.Prefetch} {
+			e := env(t, x, fn)
+			instances, err1 := strconv.Atoi(e[config.EnvOriginInstances].(string))
+			perMinute, err2 := strconv.Atoi(e[config.EnvOriginBudgetPerMin].(string))
+			if err1 != nil || err2 != nil || instances != tc.instances {
+				t.Fatalf("%s: %s=%v, want %d", x.logicalID(fn), config.EnvOriginInstances, e[config.EnvOriginInstances], tc.instances)
+			}
+			burst, rate := budget.FallbackShape(perMinute, instances)
+			if fleet := float64(instances) * rate; fleet > float64(perMinute)+1e-9 {
+				t.Errorf("%d instances × %g/min = %g/min in fallback, over the budget %d/min", instances, rate, fleet, perMinute)
+			}
+			if instances < perMinute && float64(instances)*(float64(burst)+rate) > float64(perMinute)+1e-9 {
+				t.Errorf("%d instances × (burst %d + %g/min) is over the budget %d/min in a minute", instances, burst, rate, perMinute)
+			}
 		}
 	}
 }
@@ -181,7 +217,7 @@ func TestHTTPAPI(t *testing.T) {
 			"AuthorizerPayloadFormatVersion": "2.0",
 			"EnableSimpleResponses":          true,
 			"IdentitySource":                 list("$request.header."+HeaderKeyID, "$request.header."+HeaderSecretKey),
-			"AuthorizerResultTtlInSeconds":   d.AuthorizerCacheSeconds,
+			"AuthorizerResultTtlInSeconds":   d.RevocationWindowSeconds / 2,
 		}))
 	})
 	var authorizerID string
@@ -238,6 +274,26 @@ func TestHTTPAPI(t *testing.T) {
 	dest, _ := logs["DestinationArn"].(map[string]any)["Fn::GetAtt"].([]any)
 	if len(dest) != 2 || x.resources("AWS::Logs::LogGroup")[dest[0].(string)] == nil {
 		t.Errorf("access logs go to %v, want a log group of the stack", logs["DestinationArn"])
+	}
+}
+
+// API Gateway's verdict cache and the authorizer's refresh of the key list
+// both come from the one revocation window, and together stay within it.
+func TestRevocationWindowBoundsBothCaches(t *testing.T) {
+	x := synth(t, nil)
+	var ttl time.Duration
+	for _, r := range x.resources("AWS::ApiGatewayV2::Authorizer") {
+		secs, _ := r["Properties"].(map[string]any)["AuthorizerResultTtlInSeconds"].(float64)
+		ttl = time.Duration(secs) * time.Second
+	}
+	e := env(t, x, x.s.Authorizer)
+	window, err := config.RevocationWindow(func(k string) string { s, _ := e[k].(string); return s })
+	if err != nil || window != config.DefaultRevocationWindow {
+		t.Fatalf("authorizer %s=%v (%v), want the default window %s", config.EnvRevocationWindow, e[config.EnvRevocationWindow], err, config.DefaultRevocationWindow)
+	}
+	wantTTL, refresh := config.RevocationSplit(window)
+	if ttl != wantTTL || ttl+refresh > time.Minute || ttl == 0 {
+		t.Errorf("authorizer result TTL %s + key refresh %s: want %s and a sum within 60 s", ttl, refresh, wantTTL)
 	}
 }
 
@@ -533,8 +589,8 @@ func published(metric string, dims []string) bool {
 func TestAlarms(t *testing.T) {
 	x := synth(t, nil)
 	topic := ref(x.logicalID(x.s.AlarmTopic))
-	check(t, "eleven alarms, all notifying the topic and quiet without data", func() {
-		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(11))
+	check(t, "twelve alarms, all notifying the topic and quiet without data", func() {
+		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(12))
 		x.tmpl.AllResourcesProperties(str("AWS::CloudWatch::Alarm"), obj(map[string]any{
 			"TreatMissingData": "notBreaching",
 			"AlarmActions":     list(topic),
@@ -614,31 +670,16 @@ func TestAlarms(t *testing.T) {
 	}
 
 	for id, results := range map[string][]string{
-		"OriginFailures":    {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
-		"OriginRateLimited": {metrics.UpstreamRateLimited},
+		"OriginFailures":           {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
+		"OriginRateLimited":        {metrics.UpstreamRateLimited},
+		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused},
 	} {
-		_, queries := metricsIn(byID[id])
-		if len(queries) != 1 {
-			t.Errorf("%s: queries %v, want one Metrics Insights query", id, queries)
-			continue
-		}
-		q := queries[0]
-		_, schema, _ := strings.Cut(q, "SCHEMA(")
-		schema, _, _ = strings.Cut(schema, ")")
-		parts := strings.Split(schema, ", ")
-		if parts[0] != `"`+metrics.Namespace+`"` {
-			t.Errorf("%s query %q is not on namespace %s", id, q, metrics.Namespace)
-		}
-		dims := slices.Clone(parts[1:])
-		slices.Sort(dims)
-		if !published(metrics.UpstreamRequests, dims) {
-			t.Errorf("%s query schema %v is not a published dimension set of %s", id, parts[1:], metrics.UpstreamRequests)
-		}
-		for _, want := range append([]string{"SUM(" + metrics.UpstreamRequests + ")"}, results...) {
-			if !strings.Contains(q, want) {
-				t.Errorf("%s query %q lacks %q", id, q, want)
-			}
-		}
+		checkUpstreamAlarm(t, id, byID[id], results)
+	}
+	if a := byID["OriginCredentialsRefused"]; !same(a["Threshold"], 1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+		!same(a["EvaluationPeriods"], 1) || !same(a["DatapointsToAlarm"], 1) {
+		t.Errorf("OriginCredentialsRefused alarm %v %v over %v/%v, want >= 1 in 1 of 1 minute",
+			a["ComparisonOperator"], a["Threshold"], a["DatapointsToAlarm"], a["EvaluationPeriods"])
 	}
 
 	for _, id := range []string{"ApiErrors", "PrefetchErrors", "AuthorizerErrors", "ApiThrottles", "PrefetchThrottles", "AuthorizerThrottles"} {
@@ -649,6 +690,34 @@ func TestAlarms(t *testing.T) {
 	}
 	if a := byID["PrefetchDeadLetters"]; a == nil || a["Namespace"] != "AWS/SQS" {
 		t.Errorf("PrefetchDeadLetters alarm = %v, want one on AWS/SQS", a)
+	}
+}
+
+// checkUpstreamAlarm checks that alarm reads one Metrics Insights query
+// summing UpstreamRequests, on a published dimension set, for results.
+func checkUpstreamAlarm(t *testing.T, id string, alarm map[string]any, results []string) {
+	t.Helper()
+	_, queries := metricsIn(alarm)
+	if len(queries) != 1 {
+		t.Errorf("%s: queries %v, want one Metrics Insights query", id, queries)
+		return
+	}
+	q := queries[0]
+	_, schema, _ := strings.Cut(q, "SCHEMA(")
+	schema, _, _ = strings.Cut(schema, ")")
+	parts := strings.Split(schema, ", ")
+	if parts[0] != `"`+metrics.Namespace+`"` {
+		t.Errorf("%s query %q is not on namespace %s", id, q, metrics.Namespace)
+	}
+	dims := slices.Clone(parts[1:])
+	slices.Sort(dims)
+	if !published(metrics.UpstreamRequests, dims) {
+		t.Errorf("%s query schema %v is not a published dimension set of %s", id, parts[1:], metrics.UpstreamRequests)
+	}
+	for _, want := range append([]string{"SUM(" + metrics.UpstreamRequests + ")"}, results...) {
+		if !strings.Contains(q, want) {
+			t.Errorf("%s query %q lacks %q", id, q, want)
+		}
 	}
 }
 

@@ -12,6 +12,11 @@
 //
 // Every HTTP attempt, retries included, first waits on Config.Limiter, so a
 // fleet-wide budget (package budget) can never be exceeded by retries.
+//
+// A 401 or 403 is never retried. It is either a refusal of the request under
+// the account's plan (ErrForbidden, the client's answer) or a refusal of the
+// service's own credentials (ErrUnauthorized, a deployment fault, recorded
+// as metrics.UpstreamCredentialsRefused); refusalKind states the rule.
 package alpaca
 
 import (
@@ -397,6 +402,13 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 		return attempt{outcome: done, result: metrics.UpstreamOK, sim: sim}
 	}
 
+	return c.failure(endpoint, resp)
+}
+
+// failure classifies a non-2xx answer (its body read for Alpaca's message,
+// the rest drained): a 429 waits for the origin's reset, a 5xx is retried,
+// anything else is final.
+func (c *Client) failure(endpoint string, resp *http.Response) attempt {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	e := &Error{Endpoint: endpoint, Status: resp.StatusCode}
@@ -416,7 +428,10 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity || s == http.StatusRequestURITooLong:
 		e.Kind = ErrInvalidRequest
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		e.Kind = ErrUnauthorized
+		e.Kind = refusalKind(s, e.Message)
+		if e.Kind == ErrUnauthorized {
+			return attempt{outcome: done, result: metrics.UpstreamCredentialsRefused, err: e}
+		}
 	case s == http.StatusNotFound:
 		e.Kind = ErrNotFound
 	default:
@@ -456,7 +471,7 @@ func (c *Client) errorMessage(body []byte) (int, string) {
 	msg := eb.Message
 	for _, secret := range []string{c.cfg.SecretKey, c.cfg.KeyID} {
 		if secret != "" {
-			msg = strings.ReplaceAll(msg, secret, "[redacted]")
+			msg = strings.ReplaceAll(msg, secret, redactedMark)
 		}
 	}
 	if len(msg) > maxMessageLen {

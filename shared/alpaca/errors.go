@@ -3,6 +3,8 @@ package alpaca
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +17,15 @@ var (
 	// ErrInvalidRequest: the origin rejected the request (HTTP 400, 414,
 	// 422). Never retried.
 	ErrInvalidRequest = errors.New("alpaca: invalid request")
-	// ErrUnauthorized: the origin refused our credentials or our plan
-	// (HTTP 401, 403, with a JSON or an HTML body). Never retried.
+	// ErrUnauthorized: the origin refused the service's own credentials
+	// (HTTP 401, or a 403 that is not a plan refusal; see refusalKind).
+	// Never retried. It is a fault of the deployment, not of the request.
 	ErrUnauthorized = errors.New("alpaca: unauthorized")
+	// ErrForbidden: the origin refused this request under the account's
+	// plan or feed entitlement (HTTP 403 with a message naming what is not
+	// permitted, e.g. "subscription does not permit querying recent SIP
+	// data"). Never retried. The *Error's Message is Alpaca's.
+	ErrForbidden = errors.New("alpaca: forbidden by the account's plan")
 	// ErrNotFound: the origin has no such resource (HTTP 404), or a
 	// single-symbol answer carried no data for the symbol. Never retried.
 	ErrNotFound = errors.New("alpaca: not found")
@@ -124,3 +132,45 @@ var errBodyTooLarge = errors.New("response body too large")
 // errPageLoop is the Cause when the origin hands back the page token it was
 // just given, which would otherwise loop until the deadline.
 var errPageLoop = errors.New("origin repeated its page token")
+
+// redactedMark replaces the service's key id or secret wherever an origin
+// message echoes them.
+const redactedMark = "[redacted]"
+
+// credentialPhrases are the bare status phrases an origin uses when it
+// refuses who is calling rather than what is asked, compared with the
+// message lower-cased and stripped of blanks and trailing periods.
+var credentialPhrases = []string{
+	"forbidden", "unauthorized", "unauthorised", "not authorized", "not authenticated",
+	"unauthenticated", "authentication failed", "access denied", "invalid credentials",
+	"request is not authorized",
+}
+
+// refusalKind tells a refusal of the service's credentials (ErrUnauthorized)
+// from a refusal of the request under the account's plan (ErrForbidden),
+// given the status (401 or 403) and Alpaca's message (already redacted).
+//
+// The rule: Alpaca refuses a plan or feed with a 403 whose JSON message
+// names what is not permitted ("subscription does not permit querying recent
+// SIP data"); it refuses bad or missing keys with a 401, or with a 403 that
+// carries no message of its own (an HTML page from its edge, an empty or
+// non-JSON body) or only a bare status phrase ("forbidden.",
+// "unauthorized."). So:
+//   - 401 is always the credentials;
+//   - a 403 without a message, with a bare status phrase (credentialPhrases),
+//     or with a message that echoes our key (redacted) is the credentials;
+//   - any other 403 names what the plan does not permit: ErrForbidden.
+//
+// Misreading a credential refusal as a plan refusal would hide an outage
+// from the alarm, so only a message that says something beyond "no" counts
+// as the plan's answer.
+func refusalKind(status int, message string) error {
+	if status != http.StatusForbidden {
+		return ErrUnauthorized
+	}
+	m := strings.ToLower(strings.TrimRight(strings.TrimSpace(message), ". "))
+	if m == "" || slices.Contains(credentialPhrases, m) || strings.Contains(m, redactedMark) {
+		return ErrUnauthorized
+	}
+	return ErrForbidden
+}

@@ -198,34 +198,77 @@ func TestHungOriginIsCutAtTheDeadline(t *testing.T) {
 }
 
 func TestFinalStatusesAreNotRetried(t *testing.T) {
+	const sip = "subscription does not permit querying recent SIP data"
+	refused, client := metrics.UpstreamCredentialsRefused, metrics.UpstreamClientError
 	tests := []struct {
 		status  int
 		body    string
 		kind    error
 		code    int
 		message string
+		result  string
 	}{
-		{400, `{"code":40010001,"message":"invalid timeframe"}`, ErrInvalidRequest, 40010001, "invalid timeframe"},
-		{422, `{"code":42210000,"message":"invalid symbol"}`, ErrInvalidRequest, 42210000, "invalid symbol"},
-		{414, `<html>URI Too Long</html>`, ErrInvalidRequest, 0, ""},
-		{401, `{"message":"unauthorized."}`, ErrUnauthorized, 0, "unauthorized."},
-		{403, "<html><head><title>403 Forbidden</title></head><body>nginx</body></html>", ErrUnauthorized, 0, ""},
-		{404, `{"message":"Not Found"}`, ErrNotFound, 0, "Not Found"},
-		{405, ``, ErrUnavailable, 0, ""},
-		{302, ``, ErrUnavailable, 0, ""},
+		{400, `{"code":40010001,"message":"invalid timeframe"}`, ErrInvalidRequest, 40010001, "invalid timeframe", client},
+		{422, `{"code":42210000,"message":"invalid symbol"}`, ErrInvalidRequest, 42210000, "invalid symbol", client},
+		{414, `<html>URI Too Long</html>`, ErrInvalidRequest, 0, "", client},
+		{401, `{"message":"unauthorized."}`, ErrUnauthorized, 0, "unauthorized.", refused},
+		{403, "<html><head><title>403 Forbidden</title></head><body>nginx</body></html>", ErrUnauthorized, 0, "", refused},
+		{403, `{"message":"forbidden."}`, ErrUnauthorized, 0, "forbidden.", refused},
+		{403, `{"message":"Forbidden"}`, ErrUnauthorized, 0, "Forbidden", refused},
+		{403, ``, ErrUnauthorized, 0, "", refused},
+		{403, `{"message":"` + sip + `"}`, ErrForbidden, 0, sip, client},
+		{403, `{"code":40310000,"message":"OPRA agreement is not signed"}`, ErrForbidden, 40310000, "OPRA agreement is not signed", client},
+		{404, `{"message":"Not Found"}`, ErrNotFound, 0, "Not Found", client},
+		{405, ``, ErrUnavailable, 0, "", client},
+		{302, ``, ErrUnavailable, 0, "", client},
 	}
 	for _, tt := range tests {
 		e := newEnv(t, respond(tt.status, tt.body, "Location", "http://127.0.0.1:1/elsewhere"))
 		_, _, err := e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
 		ae := asError(t, err)
 		if !errors.Is(err, tt.kind) || ae.Status != tt.status || ae.Code != tt.code || ae.Message != tt.message {
-			t.Errorf("HTTP %d: %+v, want kind %v code %d message %q", tt.status, ae, tt.kind, tt.code, tt.message)
+			t.Errorf("HTTP %d %s: %+v, want kind %v code %d message %q", tt.status, tt.body, ae, tt.kind, tt.code, tt.message)
 		}
 		if e.requests.Load() != 1 || len(e.clock.Sleeps()) != 0 {
 			t.Errorf("HTTP %d: %d requests, want 1", tt.status, e.requests.Load())
 		}
-		if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamClientError}) {
-			t.Errorf("HTTP %d: recorded %v", tt.status, got)
+		if got := e.rec.Results(); !slices.Equal(got, []string{tt.result}) {
+			t.Errorf("HTTP %d %s: recorded %v, want %s", tt.status, tt.body, got, tt.result)
+		}
+	}
+}
+
+// A 403 that echoes the service's key is about the key, whatever else it
+// says, and the echo never reaches the error.
+func TestRefusalEchoingTheKeyIsACredentialRefusal(t *testing.T) {
+	e := newEnv(t, respond(403, `{"message":"key `+testKeyID+` does not permit SIP"}`))
+	_, _, err := e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
+	if !errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), testKeyID) {
+		t.Fatalf("err %v, want ErrUnauthorized without the key", err)
+	}
+}
+
+func TestRefusalKind(t *testing.T) {
+	tests := []struct {
+		status  int
+		message string
+		want    error
+	}{
+		{401, "subscription does not permit querying recent SIP data", ErrUnauthorized},
+		{401, "", ErrUnauthorized},
+		{403, "", ErrUnauthorized},
+		{403, "  FORBIDDEN.  ", ErrUnauthorized},
+		{403, "Unauthorized.", ErrUnauthorized},
+		{403, "access denied", ErrUnauthorized},
+		{403, "request is not authorized", ErrUnauthorized},
+		{403, "key [redacted] is not allowed", ErrUnauthorized},
+		{403, "subscription does not permit querying recent SIP data", ErrForbidden},
+		{403, "OPRA agreement is not signed", ErrForbidden},
+		{403, "forbidden: your subscription does not include the opra feed", ErrForbidden},
+	}
+	for _, tt := range tests {
+		if got := refusalKind(tt.status, tt.message); got != tt.want {
+			t.Errorf("refusalKind(%d, %q) = %v, want %v", tt.status, tt.message, got, tt.want)
 		}
 	}
 }

@@ -37,9 +37,11 @@ const (
 // Alpaca-style error codes of this service's own errors.
 const (
 	codeBadRequest  = 40010001
+	codeForbidden   = 40310000
 	codeNotFound    = 40410000
 	codeMethod      = 40510000
 	codeInternal    = 50010000
+	codeBadGateway  = 50210000
 	codeUnavailable = 50310000
 )
 
@@ -47,10 +49,14 @@ func codeFor(status int) int {
 	switch status {
 	case http.StatusBadRequest:
 		return codeBadRequest
+	case http.StatusForbidden:
+		return codeForbidden
 	case http.StatusNotFound:
 		return codeNotFound
 	case http.StatusMethodNotAllowed:
 		return codeMethod
+	case http.StatusBadGateway:
+		return codeBadGateway
 	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return codeUnavailable
 	}
@@ -74,6 +80,12 @@ func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
 
 // classify maps an error to a status, a client message and, for 503s, a
 // Retry-After in whole seconds. Messages never carry internal details.
+//
+// The origin's refusals are told apart by the alpaca package: a refusal
+// under the account's plan or feed is the client's answer, 403 with
+// Alpaca's own message and no Retry-After (asking again cannot change it);
+// a refusal of the service's own credentials is this service's fault, a 502
+// whose message names neither the key nor the origin's words.
 func classify(err error, now time.Time) (status int, msg string, retryAfter int) {
 	var bad *badRequest
 	var nf *notFoundError
@@ -94,6 +106,14 @@ func classify(err error, now time.Time) (status int, msg string, retryAfter int)
 			wait = max(wait, ae.Reset.Sub(now))
 		}
 		return http.StatusServiceUnavailable, "origin rate limit reached, retry later", seconds(wait)
+	case errors.Is(err, alpaca.ErrForbidden):
+		m := "the origin's plan does not permit this request"
+		if ae != nil && ae.Message != "" {
+			m = ae.Message
+		}
+		return http.StatusForbidden, m, 0
+	case errors.Is(err, alpaca.ErrUnauthorized):
+		return http.StatusBadGateway, "the origin refused this service's own credentials: a fault of this service, not of the request", 0
 	case errors.Is(err, alpaca.ErrInvalidRequest):
 		m := "the origin rejected the request"
 		if ae != nil && ae.Message != "" {
@@ -103,8 +123,8 @@ func classify(err error, now time.Time) (status int, msg string, retryAfter int)
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "timed out waiting for the origin, retry later", 1
 	default:
-		// Origin unavailable, our own credentials refused, an unexpected
-		// answer: not the client's fault, and it may pass.
+		// Origin unavailable, an unexpected answer: not the client's
+		// fault, and it may pass.
 		return http.StatusServiceUnavailable, "origin unavailable, retry later", 1
 	}
 }
@@ -114,10 +134,15 @@ func seconds(d time.Duration) int {
 }
 
 // fail answers a request with the error's status, logging origin trouble
-// once here, where it is handled.
+// once here, where it is handled: the origin refusing the service's
+// credentials at error level (it fails every request until an operator
+// acts), other server-side failures as warnings.
 func (h *Handler) fail(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
 	status, msg, retry := classify(err, time.Now())
-	if status >= 500 {
+	switch {
+	case status == http.StatusBadGateway:
+		h.log.ErrorContext(ctx, "api: the origin refused the service's credentials", "err", err)
+	case status >= 500:
 		h.log.WarnContext(ctx, "api: origin failure", "err", err)
 	}
 	r := errorResponse(status, msg)

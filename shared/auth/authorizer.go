@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -21,7 +22,9 @@ import (
 //     Gateway answers 500, which is why Handle never returns an error;
 //   - with result caching on, the cache key is the identity source values,
 //     that is both headers, so a cached answer is never reused for another
-//     secret.
+//     secret; the stack sets its TTL and the Loader's refresh from one
+//     revocation window (config.RevocationSplit), so a revoked key is
+//     refused everywhere within that window.
 type Authorizer struct {
 	load   func(ctx context.Context) (*KeyStore, error)
 	logger *slog.Logger
@@ -43,7 +46,8 @@ func NewAuthorizer(load func(ctx context.Context) (*KeyStore, error), logger *sl
 // Credentials are read from ev.Headers (any name case), else from
 // ev.IdentitySource taken as [key id, secret] when it has exactly two
 // values. Everything else denies: a missing or over-long header, a load
-// error, a nil store, a panic (recovered). Handle never returns an error.
+// error (a key list too old to trust included), a nil store, a panic
+// (recovered). Handle never returns an error.
 //
 // It logs one line per request with the outcome, a reason category and, only
 // when the id is a known key, the key id; never the secret, nor an unknown id
@@ -69,6 +73,8 @@ func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayV2CustomAut
 		var store *KeyStore
 		store, loadErr = a.load(ctx)
 		switch {
+		case errors.Is(loadErr, ErrStaleKeys):
+			r = reasonStaleKeys
 		case loadErr != nil:
 			r = reasonLoadError
 		default:
@@ -89,7 +95,7 @@ func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayV2CustomAut
 		attrs = append(attrs, slog.String("key_id", id))
 	case reasonMismatch:
 		attrs = append(attrs, slog.String("key_id", id))
-	case reasonLoadError:
+	case reasonLoadError, reasonStaleKeys:
 		level = slog.LevelError
 		attrs = append(attrs, slog.String("error", loadErr.Error()))
 	case reasonNoStore:

@@ -164,6 +164,7 @@ const (
 	reasonMismatch  reason = "bad_secret"
 	reasonNoStore   reason = "no_key_store"
 	reasonLoadError reason = "key_store_unavailable"
+	reasonStaleKeys reason = "key_store_stale"
 	reasonPanic     reason = "panic"
 )
 

@@ -13,12 +13,20 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
-// Loader defaults.
+// Loader defaults. The refresh of the key list comes from the revocation
+// window (config.RevocationSplit of config.DefaultRevocationWindow).
 const (
-	DefaultRefresh      = 5 * time.Minute
 	DefaultRetryAfter   = 30 * time.Second
 	DefaultFetchTimeout = 5 * time.Second
+	// DefaultMaxAge is how long the last successful read of the key list is
+	// trusted while later reads fail.
+	DefaultMaxAge = 15 * time.Minute
 )
+
+// ErrStaleKeys is matched (errors.Is) by Load's error when the only key
+// list at hand is older than LoaderOptions.MaxAge: the authorizer denies
+// rather than accept keys that may have been revoked since.
+var ErrStaleKeys = errors.New("auth: client keys too old to trust")
 
 // ClientKeysSecret is the JSON shape of the client-keys secret:
 // {"keys":[{"id":"…","sha256":"…"}]}.
@@ -28,19 +36,26 @@ type ClientKeysSecret struct {
 
 // LoaderOptions tunes a Loader; zero fields take the defaults.
 type LoaderOptions struct {
-	// Refresh is how long a loaded store is used before the secret is read
-	// again (DefaultRefresh). Revoking a key takes effect within Refresh.
+	// Refresh is how long a read of the secret is used, counted from the
+	// start of that read, before the secret is read again (default: the
+	// key refresh of config.DefaultRevocationWindow). A key revoked in the
+	// secret is refused within Refresh of the revocation.
 	Refresh time.Duration
 	// RetryAfter is how long a failed refresh waits before the next attempt
 	// while the previous store stays in use (DefaultRetryAfter, at most
 	// Refresh).
 	RetryAfter time.Duration
+	// MaxAge is the oldest, counted from the start of its read, a store is
+	// trusted while refreshes fail (DefaultMaxAge, at least Refresh). Past
+	// it Load fails with ErrStaleKeys until a read succeeds.
+	MaxAge time.Duration
 	// FetchTimeout bounds one read of the secret (DefaultFetchTimeout).
 	FetchTimeout time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 	// Logger receives a warning when a refresh fails and the previous store
-	// is kept (slog.Default()).
+	// is kept, and an error when the previous store is too old to keep
+	// (slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -50,18 +65,20 @@ type LoaderOptions struct {
 //
 // Load never allows on error: until one read has succeeded it returns the
 // error, so the authorizer denies. After that, a failed refresh keeps the
-// previous store (an outage of Secrets Manager must not lock every client
-// out) and is retried after RetryAfter; the store is then as old as the
-// outage is long.
+// previous store (a short outage of Secrets Manager must not lock every
+// client out) and is retried after RetryAfter, but only while that store is
+// at most MaxAge old: after that Load fails with ErrStaleKeys, and every
+// request is denied until a read succeeds.
 type Loader struct {
 	sm      config.SecretsGetter
 	arn     string
 	opts    LoaderOptions
 	flights singleflight.Group
 
-	mu    sync.Mutex
-	store *KeyStore
-	next  time.Time // when store is due for refresh
+	mu     sync.Mutex
+	store  *KeyStore
+	readAt time.Time // when the read that produced store started
+	next   time.Time // when store is due for refresh
 }
 
 // NewLoader returns a Loader of the secret arn read through sm. Nothing is
@@ -74,12 +91,16 @@ func NewLoader(sm config.SecretsGetter, arn string, opts LoaderOptions) (*Loader
 		return nil, fmt.Errorf("auth: loader needs the client-keys secret (%s is empty)", config.EnvClientKeysSecretARN)
 	}
 	if opts.Refresh <= 0 {
-		opts.Refresh = DefaultRefresh
+		_, opts.Refresh = config.RevocationSplit(config.DefaultRevocationWindow)
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
 	opts.RetryAfter = min(opts.RetryAfter, opts.Refresh)
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	opts.MaxAge = max(opts.MaxAge, opts.Refresh)
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
@@ -95,17 +116,20 @@ func NewLoader(sm config.SecretsGetter, arn string, opts LoaderOptions) (*Loader
 // Load returns the current KeyStore, reading the secret first when none is
 // loaded yet or the loaded one is due (its Refresh has elapsed).
 //
-// It returns an error only when no store has ever been loaded and this read
-// fails (or ctx ends first). The read itself is detached from ctx and bounded
-// by FetchTimeout, so a caller that gives up does not fail the callers
-// sharing the read; if ctx ends while a due refresh is in flight, Load returns
-// the previous store.
+// It returns an error when no store has ever been loaded and this read
+// fails (or ctx ends first), and an error wrapping ErrStaleKeys when the
+// store at hand is older than MaxAge. The read itself is detached from ctx
+// and bounded by FetchTimeout, so a caller that gives up does not fail the
+// callers sharing the read; if ctx ends while a due refresh is in flight,
+// Load returns the previous store (if still trusted).
 func (l *Loader) Load(ctx context.Context) (*KeyStore, error) {
 	l.mu.Lock()
-	store, next := l.store, l.next
+	store, readAt, next := l.store, l.readAt, l.next
 	l.mu.Unlock()
-	if store != nil && l.opts.Now().Before(next) {
-		return store, nil
+	if store != nil {
+		if now := l.opts.Now(); now.Before(next) {
+			return l.trusted(store, readAt, now)
+		}
 	}
 	ch := l.flights.DoChan("", func() (any, error) {
 		return l.refresh(context.WithoutCancel(ctx))
@@ -118,31 +142,50 @@ func (l *Loader) Load(ctx context.Context) (*KeyStore, error) {
 		return res.Val.(*KeyStore), nil
 	case <-ctx.Done():
 		if store != nil {
-			return store, nil
+			return l.trusted(store, readAt, l.opts.Now())
 		}
 		return nil, fmt.Errorf("auth: load client keys: %w", ctx.Err())
 	}
 }
 
+// trusted returns store, read at readAt, unless at now it is older than
+// MaxAge.
+func (l *Loader) trusted(store *KeyStore, readAt, now time.Time) (*KeyStore, error) {
+	if age := now.Sub(readAt); age > l.opts.MaxAge {
+		return nil, fmt.Errorf("%w: last read %s ago, the limit is %s", ErrStaleKeys, age, l.opts.MaxAge)
+	}
+	return store, nil
+}
+
+// refresh reads the secret; on failure it keeps the previous store while
+// that is trusted, and schedules the next attempt after RetryAfter.
 func (l *Loader) refresh(ctx context.Context) (*KeyStore, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.FetchTimeout)
 	defer cancel()
+	started := l.opts.Now()
 	fresh, err := l.fetch(ctx)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.opts.Now()
-	if err != nil {
-		if l.store == nil {
-			return nil, err
-		}
-		l.next = now.Add(l.opts.RetryAfter)
-		l.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "client keys refresh failed; keeping the previous keys",
-			slog.String("error", err.Error()), slog.Duration("retry_after", l.opts.RetryAfter))
-		return l.store, nil
+	if err == nil {
+		l.store, l.readAt, l.next = fresh, started, started.Add(l.opts.Refresh)
+		return fresh, nil
 	}
-	l.store, l.next = fresh, now.Add(l.opts.Refresh)
-	return fresh, nil
+	if l.store == nil {
+		return nil, err
+	}
+	now := l.opts.Now()
+	l.next = now.Add(l.opts.RetryAfter)
+	attrs := []slog.Attr{slog.String("error", err.Error()), slog.Duration("age", now.Sub(l.readAt)),
+		slog.Duration("max_age", l.opts.MaxAge), slog.Duration("retry_after", l.opts.RetryAfter)}
+	store, staleErr := l.trusted(l.store, l.readAt, now)
+	if staleErr != nil {
+		l.opts.Logger.LogAttrs(ctx, slog.LevelError,
+			"client keys refresh failed and the last keys read are too old to trust; denying every request until a read succeeds", attrs...)
+		return nil, fmt.Errorf("%w (refresh: %v)", staleErr, err)
+	}
+	l.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "client keys refresh failed; keeping the previous keys", attrs...)
+	return store, nil
 }
 
 func (l *Loader) fetch(ctx context.Context) (*KeyStore, error) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ type fakeSM struct {
 	calls   int
 	gate    chan struct{} // when non-nil, each call waits for it to close
 	entered chan struct{}
+	during  func() // when non-nil, called inside each call (a slow read moves the clock)
 }
 
 var errUnavailable = errors.New("ServiceUnavailable: try later")
@@ -47,9 +49,12 @@ func (f *fakeSM) count() int {
 func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
 	f.mu.Lock()
 	f.calls++
-	gate, entered := f.gate, f.entered
+	gate, entered, during := f.gate, f.entered, f.during
 	value, err := f.value, f.err
 	f.mu.Unlock()
+	if during != nil {
+		during()
+	}
 	if aws.ToString(in.SecretId) != testARN {
 		return nil, errors.New("ResourceNotFoundException")
 	}
@@ -84,6 +89,12 @@ func keysJSON(t testing.TB, pairs ...string) string {
 }
 
 var t0 = time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
+
+// defaultRefresh is the Loader's refresh for the default revocation window.
+var defaultRefresh = func() time.Duration {
+	_, r := config.RevocationSplit(config.DefaultRevocationWindow)
+	return r
+}()
 
 func newTestLoader(t *testing.T, sm *fakeSM, logs *bytes.Buffer) (*Loader, *market.ManualClock) {
 	t.Helper()
@@ -148,7 +159,7 @@ func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
 	l, clk := newTestLoader(t, sm, &logs)
 
 	first := mustLoad(t, l)
-	clk.Advance(DefaultRefresh - time.Nanosecond)
+	clk.Advance(defaultRefresh - time.Nanosecond)
 	if mustLoad(t, l) != first || sm.count() != 1 {
 		t.Fatalf("store re-read before its refresh interval (%d reads)", sm.count())
 	}
@@ -158,12 +169,12 @@ func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
 	clk.Advance(time.Nanosecond)
 	second := mustLoad(t, l)
 	if sm.count() != 2 || second.Check("a", "sa") || !second.Check("b", "sb") {
-		t.Fatalf("refresh at t0+%s did not load the new keys (%d reads)", DefaultRefresh, sm.count())
+		t.Fatalf("refresh at t0+%s did not load the new keys (%d reads)", defaultRefresh, sm.count())
 	}
 
 	// A failed refresh keeps the previous store, then retries after RetryAfter.
 	sm.set("", errUnavailable)
-	clk.Advance(DefaultRefresh)
+	clk.Advance(defaultRefresh)
 	if got := mustLoad(t, l); got != second || sm.count() != 3 {
 		t.Fatalf("failed refresh did not keep the previous store (%d reads)", sm.count())
 	}
@@ -186,7 +197,7 @@ func TestLoaderCachesAndRefreshesAtExactInstants(t *testing.T) {
 	if !third.Check("c", "sc") || third.Check("b", "sb") || sm.count() != 5 {
 		t.Fatalf("recovery did not load the new keys (%d reads)", sm.count())
 	}
-	clk.Advance(DefaultRefresh - time.Nanosecond)
+	clk.Advance(defaultRefresh - time.Nanosecond)
 	if mustLoad(t, l) != third || sm.count() != 5 {
 		t.Fatalf("refresh interval not restarted after recovery (%d reads)", sm.count())
 	}
@@ -219,8 +230,16 @@ func TestLoaderOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.opts.RetryAfter != 10*time.Second || l.opts.FetchTimeout != DefaultFetchTimeout || l.opts.Now == nil || l.opts.Logger == nil {
+	if l.opts.RetryAfter != 10*time.Second || l.opts.FetchTimeout != DefaultFetchTimeout || l.opts.MaxAge != DefaultMaxAge || l.opts.Now == nil || l.opts.Logger == nil {
 		t.Fatalf("defaults not applied: %+v", l.opts)
+	}
+	l, err = NewLoader(&fakeSM{}, testARN, LoaderOptions{Refresh: time.Hour, MaxAge: time.Minute})
+	if err != nil || l.opts.MaxAge != time.Hour {
+		t.Fatalf("MaxAge below Refresh: %+v, %v; want MaxAge raised to Refresh", l.opts, err)
+	}
+	l, err = NewLoader(&fakeSM{}, testARN, LoaderOptions{})
+	if err != nil || l.opts.Refresh != defaultRefresh || defaultRefresh > config.DefaultRevocationWindow {
+		t.Fatalf("default refresh %s, want %s within the window %s", l.opts.Refresh, defaultRefresh, config.DefaultRevocationWindow)
 	}
 }
 
@@ -265,7 +284,7 @@ func TestLoaderCancelledDuringRefreshGetsPreviousStore(t *testing.T) {
 	sm.mu.Lock()
 	sm.gate, sm.entered = gate, entered
 	sm.mu.Unlock()
-	clk.Advance(DefaultRefresh)
+	clk.Advance(defaultRefresh)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *KeyStore)
@@ -288,7 +307,7 @@ func TestLoaderConcurrentUse(t *testing.T) {
 	for i := range 16 {
 		wg.Go(func() {
 			if i%4 == 0 {
-				clk.Advance(DefaultRefresh)
+				clk.Advance(defaultRefresh)
 			}
 			s, err := l.Load(context.Background())
 			if err != nil || !s.Check("a", "sa") {
@@ -297,4 +316,110 @@ func TestLoaderConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A key revoked in the secret is refused by the authorizer within Refresh
+// of the revocation, and API Gateway's cached verdict expires within the
+// rest of the window: checked at the last instants the revoked key passes.
+func TestRevokedKeyIsRefusedWithinTheWindow(t *testing.T) {
+	ttl, refresh := config.RevocationSplit(config.DefaultRevocationWindow)
+	sm := &fakeSM{value: keysJSON(t, "a", "sa", "b", "sb")}
+	l, clk := newTestLoader(t, sm, nil)
+	authz := NewAuthorizer(l.Load, nil)
+	allowed := func() bool {
+		resp, _ := authz.Handle(context.Background(), request(map[string]string{HeaderKeyID: "a", HeaderSecretKey: "sa"}))
+		return resp.IsAuthorized
+	}
+	if !allowed() {
+		t.Fatal("a not allowed before revocation")
+	}
+	// Revoked just after the read at t0: the worst case.
+	clk.Advance(time.Nanosecond)
+	sm.set(keysJSON(t, "b", "sb"), nil)
+	revoked := clk.Now()
+	clk.Set(t0.Add(refresh - time.Nanosecond))
+	if !allowed() {
+		t.Fatal("the key list was re-read before its refresh")
+	}
+	// The verdict just given may be cached by API Gateway for ttl: its
+	// last instant of use is still inside the window.
+	if last := clk.Now().Add(ttl); last.Sub(revoked) > config.DefaultRevocationWindow {
+		t.Fatalf("a cached verdict outlives the revocation by %s, over the window %s", last.Sub(revoked), config.DefaultRevocationWindow)
+	}
+	clk.Set(t0.Add(refresh))
+	if allowed() {
+		t.Fatalf("revoked key still allowed %s after the read before its revocation", refresh)
+	}
+}
+
+// A store's age counts from the start of the read that produced it, so a
+// slow read does not stretch the window.
+func TestRefreshCountsFromTheStartOfTheRead(t *testing.T) {
+	sm := &fakeSM{value: keysJSON(t, "a", "sa")}
+	l, clk := newTestLoader(t, sm, nil)
+	sm.during = func() { clk.Advance(3 * time.Second) }
+	mustLoad(t, l)
+	clk.Set(t0.Add(defaultRefresh - time.Nanosecond))
+	mustLoad(t, l)
+	if sm.count() != 1 {
+		t.Fatalf("%d reads before the refresh instant, want 1", sm.count())
+	}
+	clk.Set(t0.Add(defaultRefresh))
+	mustLoad(t, l)
+	if sm.count() != 2 {
+		t.Fatalf("%d reads at t0+%s (the first read started at t0), want 2", sm.count(), defaultRefresh)
+	}
+}
+
+// While Secrets Manager fails, the last keys read are trusted up to MaxAge
+// and not a nanosecond longer; then every request is denied, with an
+// error-level line saying why, until a read succeeds.
+func TestStaleKeyStoreIsNotTrusted(t *testing.T) {
+	var logs bytes.Buffer
+	sm := &fakeSM{value: keysJSON(t, "a", "sa")}
+	l, clk := newTestLoader(t, sm, &logs)
+	first := mustLoad(t, l)
+	sm.set("", errUnavailable)
+
+	// Failed refreshes every RetryAfter keep the store up to MaxAge.
+	for at := defaultRefresh; at <= DefaultMaxAge; at += DefaultRetryAfter {
+		clk.Set(t0.Add(at))
+		if got := mustLoad(t, l); got != first {
+			t.Fatalf("at t0+%s the previous store was not kept", at)
+		}
+	}
+	clk.Set(t0.Add(DefaultMaxAge))
+	if got := mustLoad(t, l); got != first {
+		t.Fatal("store exactly MaxAge old not trusted")
+	}
+	reads := sm.count()
+	clk.Set(t0.Add(DefaultMaxAge + time.Nanosecond))
+	if s, err := l.Load(context.Background()); s != nil || !errors.Is(err, ErrStaleKeys) {
+		t.Fatalf("store past MaxAge: %v, %v; want ErrStaleKeys", s, err)
+	}
+	if sm.count() != reads {
+		t.Fatal("a stale store made Load read before RetryAfter")
+	}
+	var authzLogs bytes.Buffer
+	authz := NewAuthorizer(l.Load, slog.New(slog.NewJSONHandler(&authzLogs, nil)))
+	resp, _ := authz.Handle(context.Background(), request(map[string]string{HeaderKeyID: "a", HeaderSecretKey: "sa"}))
+	if resp.IsAuthorized || !strings.Contains(authzLogs.String(), `"level":"ERROR"`) || !strings.Contains(authzLogs.String(), string(reasonStaleKeys)) {
+		t.Fatalf("stale store: authorized %v, logs %s", resp.IsAuthorized, authzLogs.String())
+	}
+
+	// The next failed refresh says so once, at error level.
+	clk.Advance(DefaultRetryAfter)
+	if _, err := l.Load(context.Background()); !errors.Is(err, ErrStaleKeys) || !strings.Contains(err.Error(), "ServiceUnavailable") {
+		t.Fatalf("failed refresh of a stale store: %v", err)
+	}
+	if n := strings.Count(logs.String(), "too old to trust; denying every request"); n != 1 || !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("%d denial lines in %s", n, logs.String())
+	}
+
+	// Recovery at the next attempt.
+	sm.set(keysJSON(t, "a", "sa"), nil)
+	clk.Advance(DefaultRetryAfter)
+	if s := mustLoad(t, l); !s.Check("a", "sa") {
+		t.Fatal("recovered store does not check")
+	}
 }

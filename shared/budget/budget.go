@@ -11,9 +11,12 @@
 // requests are admitted at once and one more every 60s/(perMinute−B) after.
 //
 // When Redis cannot be reached, each instance falls back to a limiter of its
-// own (golang.org/x/time/rate) with a fraction of the budget, so the origin
-// is never called without a limit; Redis is probed again at most once a
-// second and used as soon as it answers.
+// own (golang.org/x/time/rate) with its share of the budget: the budget
+// divided by the most instances that can run at once (WithInstances, the
+// functions' reserved concurrency), shaped by FallbackShape so that the
+// fleet together stays within the budget. The origin is never called
+// without a limit; Redis is probed again at most once a second and used as
+// soon as it answers.
 package budget
 
 import (
@@ -29,6 +32,8 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // DefaultKey is the budget's key. redis_rate stores it as "rate:" + key.
@@ -36,7 +41,6 @@ const DefaultKey = "opitios:v2:budget:origin"
 
 const (
 	defaultRedisTimeout = 50 * time.Millisecond
-	defaultInstances    = 4
 	// probeInterval is how often an instance in fallback tries Redis again.
 	probeInterval = time.Second
 )
@@ -66,6 +70,7 @@ type options struct {
 	burst        int
 	now          func() time.Time
 	fallbackRate int
+	instances    int
 	logger       *slog.Logger
 	redisTimeout time.Duration
 }
@@ -82,9 +87,15 @@ func WithBurst(n int) Option { return func(o *options) { o.burst = n } }
 // (default time.Now). GCRA in Redis uses the server's own clock.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithFallbackPerMinute sets the per-instance budget used while Redis is
-// unreachable (default perMinute/4, at least 1: four instances in fallback
-// together stay within the fleet budget). It follows the same burst rule.
+// WithInstances sets the most instances that can share the budget at once
+// (default config.DefaultOriginInstances; values below 1 count as 1). While
+// Redis is unreachable each instance's share is perMinute/n, shaped as
+// FallbackShape says.
+func WithInstances(n int) Option { return func(o *options) { o.instances = n } }
+
+// WithFallbackPerMinute sets the per-instance share used while Redis is
+// unreachable directly, instead of perMinute divided by the instances (for a
+// single process, the whole budget). It is shaped as FallbackShape says.
 func WithFallbackPerMinute(n int) Option { return func(o *options) { o.fallbackRate = n } }
 
 // WithLogger sets the logger for outage and recovery lines (default
@@ -122,7 +133,7 @@ type core struct {
 	down      bool
 	nextProbe time.Time
 	fallback  *rate.Limiter
-	fbPerMin  int
+	fbShare   float64 // the instance's share of the budget, requests per minute
 }
 
 // burstAndRate splits perMinute into a GCRA burst and rate per minute whose
@@ -135,6 +146,33 @@ func burstAndRate(perMinute, burst int) (int, int) {
 	return burst, max(1, perMinute-burst)
 }
 
+// FallbackShape returns the burst and the sustained rate (requests per
+// minute) of the per-instance limiter used while Redis is unreachable, when
+// instances share a budget of perMinute requests per minute.
+//
+// An instance's share is f = perMinute/instances. The burst is
+// max(1, ⌊f/10⌋); the rate is f − burst when f exceeds the burst, else f.
+// A token bucket admits at most burst + rate·L requests in any interval of
+// length L, so:
+//   - the fleet's sustained rate, instances × rate, never exceeds perMinute;
+//   - when f > 1, burst + rate = f: the whole fleet, every instance in
+//     fallback at once, stays within perMinute in every 60-second window;
+//   - when f ≤ 1 (more instances than requests a minute) no per-instance
+//     limit can promise that, since each instance must be allowed a first
+//     call: the excess is that one call per instance, after which the fleet
+//     runs at the budget's rate.
+func FallbackShape(perMinute, instances int) (burst int, ratePerMin float64) {
+	return fallbackShape(float64(perMinute) / float64(max(1, instances)))
+}
+
+func fallbackShape(share float64) (int, float64) {
+	burst := max(1, int(math.Floor(share/10)))
+	if share > float64(burst) {
+		return burst, share - float64(burst)
+	}
+	return burst, share
+}
+
 // New returns the budget of perMinute origin requests per minute kept in
 // rdb (a *redis.Client or *redis.ClusterClient). perMinute must be
 // positive.
@@ -142,15 +180,17 @@ func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
 	if perMinute <= 0 {
 		panic("budget: perMinute must be positive")
 	}
-	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: defaultRedisTimeout}
+	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: defaultRedisTimeout,
+		instances: config.DefaultOriginInstances}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.fallbackRate <= 0 {
-		o.fallbackRate = max(1, perMinute/defaultInstances)
+	share := float64(perMinute) / float64(max(1, o.instances))
+	if o.fallbackRate > 0 {
+		share = float64(o.fallbackRate)
 	}
 	burst, perMin := burstAndRate(perMinute, o.burst)
-	fbBurst, fbPerMin := burstAndRate(o.fallbackRate, 0)
+	fbBurst, fbPerMin := fallbackShape(share)
 	c := &core{
 		rl:       redis_rate.NewLimiter(rdb),
 		key:      o.key,
@@ -159,8 +199,8 @@ func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
 		now:      o.now,
 		log:      o.logger,
 		timeout:  o.redisTimeout,
-		fallback: rate.NewLimiter(rate.Limit(float64(fbPerMin)/60), fbBurst),
-		fbPerMin: o.fallbackRate,
+		fallback: rate.NewLimiter(rate.Limit(fbPerMin/60), fbBurst),
+		fbShare:  share,
 	}
 	c.remaining.Store(int64(burst))
 	return &Limiter{
@@ -200,6 +240,12 @@ func (l *Limiter) WithShare(share float64) *Limiter {
 	fb := l.core.fallback.Burst()
 	v.fbReserve = fb - max(1, int(math.Floor(share*float64(fb))))
 	return &v
+}
+
+// Fallback returns the burst and the sustained rate (requests per minute)
+// of this instance's limiter for when Redis is unreachable (FallbackShape).
+func (l *Limiter) Fallback() (burst int, ratePerMin float64) {
+	return l.core.fallback.Burst(), float64(l.core.fallback.Limit()) * 60
 }
 
 // Remaining returns the requests the budget could admit at once, as last
@@ -302,7 +348,7 @@ func (c *core) markDown(err error) {
 	if !c.down {
 		c.down = true
 		c.log.Warn("origin budget: redis unreachable; using the per-instance fallback limit",
-			"key", c.key, "fallback_per_minute", c.fbPerMin, "error", err.Error())
+			"key", c.key, "fallback_per_minute", c.fbShare, "error", err.Error())
 	}
 }
 

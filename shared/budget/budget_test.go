@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
@@ -200,8 +202,8 @@ func TestRedisDownFallsBackToAFiniteLimitAndRecovers(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	clk := market.NewManualClock(time.Now())
 	logs := &logBuf{}
-	// 120/min: fallback 30/min per instance, fallback burst 3 and rate 27/min.
-	l := New(rdb, 120, WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
+	// 120/min over 4 instances: fallback 30/min each, burst 3, rate 27/min.
+	l := New(rdb, 120, WithInstances(4), WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
 		WithRedisTimeout(100*time.Millisecond))
 	// Waits get a second: longer than the Redis timeout (go-redis keeps
 	// redialling a refused address for ~400ms), shorter than any fallback wait.
@@ -307,5 +309,86 @@ func TestLocalBudgetNeverUnlimited(t *testing.T) {
 	// With a frozen clock only the burst (60/10 = 6) is admitted.
 	if allowed != 6 {
 		t.Fatalf("admitted %d of 100 at once, want the burst of 6", allowed)
+	}
+}
+
+// fleetInFallback admits, second by second for minutes, every request that
+// each of instances limiters (all in fallback, all hammering) allows, and
+// returns the admissions per second.
+func fleetInFallback(perMinute, instances, minutes int) []int {
+	clk := market.NewManualClock(time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC))
+	fleet := make([]*Limiter, instances)
+	for i := range fleet {
+		fleet[i] = New(nil, perMinute, WithInstances(instances), WithClock(clk.Now))
+	}
+	perSecond := make([]int, minutes*60)
+	for s := range perSecond {
+		for _, l := range fleet {
+			for {
+				if ok, _ := l.core.fallbackTry(0); !ok {
+					break
+				}
+				perSecond[s]++
+			}
+		}
+		clk.Advance(time.Second)
+	}
+	return perSecond
+}
+
+// With every instance the configuration allows in fallback at once, the
+// fleet stays within the budget: instances × rate ≤ budget always, and in
+// every 60-second window when each instance's share exceeds one request.
+func TestFallbackKeepsTheFleetWithinTheBudget(t *testing.T) {
+	tests := []struct{ perMinute, instances int }{
+		{config.DefaultOriginBudgetPerMin, config.DefaultOriginInstances},
+		{10_000, config.DefaultOriginInstances},
+		{config.DefaultOriginBudgetPerMin, config.OriginInstances(100, 0)},
+		{200, 4},
+		{200, 199},
+		{60, 7},
+		{1, 1},
+	}
+	for _, tt := range tests {
+		burst, rate := FallbackShape(tt.perMinute, tt.instances)
+		if fleet := float64(tt.instances) * rate; fleet > float64(tt.perMinute)*(1+1e-12) || rate <= 0 {
+			t.Errorf("%d/min over %d instances: %d × %g/min = %g/min, want ≤ the budget", tt.perMinute, tt.instances, tt.instances, rate, fleet)
+		}
+		perSecond := fleetInFallback(tt.perMinute, tt.instances, 5)
+		share := float64(tt.perMinute) / float64(tt.instances)
+		total := 0
+		for s := range perSecond {
+			total += perSecond[s]
+			if s+60 > len(perSecond) || share <= 1 {
+				continue
+			}
+			window := 0
+			for _, n := range perSecond[s : s+60] {
+				window += n
+			}
+			if window > tt.perMinute {
+				t.Fatalf("%d/min over %d instances (burst %d, %g/min each): %d admitted in the minute from second %d",
+					tt.perMinute, tt.instances, burst, rate, window, s)
+			}
+		}
+		// Over the whole run: the budget's rate, plus at most one first
+		// call per instance when the share is below one.
+		if limit := tt.perMinute*5 + tt.instances; total > limit {
+			t.Errorf("%d/min over %d instances: %d admitted in 5 minutes, want ≤ %d", tt.perMinute, tt.instances, total, limit)
+		}
+	}
+}
+
+func TestFallbackDefaultsToTheConfiguredInstances(t *testing.T) {
+	b, r := New(nil, 200).Fallback()
+	wb, wr := FallbackShape(200, config.DefaultOriginInstances)
+	if b != wb || math.Abs(r-wr) > 1e-9 {
+		t.Errorf("default fallback %d + %g/min, want FallbackShape(200, %d) = %d + %g/min", b, r, config.DefaultOriginInstances, wb, wr)
+	}
+	if b, r := New(nil, 200, WithInstances(101)).Fallback(); b != 1 || math.Abs(r-(200.0/101-1)) > 1e-9 {
+		t.Errorf("200/min over 101 instances: burst %d rate %g, want 1 and %g", b, r, 200.0/101-1)
+	}
+	if b, r := Local(200).Fallback(); b != 20 || r != 180 {
+		t.Errorf("Local(200) fallback %d + %g/min, want the whole budget: 20 + 180", b, r)
 	}
 }

@@ -21,8 +21,18 @@ const (
 
 	EnvClientKeys          = "OPITIOS_CLIENT_KEYS"    // local only: id:secret,id:secret
 	EnvClientKeysSecretARN = "CLIENT_KEYS_SECRET_ARN" // Secrets Manager secret {"keys":[{"id":"…","sha256":"hex"}]}
+	// EnvRevocationWindow is the longest, in seconds, a revoked client key
+	// may still be accepted (default DefaultRevocationWindow): the stack
+	// sets API Gateway's authorizer cache from it and the authorizer its
+	// refresh of the key list (RevocationSplit).
+	EnvRevocationWindow = "CLIENT_KEYS_REVOCATION_SECONDS"
 
-	EnvOriginBudgetPerMin = "ORIGIN_BUDGET_PER_MINUTE" // fleet-wide origin budget, default 200
+	EnvOriginBudgetPerMin = "ORIGIN_BUDGET_PER_MINUTE" // fleet-wide origin budget, default DefaultOriginBudgetPerMin
+	// EnvOriginInstances is the most instances that share the origin budget
+	// at once (OriginInstances of the functions' reserved concurrency),
+	// default DefaultOriginInstances. While Redis is unreachable each
+	// instance falls back to the budget divided by it.
+	EnvOriginInstances = "ORIGIN_BUDGET_INSTANCES"
 
 	EnvTTLStockQuote  = "TTL_STOCK_QUOTE_SECONDS"     // base TTLs (regular session), clamped to the SLO
 	EnvTTLOptionQuote = "TTL_OPTION_QUOTE_SECONDS"    //

@@ -74,4 +74,8 @@ const (
 	UpstreamServerError = "server_error"
 	UpstreamTimeout     = "timeout"
 	UpstreamNetwork     = "network_error"
+	// UpstreamCredentialsRefused: the origin refused the service's own
+	// credentials (a deployment fault, alarmed), as opposed to refusing one
+	// request (client_error).
+	UpstreamCredentialsRefused = "credentials_refused"
 )

@@ -50,7 +50,10 @@ func newFaultStack(t *testing.T, budget int, mutate func(*service.Config)) *faul
 		Redis:        cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: 50 * time.Millisecond},
 		Alpaca:       alpaca.Config{BaseURL: simSrv.URL, KeyID: simKey, SecretKey: simSecret},
 		BudgetPerMin: budget,
-		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// One instance is the whole fleet here: with Redis refusing the
+		// budget's writes it may fall back to the whole budget.
+		OriginInstances: 1,
+		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mutate != nil {
 		mutate(&cfg)

@@ -29,18 +29,22 @@ import (
 // Config is everything the service needs. The zero value of each field
 // means its default.
 type Config struct {
-	Redis          cache.RedisConfig // URL "" means no L2 (L1 and origin only)
-	Alpaca         alpaca.Config     // BaseURL, credentials, feeds
-	BudgetPerMin   int               // fleet-wide origin budget, default 200
-	Policy         cache.Policy
-	L1             cache.L1Options
-	MemoryLimitMB  int // the function's memory size; L1 is dropped above 80 % of it
-	Clock          market.Clock
-	Calendar       *market.Calendar
-	Metrics        *metrics.Recorder // nil: no metrics
-	Logger         *slog.Logger
-	FetchTimeout   time.Duration
-	NoCrossInstace bool
+	Redis        cache.RedisConfig // URL "" means no L2 (L1 and origin only)
+	Alpaca       alpaca.Config     // BaseURL, credentials, feeds
+	BudgetPerMin int               // fleet-wide origin budget, default config.DefaultOriginBudgetPerMin
+	// OriginInstances is the most instances sharing the budget at once,
+	// default config.DefaultOriginInstances: with Redis unreachable each
+	// falls back to its share (budget.FallbackShape).
+	OriginInstances int
+	Policy          cache.Policy
+	L1              cache.L1Options
+	MemoryLimitMB   int // the function's memory size; L1 is dropped above 80 % of it
+	Clock           market.Clock
+	Calendar        *market.Calendar
+	Metrics         *metrics.Recorder // nil: no metrics
+	Logger          *slog.Logger
+	FetchTimeout    time.Duration
+	NoCrossInstace  bool
 }
 
 // Service is the assembled parts.
@@ -63,25 +67,15 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if cfg.BudgetPerMin <= 0 {
-		cfg.BudgetPerMin = 200
-	}
+	cfg = cfg.withDefaults()
 	if cfg.Redis.URL != "" {
-		rdb, err := cache.NewRedis(cfg.Redis)
-		if err != nil {
+		if err := s.connectL2(cfg); err != nil {
 			return nil, err
 		}
-		s.Redis = rdb
-		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithLogger(s.log))
-		s.Hot = hotset.NewFeed(rdb, time.Second)
-		s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
 	}
 	var cacheRec cache.Recorder
 	if cfg.Metrics != nil {
 		cacheRec = cfg.Metrics
-	}
-	if cfg.L1.MaxBytes == 0 && cfg.MemoryLimitMB > 0 {
-		cfg.L1.MaxBytes = uint64(cfg.MemoryLimitMB) << 20 / 4
 	}
 	s.Cache = cache.New(cache.Options{
 		Redis:           s.Redis,
@@ -128,6 +122,36 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// withDefaults fills in the budget, the instances sharing it and, from the
+// function's memory, L1's byte bound.
+func (cfg Config) withDefaults() Config {
+	if cfg.BudgetPerMin <= 0 {
+		cfg.BudgetPerMin = config.DefaultOriginBudgetPerMin
+	}
+	if cfg.OriginInstances <= 0 {
+		cfg.OriginInstances = config.DefaultOriginInstances
+	}
+	if cfg.L1.MaxBytes == 0 && cfg.MemoryLimitMB > 0 {
+		cfg.L1.MaxBytes = uint64(cfg.MemoryLimitMB) << 20 / 4
+	}
+	return cfg
+}
+
+// connectL2 builds what lives in Redis: the client, the fleet budget, the
+// hot-set feed and the optimizer's windows. It makes no network call.
+func (s *Service) connectL2(cfg Config) error {
+	rdb, err := cache.NewRedis(cfg.Redis)
+	if err != nil {
+		// The parser's error quotes the URL, password included.
+		return config.RedisURLError(err)
+	}
+	s.Redis = rdb
+	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
+	s.Hot = hotset.NewFeed(rdb, time.Second)
+	s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
+	return nil
+}
+
 // Close releases the Redis connections.
 func (s *Service) Close() error {
 	if s.Redis != nil {
@@ -165,8 +189,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 			errs = append(errs, err)
 		}
 	}
-	cfg.Redis.URL = getenv(config.EnvRedisURL)
 	var err error
+	cfg.Redis.URL, err = config.RedisURL(getenv)
+	must(err)
 	cfg.Redis.Cluster, err = config.Bool(getenv, config.EnvRedisCluster, false)
 	must(err)
 	ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
@@ -185,7 +210,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	cfg.Alpaca.BaseURL = getenv(config.EnvAlpacaDataURL)
 	cfg.Alpaca.StockFeed = getenv(config.EnvAlpacaFeed)
 	cfg.Alpaca.OptionFeed = getenv(config.EnvAlpacaOptionFeed)
-	cfg.BudgetPerMin, err = config.Int(getenv, config.EnvOriginBudgetPerMin, 200, 1, 1_000_000)
+	cfg.BudgetPerMin, err = config.Int(getenv, config.EnvOriginBudgetPerMin, config.DefaultOriginBudgetPerMin, 1, 1_000_000)
+	must(err)
+	cfg.OriginInstances, err = config.Int(getenv, config.EnvOriginInstances, config.DefaultOriginInstances, 1, 1_000_000)
 	must(err)
 	cfg.Policy = cache.DefaultPolicy()
 	for _, t := range []struct {
@@ -231,16 +258,5 @@ func (c Config) DescribeL2() string {
 	if c.Redis.Cluster {
 		mode = "cluster"
 	}
-	return fmt.Sprintf("%s (%s)", redactURL(c.Redis.URL), mode)
-}
-
-// redactURL replaces the userinfo of a URL (user, password or both) by
-// "***".
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***@" + u[i+1:]
-		}
-	}
-	return u
+	return fmt.Sprintf("%s (%s)", config.RedactURL(c.Redis.URL), mode)
 }

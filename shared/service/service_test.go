@@ -16,6 +16,7 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/redistest"
@@ -193,5 +194,68 @@ func TestFromEnv(t *testing.T) {
 	env["ORIGIN_BUDGET_PER_MINUTE"] = "150"
 	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil {
 		t.Fatal("missing credentials accepted")
+	}
+}
+
+// The fallback budget follows the instance count the stack configures:
+// every instance in fallback at once stays within the fleet budget.
+func TestFallbackBudgetFollowsTheConfiguredInstances(t *testing.T) {
+	for _, tc := range []struct {
+		instances string
+		want      int
+	}{{"", config.DefaultOriginInstances}, {"1020", 1020}, {"4", 4}} {
+		env := map[string]string{
+			"ALPACA_API_KEY_ID": "id", "ALPACA_API_SECRET_KEY": "secret",
+			"REDIS_URL":               "redis://127.0.0.1:1",
+			config.EnvOriginInstances: tc.instances,
+		}
+		cfg, err := service.FromEnv(context.Background(), func(k string) string { return env[k] }, nil)
+		if err != nil || cfg.OriginInstances != tc.want {
+			t.Fatalf("%s=%q: instances %d, %v; want %d", config.EnvOriginInstances, tc.instances, cfg.OriginInstances, err, tc.want)
+		}
+		svc, err := service.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		burst, rate := svc.Budget.Fallback()
+		budgetPerMin := float64(cfg.BudgetPerMin) + 1e-9
+		if float64(tc.want)*rate > budgetPerMin {
+			t.Errorf("%d instances × %g/min exceeds the budget %d/min", tc.want, rate, cfg.BudgetPerMin)
+		}
+		// With more budget than instances, bursts included too.
+		if tc.want < cfg.BudgetPerMin && float64(tc.want)*(float64(burst)+rate) > budgetPerMin {
+			t.Errorf("%d instances × (burst %d + %g/min) exceeds the budget %d/min", tc.want, burst, rate, cfg.BudgetPerMin)
+		}
+		_ = svc.Close()
+	}
+	env := map[string]string{"ALPACA_API_KEY_ID": "id", "ALPACA_API_SECRET_KEY": "secret", config.EnvOriginInstances: "0"}
+	if _, err := service.FromEnv(context.Background(), func(k string) string { return env[k] }, nil); err == nil {
+		t.Fatal("0 instances accepted")
+	}
+}
+
+// A malformed REDIS_URL is reported without the URL: its password never
+// reaches an error (and so a log line), whichever way the URL arrives.
+func TestMalformedRedisURLIsRedacted(t *testing.T) {
+	for _, u := range []string{
+		"rediss://default:Sup3r%zzSecret@cache.example:6379",
+		"rediss://default:Sup3r/Secret@cache.example:6379",
+		"redis://default:Sup3r Secret@cache.example:6379",
+	} {
+		env := map[string]string{"ALPACA_API_KEY_ID": "id", "ALPACA_API_SECRET_KEY": "secret", config.EnvRedisURL: u}
+		_, err := service.FromEnv(context.Background(), func(k string) string { return env[k] }, nil)
+		if err == nil || !strings.Contains(err.Error(), config.EnvRedisURL) || strings.Contains(err.Error(), "Sup3r") {
+			t.Errorf("FromEnv with %q: %v", u, err)
+		}
+		for _, cluster := range []bool{false, true} {
+			_, err = service.New(service.Config{Redis: cache.RedisConfig{URL: u, Cluster: cluster}})
+			if err == nil || strings.Contains(err.Error(), "Sup3r") || strings.Contains(err.Error(), "Secret") {
+				t.Errorf("New with %q (cluster %v): %v", u, cluster, err)
+			}
+		}
+	}
+	cfg := service.Config{Redis: cache.RedisConfig{URL: "rediss://default:p@ss@cache.example:6379"}}
+	if got := cfg.DescribeL2(); got != "rediss://***@cache.example:6379 (standalone)" {
+		t.Errorf("DescribeL2 = %q", got)
 	}
 }
