@@ -463,12 +463,10 @@ func (h *Handler) optionChain(r *request) response {
 		name string
 		dst  *string
 	}{{"strike_price_gte", &p.StrikeGTE}, {"strike_price_lte", &p.StrikeLTE}} {
-		if s, ok := q[f.name]; ok {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v < 0 || v > 1e6 {
-				return h.fail(r.ctx, badf("%s must be a non-negative number", f.name))
-			}
-			*f.dst = s
+		if _, ok, err := q.number(f.name, 0, 1e6); err != nil {
+			return h.fail(r.ctx, err)
+		} else if ok {
+			*f.dst = q[f.name]
 		}
 	}
 	for _, f := range []struct {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -91,6 +92,29 @@ func validAdjustment(s string) bool {
 	return true
 }
 
+// finiteDecimal parses a plain decimal number: an optional sign, digits
+// with at most one '.', an optional exponent. Anything else (NaN, Inf,
+// hexadecimal floats, '_' separators, a value beyond float64's range such
+// as 1e400) is refused, so a number that reaches a cache key or the origin
+// is always finite.
+func finiteDecimal(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E', c == '+', c == '-':
+		default:
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	return v, true
+}
+
 // validPageToken accepts the opaque, base64-like tokens Alpaca issues.
 func validPageToken(s string) bool {
 	if len(s) == 0 || len(s) > maxPageToken {
@@ -141,6 +165,20 @@ func (q query) limit(name string, lo, hi int) (int, error) {
 		return 0, badf("%s must be an integer from %d to %d", name, lo, hi)
 	}
 	return n, nil
+}
+
+// number parses an optional finite decimal parameter within [lo, hi]
+// (finiteDecimal); ok is false when it is absent.
+func (q query) number(name string, lo, hi float64) (v float64, ok bool, err error) {
+	s, ok := q[name]
+	if !ok {
+		return 0, false, nil
+	}
+	v, ok = finiteDecimal(s)
+	if !ok || v < lo || v > hi {
+		return 0, false, badf("%s must be a decimal number from %g to %g", name, lo, hi)
+	}
+	return v, true, nil
 }
 
 // oneOf checks an optional parameter against a set.
