@@ -46,3 +46,21 @@ func TestNonFiniteNumbersAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestChainUpdatedSinceTakesADate: the chain's updated_since is RFC 3339 or
+// YYYY-MM-DD, as Alpaca documents, and reaches the origin as given.
+func TestChainUpdatedSinceTakesADate(t *testing.T) {
+	b := newBed(t)
+	for _, v := range []string{"2026-11-27", "2026-11-27T14:30:00Z", "2026-11-27T09:30:00.5-05:00"} {
+		r := b.get(t, "/v1beta1/options/snapshots/SPY", "updated_since="+url.QueryEscape(v))
+		if r.StatusCode != 200 {
+			t.Errorf("updated_since=%s: %d, want 200 (%s)", v, r.StatusCode, r.Body)
+			continue
+		}
+		if got := b.origin.chainParams().UpdatedSince; got != v {
+			t.Errorf("updated_since=%s reached the origin as %q", v, got)
+		}
+	}
+	refused(t, b, "/v1beta1/options/snapshots/SPY", "updated_since=yesterday", "updated_since=2026-13-01",
+		"updated_since="+url.QueryEscape("2026-11-27 14:30:00"), "updated_since=1764253800")
+}

@@ -487,11 +487,8 @@ func (h *Handler) optionChain(r *request) response {
 		}
 		p.RootSymbol = root
 	}
-	if s, ok := q["updated_since"]; ok {
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			return h.fail(r.ctx, badf("updated_since must be RFC 3339"))
-		}
-		p.UpdatedSince = s
+	if p.UpdatedSince, _, err = q.timeParam("updated_since"); err != nil {
+		return h.fail(r.ctx, err)
 	}
 	if p.Limit, err = q.limit("limit", 1, 1000); err != nil {
 		return h.fail(r.ctx, err)
