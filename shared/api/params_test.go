@@ -64,3 +64,25 @@ func TestChainUpdatedSinceTakesADate(t *testing.T) {
 	refused(t, b, "/v1beta1/options/snapshots/SPY", "updated_since=yesterday", "updated_since=2026-13-01",
 		"updated_since="+url.QueryEscape("2026-11-27 14:30:00"), "updated_since=1764253800")
 }
+
+// TestOptionSnapshotsPagingIsHonouredOrRefused: on the multi-snapshot
+// route, a limit that covers every symbol is the unlimited answer (same
+// key: a hit), a smaller one, page_token and updated_since are refused
+// before any cache or origin work.
+func TestOptionSnapshotsPagingIsHonouredOrRefused(t *testing.T) {
+	b := newBed(t)
+	const path = "/v1beta1/options/snapshots"
+	const two = "symbols=SPY261127C00600000,SPY261127P00600000"
+	refused(t, b, path, two+"&limit=1", two+"&limit=0", two+"&limit=1001", two+"&limit=NaN",
+		two+"&page_token=abc", two+"&page_token=", two+"&updated_since=2026-11-27",
+		two+"&updated_since=2026-11-27T14:30:00Z", two+"&limit=1000&updated_since=2026-11-27")
+	if r := b.get(t, path, two); r.StatusCode != 200 || b.calls() != 1 {
+		t.Fatalf("plain: %d after %d calls (%s)", r.StatusCode, b.calls(), r.Body)
+	}
+	for _, q := range []string{two + "&limit=2", two + "&limit=1000", two + ",spy261127c00600000&limit=2"} {
+		r := b.get(t, path, q)
+		if r.StatusCode != 200 || b.calls() != 1 {
+			t.Errorf("%s: %d after %d origin calls, want 200 from the plain query's entries", q, r.StatusCode, b.calls())
+		}
+	}
+}

@@ -250,18 +250,51 @@ func (h *Handler) stockQuotes(r *request) response {
 
 // GET /v1beta1/options/quotes/latest?symbols=
 func (h *Handler) optionQuotes(r *request) response {
-	return h.optionBatch(r, "quotes", "", "", h.origin.LatestOptionQuotes)
+	return h.optionBatch(r, "quotes", "", "", h.origin.LatestOptionQuotes, nil)
 }
 
 // GET /v1beta1/options/snapshots?symbols=
+//
+// Snapshots are cached per contract, and the answer holds every requested
+// contract in one page (its next_page_token is always null). Alpaca's
+// paging and filter parameters of this route are therefore honoured or
+// refused, never ignored (snapshotPaging).
 func (h *Handler) optionSnapshots(r *request) response {
-	return h.optionBatch(r, "snapshots", `,"next_page_token":null`, ":SNAPSHOT", h.origin.OptionSnapshots)
+	return h.optionBatch(r, "snapshots", `,"next_page_token":null`, ":SNAPSHOT", h.origin.OptionSnapshots, snapshotPaging)
+}
+
+// snapshotPaging checks the multi-snapshot route's paging and filter
+// parameters against n, its number of distinct valid symbols:
+//   - limit (1–1000) is accepted when it is at least n: Alpaca's answer is
+//     then one page holding every contract, the unlimited answer, which is
+//     what the per-contract entries serve, under the same keys. A smaller
+//     limit would make Alpaca split the answer into pages: a 400.
+//   - page_token is a 400: this route never issues a token to follow.
+//   - updated_since is a 400: a per-contract entry cannot tell whether the
+//     contract changed since an instant, and serving it regardless would
+//     answer a filtered question with the unfiltered answer.
+func snapshotPaging(q query, n int) error {
+	limit, err := q.limit("limit", 1, 1000)
+	if err != nil {
+		return err
+	}
+	if limit > 0 && limit < n {
+		return badf("limit %d is below the %d symbols asked for: this route answers every symbol in one page; omit limit or raise it", limit, n)
+	}
+	if _, ok := q["page_token"]; ok {
+		return badf("page_token is not supported here: every symbol is answered in one page, and next_page_token is always null")
+	}
+	if _, ok := q["updated_since"]; ok {
+		return badf("updated_since is not supported with symbols: ask without it for every symbol's snapshot, or use the chain route /v1beta1/options/snapshots/{underlying}")
+	}
+	return nil
 }
 
 // optionBatch serves a multi-contract option route: body key and what
 // follows the map as in batch, kind distinguishing the route's cache keys
-// from the other's, call the origin endpoint.
-func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(context.Context, []string, string) (alpaca.Multi, error)) response {
+// from the other's, call the origin endpoint. check, when not nil, vets the
+// route's other parameters given the number of distinct valid symbols.
+func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(context.Context, []string, string) (alpaca.Multi, error), check func(query, int) error) response {
 	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
 	if err != nil {
 		return h.fail(r.ctx, err)
@@ -269,6 +302,11 @@ func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(con
 	feed, err := h.optionFeedParam(r.q)
 	if err != nil {
 		return h.fail(r.ctx, err)
+	}
+	if check != nil {
+		if err := check(r.q, len(valid)); err != nil {
+			return h.fail(r.ctx, err)
+		}
 	}
 	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
 		m, err := call(ctx, bases(ids), feed)
