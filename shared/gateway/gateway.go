@@ -235,23 +235,7 @@ func (g *Gateway) match(path string) (string, map[string]string, bool) {
 // event builds the payload-2.0 event API Gateway would send.
 func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string]string) events.APIGatewayV2HTTPRequest {
 	now := g.now()
-	headers := make(map[string]string, len(r.Header))
-	for k, vs := range r.Header {
-		if strings.EqualFold(k, "Cookie") {
-			continue
-		}
-		headers[strings.ToLower(k)] = strings.Join(vs, ",")
-	}
-	if r.Host != "" {
-		headers["host"] = r.Host
-	}
-	var qsp map[string]string
-	if q := r.URL.Query(); len(q) > 0 {
-		qsp = make(map[string]string, len(q))
-		for k, vs := range q {
-			qsp[k] = strings.Join(vs, ",")
-		}
-	}
+	headers, qsp := eventHeaders(r), eventQuery(r)
 	var cookies []string
 	for _, c := range r.Cookies() {
 		cookies = append(cookies, c.String())
@@ -295,6 +279,36 @@ func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string
 		ev.IsBase64Encoded = true
 	}
 	return ev
+}
+
+// eventHeaders are r's headers as API Gateway passes them: names in lower
+// case, repeated values joined with commas, cookies apart, Host included.
+func eventHeaders(r *http.Request) map[string]string {
+	headers := make(map[string]string, len(r.Header))
+	for k, vs := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if r.Host != "" {
+		headers["host"] = r.Host
+	}
+	return headers
+}
+
+// eventQuery is r's query as API Gateway's queryStringParameters: repeated
+// values joined with commas; nil when there is none.
+func eventQuery(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	if len(q) == 0 {
+		return nil
+	}
+	qsp := make(map[string]string, len(q))
+	for k, vs := range q {
+		qsp[k] = strings.Join(vs, ",")
+	}
+	return qsp
 }
 
 func requestID() string {
