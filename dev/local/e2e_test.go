@@ -283,10 +283,10 @@ func exercise(t *testing.T, p *proc) {
 		status int
 		body   string
 	}{
-		{"no keys", nil, http.StatusUnauthorized, `{"message":"Unauthorized"}`},
-		{"no secret", []string{"dev"}, http.StatusUnauthorized, `{"message":"Unauthorized"}`},
-		{"wrong secret", []string{"dev", "not-the-secret"}, http.StatusForbidden, `{"message":"Forbidden"}`},
-		{"unknown id", []string{"nobody", "dev-secret"}, http.StatusForbidden, `{"message":"Forbidden"}`},
+		{"no keys", nil, http.StatusUnauthorized, `{"code":40110000,"message":"Unauthorized"}`},
+		{"no secret", []string{"dev"}, http.StatusUnauthorized, `{"code":40110000,"message":"Unauthorized"}`},
+		{"wrong secret", []string{"dev", "not-the-secret"}, http.StatusForbidden, `{"code":40310000,"message":"Forbidden"}`},
+		{"unknown id", []string{"nobody", "dev-secret"}, http.StatusForbidden, `{"code":40310000,"message":"Forbidden"}`},
 	} {
 		r := get(t, quote, c.keys...)
 		if r.status != c.status || string(r.body) != c.body {

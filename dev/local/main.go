@@ -196,8 +196,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Handler:           routes(gw, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
 		ReadHeaderTimeout: 10 * time.Second,
 		// API Gateway (HTTP API) refuses a request line and headers over
-		// 10 KiB; so does the local gateway (431).
-		MaxHeaderBytes: api.MaxHeaderBytes,
+		// 10 KiB; so does the local gateway, in Alpaca's error shape. The
+		// server's own limit is far above, so the gateway sees them.
+		MaxHeaderBytes: gateway.ServerMaxHeaderBytes,
 		IdleTimeout:    2 * time.Minute,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -45,6 +45,9 @@ const (
 	codeUnavailable = 50310000
 )
 
+// codeFor is the Alpaca-style code of a status: its own constant above,
+// else, for any other 4xx, the status followed by 10000 (431 -> 43110000),
+// so a code always begins with its status.
 func codeFor(status int) int {
 	switch status {
 	case http.StatusBadRequest:
@@ -59,6 +62,9 @@ func codeFor(status int) int {
 		return codeBadGateway
 	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return codeUnavailable
+	}
+	if status >= 400 && status < 500 {
+		return status*100000 + 10000
 	}
 	return codeInternal
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/opitios/opitios-alpaca/shared/symbol"
 
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -261,18 +262,51 @@ func (h *Handler) stockQuotes(r *request) response {
 
 // GET /v1beta1/options/quotes/latest?symbols=
 func (h *Handler) optionQuotes(r *request) response {
-	return h.optionBatch(r, "quotes", "", "", h.origin.LatestOptionQuotes)
+	return h.optionBatch(r, "quotes", "", "", h.origin.LatestOptionQuotes, nil)
 }
 
 // GET /v1beta1/options/snapshots?symbols=
+//
+// Snapshots are cached per contract, and the answer holds every requested
+// contract in one page (its next_page_token is always null). Alpaca's
+// paging and filter parameters of this route are therefore honoured or
+// refused, never ignored (snapshotPaging).
 func (h *Handler) optionSnapshots(r *request) response {
-	return h.optionBatch(r, "snapshots", `,"next_page_token":null`, ":SNAPSHOT", h.origin.OptionSnapshots)
+	return h.optionBatch(r, "snapshots", `,"next_page_token":null`, ":SNAPSHOT", h.origin.OptionSnapshots, snapshotPaging)
+}
+
+// snapshotPaging checks the multi-snapshot route's paging and filter
+// parameters against n, its number of distinct valid symbols:
+//   - limit (1–1000) is accepted when it is at least n: Alpaca's answer is
+//     then one page holding every contract, the unlimited answer, which is
+//     what the per-contract entries serve, under the same keys. A smaller
+//     limit would make Alpaca split the answer into pages: a 400.
+//   - page_token is a 400: this route never issues a token to follow.
+//   - updated_since is a 400: a per-contract entry cannot tell whether the
+//     contract changed since an instant, and serving it regardless would
+//     answer a filtered question with the unfiltered answer.
+func snapshotPaging(q query, n int) error {
+	limit, err := q.limit("limit", 1, 1000)
+	if err != nil {
+		return err
+	}
+	if limit > 0 && limit < n {
+		return badf("limit %d is below the %d symbols asked for: this route answers every symbol in one page; omit limit or raise it", limit, n)
+	}
+	if _, ok := q["page_token"]; ok {
+		return badf("page_token is not supported here: every symbol is answered in one page, and next_page_token is always null")
+	}
+	if _, ok := q["updated_since"]; ok {
+		return badf("updated_since is not supported with symbols: ask without it for every symbol's snapshot, or use the chain route /v1beta1/options/snapshots/{underlying}")
+	}
+	return nil
 }
 
 // optionBatch serves a multi-contract option route: body key and what
 // follows the map as in batch, kind distinguishing the route's cache keys
-// from the other's, call the origin endpoint.
-func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(context.Context, []string, string) (alpaca.Multi, error)) response {
+// from the other's, call the origin endpoint. check, when not nil, vets the
+// route's other parameters given the number of distinct valid symbols.
+func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(context.Context, []string, string) (alpaca.Multi, error), check func(query, int) error) response {
 	valid, invalid, err := symbolList(r.q["symbols"], MaxOptionSymbols, symbol.OCC)
 	if err != nil {
 		return h.fail(r.ctx, err)
@@ -281,6 +315,11 @@ func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(con
 	if err != nil {
 		return h.fail(r.ctx, err)
 	}
+	if check != nil {
+		if err := check(r.q, len(valid)); err != nil {
+			return h.fail(r.ctx, err)
+		}
+	}
 	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
 		m, err := call(ctx, bases(ids), feed)
 		return itemsFrom(ids, m, err)
@@ -288,59 +327,86 @@ func (h *Handler) optionBatch(r *request, key, extra, kind string, call func(con
 	return h.batch(r, cache.OptionQuote, key, extra, valid, invalid, kind+variant(feed, h.optionFeed), fetch)
 }
 
-// barParams validates the bar parameters shared by both bars routes and
-// returns them with their normalised form (for the cache key).
+// Alpaca's defaults of absent parameters. Keys spell an absent parameter
+// as its default, so it and its explicit default share a key.
+const (
+	defaultBarLimit   = 1000
+	defaultChainLimit = 100
+	defaultSort       = "asc"
+	defaultAdjustment = "raw"
+)
+
+// barParams validates the bar parameters shared by both bars routes. It
+// returns what the origin is sent (the client's spellings, validated) and
+// the key form of the query: every parameter in one canonical spelling
+// (canonicalTimeframe, timeKey, canonicalAdjustment, a number for limit)
+// and every absent one as its default, so equal queries share a key and
+// different ones never do.
 func (h *Handler) barParams(q query) (alpaca.BarParams, []string, error) {
 	var p alpaca.BarParams
 	tf, ok := q["timeframe"]
 	if !ok {
 		return p, nil, badf("timeframe is required, e.g. 1Min, 15Min, 1Hour, 1Day")
 	}
-	if !validTimeframe(tf) {
+	tfKey, ok := canonicalTimeframe(tf)
+	if !ok {
 		return p, nil, badf("invalid timeframe %s: use [1-59]Min, [1-23]Hour, 1Day, 1Week or [1,2,3,4,6,12]Month", excerpt(tf))
 	}
 	p.Timeframe = tf
-	var st, et time.Time
-	var err error
-	if p.Start, st, err = q.timeParam("start"); err != nil {
+	start, err := q.timeParam("start")
+	if err != nil {
 		return p, nil, err
 	}
-	if p.End, et, err = q.timeParam("end"); err != nil {
+	end, err := q.timeParam("end")
+	if err != nil {
 		return p, nil, err
 	}
-	if !st.IsZero() && !et.IsZero() && et.Before(st) {
+	if !start.t.IsZero() && !end.t.IsZero() && end.t.Before(start.t) {
 		return p, nil, badf("end is before start")
 	}
+	p.Start, p.End = start.raw, end.raw
 	if p.Limit, err = q.limit("limit", 1, 10000); err != nil {
 		return p, nil, err
 	}
+	adjKey, err := barOptions(q, &p)
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Feed, err = h.stockParams(q); err != nil {
+		return p, nil, err
+	}
+	norm := []string{"timeframe=" + tfKey, "start=" + start.key, "end=" + end.key,
+		"limit=" + strconv.Itoa(cmp.Or(p.Limit, defaultBarLimit)), "adjustment=" + adjKey, "asof=" + p.Asof,
+		"feed=" + p.Feed, "sort=" + cmp.Or(p.Sort, defaultSort), "page_token=" + p.PageToken}
+	return p, norm, nil
+}
+
+// barOptions validates adjustment, asof, sort and page_token into p and
+// returns the key form of adjustment (defaultAdjustment when absent).
+func barOptions(q query, p *alpaca.BarParams) (adjKey string, err error) {
+	adjKey = defaultAdjustment
 	if a, ok := q["adjustment"]; ok {
-		if !validAdjustment(a) {
-			return p, nil, badf("invalid adjustment %s: use raw, split, dividend, spin-off or all (comma-separated)", excerpt(a))
+		if adjKey, ok = canonicalAdjustment(a); !ok {
+			return "", badf("invalid adjustment %s: use raw, split, dividend, spin-off or all (comma-separated)", excerpt(a))
 		}
 		p.Adjustment = a
 	}
 	if a, ok := q["asof"]; ok {
 		if _, err := time.Parse(time.DateOnly, a); err != nil && a != "-" {
-			return p, nil, badf("asof must be YYYY-MM-DD or -")
+			return "", badf("asof must be YYYY-MM-DD or -")
 		}
 		p.Asof = a
 	}
 	if p.Sort, err = q.oneOf("sort", map[string]bool{"asc": true, "desc": true}); err != nil {
-		return p, nil, err
+		return "", err
 	}
 	if t, ok := q["page_token"]; ok {
 		if !validPageToken(t) {
-			return p, nil, badf("invalid page_token")
+			return "", badf("invalid page_token")
 		}
 		p.PageToken = t
 	}
-	if p.Feed, err = h.stockParams(q); err != nil {
-		return p, nil, err
-	}
-	norm := []string{"timeframe=" + p.Timeframe, "start=" + p.Start, "end=" + p.End, "limit=" + strconv.Itoa(p.Limit),
-		"adjustment=" + p.Adjustment, "asof=" + p.Asof, "feed=" + p.Feed, "sort=" + p.Sort, "page_token=" + p.PageToken}
-	return p, norm, nil
+	return adjKey, nil
 }
 
 // appendToken appends the next_page_token value: a string or null.
@@ -464,63 +530,11 @@ func (h *Handler) optionChain(r *request) response {
 	if !valid {
 		return h.fail(r.ctx, badf("invalid underlying symbol %s", excerpt(r.param)))
 	}
-	q := r.q
-	var p alpaca.ChainParams
-	var err error
-	if p.Type, err = q.oneOf("type", map[string]bool{"call": true, "put": true}); err != nil {
+	p, norm, err := h.chainParams(r.q)
+	if err != nil {
 		return h.fail(r.ctx, err)
 	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"strike_price_gte", &p.StrikeGTE}, {"strike_price_lte", &p.StrikeLTE}} {
-		if s, ok := q[f.name]; ok {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v < 0 || v > 1e6 {
-				return h.fail(r.ctx, badf("%s must be a non-negative number", f.name))
-			}
-			*f.dst = s
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"expiration_date", &p.Expiration}, {"expiration_date_gte", &p.ExpirationGTE}, {"expiration_date_lte", &p.ExpirationLTE}} {
-		if s, ok := q[f.name]; ok {
-			if _, err := time.Parse(time.DateOnly, s); err != nil {
-				return h.fail(r.ctx, badf("%s must be YYYY-MM-DD", f.name))
-			}
-			*f.dst = s
-		}
-	}
-	if s, ok := q["root_symbol"]; ok {
-		root, valid := symbol.Stock(s)
-		if !valid {
-			return h.fail(r.ctx, badf("invalid root_symbol %s", excerpt(s)))
-		}
-		p.RootSymbol = root
-	}
-	if s, ok := q["updated_since"]; ok {
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			return h.fail(r.ctx, badf("updated_since must be RFC 3339"))
-		}
-		p.UpdatedSince = s
-	}
-	if p.Limit, err = q.limit("limit", 1, 1000); err != nil {
-		return h.fail(r.ctx, err)
-	}
-	if t, ok := q["page_token"]; ok {
-		if !validPageToken(t) {
-			return h.fail(r.ctx, badf("invalid page_token"))
-		}
-		p.PageToken = t
-	}
-	if p.Feed, err = h.optionFeedParam(q); err != nil {
-		return h.fail(r.ctx, err)
-	}
-	id := und + ":CHAIN:" + queryHash("type="+p.Type, "sgte="+p.StrikeGTE, "slte="+p.StrikeLTE, "exp="+p.Expiration,
-		"egte="+p.ExpirationGTE, "elte="+p.ExpirationLTE, "root="+p.RootSymbol, "upd="+p.UpdatedSince,
-		"limit="+strconv.Itoa(p.Limit), "page="+p.PageToken, "feed="+p.Feed)
+	id := und + ":CHAIN:" + queryHash(norm...)
 	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
 		ch, err := h.origin.OptionChain(ctx, und, p, false)
 		if err != nil {
@@ -546,6 +560,65 @@ func (h *Handler) optionChain(r *request) response {
 		return map[string]cache.Item{ids[0]: {Data: b, Source: ch.Source}}, nil
 	}
 	return h.single(r, cache.OptionQuote, id, fetch)
+}
+
+// chainParams validates the chain's filters. It returns what the origin
+// is sent (the client's spellings, validated) and the key form of the
+// query, as barParams does: strikes as numbers (query.number), updated_since
+// by timeKey (RFC 3339 or YYYY-MM-DD, as Alpaca documents), an absent limit
+// as defaultChainLimit.
+func (h *Handler) chainParams(q query) (alpaca.ChainParams, []string, error) {
+	var p alpaca.ChainParams
+	var err error
+	if p.Type, err = q.oneOf("type", map[string]bool{"call": true, "put": true}); err != nil {
+		return p, nil, err
+	}
+	var sgte, slte string
+	if sgte, err = q.number("strike_price_gte", 0, 1e6); err != nil {
+		return p, nil, err
+	}
+	if slte, err = q.number("strike_price_lte", 0, 1e6); err != nil {
+		return p, nil, err
+	}
+	p.StrikeGTE, p.StrikeLTE = q["strike_price_gte"], q["strike_price_lte"]
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"expiration_date", &p.Expiration}, {"expiration_date_gte", &p.ExpirationGTE}, {"expiration_date_lte", &p.ExpirationLTE}} {
+		if s, ok := q[f.name]; ok {
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
+				return p, nil, badf("%s must be YYYY-MM-DD", f.name)
+			}
+			*f.dst = s
+		}
+	}
+	if s, ok := q["root_symbol"]; ok {
+		root, valid := symbol.Stock(s)
+		if !valid {
+			return p, nil, badf("invalid root_symbol %s", excerpt(s))
+		}
+		p.RootSymbol = root
+	}
+	upd, err := q.timeParam("updated_since")
+	if err != nil {
+		return p, nil, err
+	}
+	p.UpdatedSince = upd.raw
+	if p.Limit, err = q.limit("limit", 1, 1000); err != nil {
+		return p, nil, err
+	}
+	if t, ok := q["page_token"]; ok {
+		if !validPageToken(t) {
+			return p, nil, badf("invalid page_token")
+		}
+		p.PageToken = t
+	}
+	if p.Feed, err = h.optionFeedParam(q); err != nil {
+		return p, nil, err
+	}
+	return p, []string{"type=" + p.Type, "sgte=" + sgte, "slte=" + slte, "exp=" + p.Expiration,
+		"egte=" + p.ExpirationGTE, "elte=" + p.ExpirationLTE, "root=" + p.RootSymbol, "upd=" + upd.key,
+		"limit=" + strconv.Itoa(cmp.Or(p.Limit, defaultChainLimit)), "page=" + p.PageToken, "feed=" + p.Feed}, nil
 }
 
 // marketStatus is the body of GET /v1/market/status.

@@ -54,7 +54,7 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { _ = svc.Close() })
 	gw := &gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle}
 	srv := httptest.NewUnstartedServer(gw)
-	srv.Config.MaxHeaderBytes = api.MaxHeaderBytes
+	srv.Config.MaxHeaderBytes = gateway.ServerMaxHeaderBytes
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &stack{clk: clk, sim: sim, svc: svc, rdb: rs.Client(), srv: srv, simURL: simSrv.URL, ctx: context.Background()}

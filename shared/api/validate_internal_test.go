@@ -60,6 +60,6 @@ func FuzzParseTime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = parseTime(s)
+		_, _, _ = parseTime(s)
 	})
 }

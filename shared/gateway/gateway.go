@@ -5,6 +5,13 @@
 //
 // It is what `make run` serves and what the end-to-end tests drive, so the
 // handlers run exactly as in Lambda, only without the network hop.
+//
+// Every answer the gateway gives of its own (no route, no or refused
+// credentials, a request over API Gateway's size quota, a failed handler)
+// is Alpaca's error shape, {"code": N, "message": "..."} with Content-Type
+// application/json, as the handler's own refusals are, so a client parses
+// one shape whoever refused it. N is the status followed by 10000
+// (404 -> 40410000).
 package gateway
 
 import (
@@ -12,9 +19,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +55,18 @@ type Gateway struct {
 // maxBody caps a request body.
 const maxBody = 1 << 20
 
+// MaxRequestBytes is API Gateway's quota on a request's request line and
+// headers together (HTTP API: 10 KiB). The gateway refuses a larger request
+// before any authorizer or handler runs: 414 when the request line alone is
+// over it, else 431.
+const MaxRequestBytes = 10 << 10
+
+// ServerMaxHeaderBytes is the http.Server MaxHeaderBytes to serve a Gateway
+// with: far above MaxRequestBytes, so that an oversize request reaches the
+// Gateway and is refused in Alpaca's error shape. net/http answers a request
+// beyond it itself, in plain text, before any handler sees it.
+const ServerMaxHeaderBytes = 1 << 20
+
 func (g *Gateway) now() time.Time {
 	if g.Now != nil {
 		return g.Now()
@@ -55,6 +76,10 @@ func (g *Gateway) now() time.Time {
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status, msg := tooLarge(r); status != 0 {
+		writeMessage(w, status, msg)
+		return
+	}
 	rawPath := r.URL.EscapedPath()
 	tmpl, params, ok := g.match(rawPath)
 	if !ok {
@@ -64,45 +89,68 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := g.event(r, rawPath, tmpl, params)
 	ctx := r.Context()
 	if g.Authorizer != nil && !g.Public[tmpl] {
-		var ids []string
-		for _, h := range IdentityHeaders {
-			v := ev.Headers[h]
-			if v == "" {
-				// A missing identity source: API Gateway answers 401
-				// without calling the authorizer.
-				writeMessage(w, http.StatusUnauthorized, "Unauthorized")
-				return
-			}
-			ids = append(ids, v)
-		}
-		res, err := g.Authorizer(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
-			Version:               "2.0",
-			Type:                  "REQUEST",
-			RouteArn:              "arn:aws:execute-api:local:000000000000:" + g.apiID() + "/$default/" + r.Method + rawPath,
-			IdentitySource:        ids,
-			RouteKey:              ev.RouteKey,
-			RawPath:               ev.RawPath,
-			RawQueryString:        ev.RawQueryString,
-			Cookies:               ev.Cookies,
-			Headers:               ev.Headers,
-			QueryStringParameters: ev.QueryStringParameters,
-			RequestContext:        ev.RequestContext,
-			PathParameters:        ev.PathParameters,
-		})
-		if err != nil {
-			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		status, msg := g.authorize(ctx, r.Method, rawPath, &ev)
+		if status != 0 {
+			writeMessage(w, status, msg)
 			return
 		}
-		if !res.IsAuthorized {
-			writeMessage(w, http.StatusForbidden, "Forbidden")
-			return
-		}
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
 	}
 	resp, err := g.Handler(ctx, ev)
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
+	}
+	writeResponse(w, resp)
+}
+
+// authorize runs the authorizer for ev as API Gateway does and, when it
+// allows the request, sets its context on ev. Otherwise it returns the
+// refusal's status and message: 401 without calling the authorizer when an
+// identity header is missing, 403 when the authorizer denies, 500 when it
+// fails.
+func (g *Gateway) authorize(ctx context.Context, method, rawPath string, ev *events.APIGatewayV2HTTPRequest) (status int, msg string) {
+	var ids []string
+	for _, h := range IdentityHeaders {
+		v := ev.Headers[h]
+		if v == "" {
+			return http.StatusUnauthorized, "Unauthorized"
+		}
+		ids = append(ids, v)
+	}
+	res, err := g.Authorizer(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+		Version:               "2.0",
+		Type:                  "REQUEST",
+		RouteArn:              "arn:aws:execute-api:local:000000000000:" + g.apiID() + "/$default/" + method + rawPath,
+		IdentitySource:        ids,
+		RouteKey:              ev.RouteKey,
+		RawPath:               ev.RawPath,
+		RawQueryString:        ev.RawQueryString,
+		Cookies:               ev.Cookies,
+		Headers:               ev.Headers,
+		QueryStringParameters: ev.QueryStringParameters,
+		RequestContext:        ev.RequestContext,
+		PathParameters:        ev.PathParameters,
+	})
+	if err != nil {
+		return http.StatusInternalServerError, "Internal Server Error"
+	}
+	if !res.IsAuthorized {
+		return http.StatusForbidden, "Forbidden"
+	}
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
+	return 0, ""
+}
+
+// writeResponse writes a handler's response: its headers, cookies, status
+// (0 is 200) and body, decoded when base64-encoded.
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+			return
+		}
 	}
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
@@ -115,19 +163,32 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, c := range resp.Cookies {
 		w.Header().Add("Set-Cookie", c)
 	}
-	body := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
-			return
-		}
-	}
 	status := resp.StatusCode
 	if status == 0 {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// tooLarge checks r against MaxRequestBytes: the request line
+// (method, target, protocol) plus every header name and value, Host
+// included. It returns 0 when r is within it.
+func tooLarge(r *http.Request) (status int, msg string) {
+	line := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)
+	if line > MaxRequestBytes {
+		return http.StatusRequestURITooLong, "request line too long: at most " + strconv.Itoa(MaxRequestBytes) + " bytes with the headers"
+	}
+	n := line + len("host") + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	if n > MaxRequestBytes {
+		return http.StatusRequestHeaderFieldsTooLarge, "request line and headers too large: at most " + strconv.Itoa(MaxRequestBytes) + " bytes"
+	}
+	return 0, ""
 }
 
 func (g *Gateway) apiID() string {
@@ -174,23 +235,7 @@ func (g *Gateway) match(path string) (string, map[string]string, bool) {
 // event builds the payload-2.0 event API Gateway would send.
 func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string]string) events.APIGatewayV2HTTPRequest {
 	now := g.now()
-	headers := make(map[string]string, len(r.Header))
-	for k, vs := range r.Header {
-		if strings.EqualFold(k, "Cookie") {
-			continue
-		}
-		headers[strings.ToLower(k)] = strings.Join(vs, ",")
-	}
-	if r.Host != "" {
-		headers["host"] = r.Host
-	}
-	var qsp map[string]string
-	if q := r.URL.Query(); len(q) > 0 {
-		qsp = make(map[string]string, len(q))
-		for k, vs := range q {
-			qsp[k] = strings.Join(vs, ",")
-		}
-	}
+	headers, qsp := eventHeaders(r), eventQuery(r)
 	var cookies []string
 	for _, c := range r.Cookies() {
 		cookies = append(cookies, c.String())
@@ -236,15 +281,51 @@ func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string
 	return ev
 }
 
+// eventHeaders are r's headers as API Gateway passes them: names in lower
+// case, repeated values joined with commas, cookies apart, Host included.
+func eventHeaders(r *http.Request) map[string]string {
+	headers := make(map[string]string, len(r.Header))
+	for k, vs := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if r.Host != "" {
+		headers["host"] = r.Host
+	}
+	return headers
+}
+
+// eventQuery is r's query as API Gateway's queryStringParameters: repeated
+// values joined with commas; nil when there is none.
+func eventQuery(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	if len(q) == 0 {
+		return nil
+	}
+	qsp := make(map[string]string, len(q))
+	for k, vs := range q {
+		qsp[k] = strings.Join(vs, ",")
+	}
+	return qsp
+}
+
 func requestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// writeMessage writes API Gateway's own error body.
+// writeMessage writes one of the gateway's own refusals in Alpaca's error
+// shape: {"code": status×100000+10000, "message": msg}.
 func writeMessage(w http.ResponseWriter, status int, msg string) {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{status*100000 + 10000, msg})
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, `{"message":"`+msg+`"}`)
+	_, _ = w.Write(body)
 }

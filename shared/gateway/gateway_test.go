@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -97,8 +99,104 @@ func TestAuthorization(t *testing.T) {
 		t.Errorf("public route: %d", resp.StatusCode)
 	}
 	for _, p := range []string{"/", "/q/x", "/nope", "/healthz/"} {
-		if resp, body := serve(t, g, "GET", p, nil, ""); resp.StatusCode != 404 || body != `{"message":"Not Found"}` {
+		if resp, body := serve(t, g, "GET", p, nil, ""); resp.StatusCode != 404 || body != `{"code":40410000,"message":"Not Found"}` {
 			t.Errorf("%s: %d %s", p, resp.StatusCode, body)
 		}
+	}
+}
+
+// checkRefusal fails unless a refusal is Alpaca's error shape as JSON, with
+// the code of its status.
+func checkRefusal(t *testing.T, name string, resp *http.Response, body string, status int) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("%s: %d, want %d (%s)", name, resp.StatusCode, status, body)
+		return
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q, want application/json", name, ct)
+	}
+	var e struct {
+		Code    int     `json:"code"`
+		Message *string `json:"message"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code != status*100000+10000 || e.Message == nil || *e.Message == "" {
+		t.Errorf("%s: body %s, want {\"code\":%d,\"message\":...}", name, body, status*100000+10000)
+	}
+}
+
+// TestRefusalsAreAlpacaErrors: every answer the gateway gives of its own is
+// {"code","message"} JSON.
+func TestRefusalsAreAlpacaErrors(t *testing.T) {
+	rec := &recorder{}
+	fails := func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{}, errors.New("handler crashed")
+	}
+	g := &Gateway{Routes: []string{"/q", "/fail"}, Handler: rec.handle, Authorizer: allowDev}
+	dev := map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "dev-secret"}
+	cases := []struct {
+		name, target string
+		hdr          map[string]string
+		status       int
+	}{
+		{"no route", "/nope", dev, 404},
+		{"no keys", "/q", nil, 401},
+		{"wrong secret", "/q", map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "x"}, 403},
+		{"authorizer failure", "/q", map[string]string{"APCA-API-KEY-ID": "boom", "APCA-API-SECRET-KEY": "x"}, 500},
+	}
+	for _, c := range cases {
+		resp, body := serve(t, g, "GET", c.target, c.hdr, "")
+		checkRefusal(t, c.name, resp, body, c.status)
+	}
+	g = &Gateway{Routes: []string{"/fail"}, Handler: fails}
+	resp, body := serve(t, g, "GET", "/fail", nil, "")
+	checkRefusal(t, "handler failure", resp, body, 500)
+}
+
+// TestOversizeRequestsAreRefusedAsJSON: over HTTP, through a server
+// configured as the gateway asks, a request line or header block over API
+// Gateway's quota is refused by the gateway in Alpaca's shape (never by
+// net/http in plain text), and the handler never runs.
+func TestOversizeRequestsAreRefusedAsJSON(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewUnstartedServer(&Gateway{Routes: []string{"/q"}, Handler: rec.handle})
+	srv.Config.MaxHeaderBytes = ServerMaxHeaderBytes
+	srv.Start()
+	t.Cleanup(srv.Close)
+	get := func(target string, hdr map[string]string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := get("/q?a=1", nil); resp.StatusCode != 201 {
+		t.Fatalf("a small request: %d %s", resp.StatusCode, body)
+	}
+	rec.ev = events.APIGatewayV2HTTPRequest{}
+	for _, n := range []int{MaxRequestBytes, 15 << 10, 100 << 10, 900 << 10} {
+		resp, body := get("/q?pad="+strings.Repeat("x", n), nil)
+		checkRefusal(t, fmt.Sprintf("%d-byte query", n), resp, body, 414)
+	}
+	many := map[string]string{}
+	for i := range 1000 {
+		many[fmt.Sprintf("X-H-%d", i)] = strings.Repeat("v", 8)
+	}
+	resp, body := get("/q", many)
+	checkRefusal(t, "1000 headers", resp, body, 431)
+	resp, body = get("/q?pad="+strings.Repeat("x", 6<<10), map[string]string{"X-Big": strings.Repeat("v", 6<<10)})
+	checkRefusal(t, "query and header together", resp, body, 431)
+	if rec.ev.RawPath != "" {
+		t.Errorf("the handler ran for an oversize request: %q", rec.ev.RawPath)
 	}
 }

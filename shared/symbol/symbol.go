@@ -2,30 +2,50 @@
 // keys and origin URLs: stock symbols and OCC option symbols. The API and
 // the prefetch job use the same rules, so they read and write the same keys
 // and no unvalidated byte reaches either.
+//
+// Both functions look at bytes, not runes: any byte outside printable ASCII
+// rejects the input before it is transformed, so no Unicode case mapping
+// (which can change a string's length, as 'ſ' upper-casing to 'S' does) ever
+// applies, and a normalised symbol always has the length of its input.
 package symbol
 
 import (
-	"strings"
 	"time"
 )
 
 // MaxStockLen is the longest stock symbol accepted.
 const MaxStockLen = 10
 
+// upperASCII returns s with a–z upper-cased and reports whether every byte
+// of s is printable ASCII (0x21–0x7e). On false the result is "".
+func upperASCII(s string) (string, bool) {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c <= ' ' || c >= 0x7f:
+			return "", false
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b), true
+}
+
 // Stock upper-cases s and reports whether it is a stock symbol: 1–10
-// characters of letters and digits, optionally joined by single '.' or '-'
-// (BRK.B, BF-B), starting and ending with a letter or digit.
+// characters of ASCII letters and digits, optionally joined by single '.'
+// or '-' (BRK.B, BF-B), starting and ending with a letter or digit. Any
+// non-ASCII byte rejects s.
 func Stock(s string) (string, bool) {
 	if len(s) == 0 || len(s) > MaxStockLen {
 		return "", false
 	}
-	b := []byte(s)
+	u, ok := upperASCII(s)
+	if !ok {
+		return "", false
+	}
 	prevSep := true
-	for i, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-			prevSep = false
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
 		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 			prevSep = false
 		case c == '.' || c == '-':
@@ -40,18 +60,21 @@ func Stock(s string) (string, bool) {
 	if prevSep {
 		return "", false
 	}
-	return string(b), true
+	return u, true
 }
 
 // OCC upper-cases s and reports whether it is an OCC option symbol:
-// root (1–6 letters) + YYMMDD (a real date) + C|P + strike × 1000 as 8
-// digits, e.g. AAPL240426C00152500.
+// root (1–6 ASCII letters) + YYMMDD (a real date) + C|P + strike × 1000 as
+// 8 digits, e.g. AAPL240426C00152500. Any non-ASCII byte rejects s.
 func OCC(s string) (string, bool) {
 	n := len(s)
 	if n < 16 || n > 21 {
 		return "", false
 	}
-	u := strings.ToUpper(s)
+	u, ok := upperASCII(s)
+	if !ok {
+		return "", false
+	}
 	root := u[:n-15]
 	for i := 0; i < len(root); i++ {
 		if c := root[i]; c < 'A' || c > 'Z' {

@@ -1,6 +1,21 @@
 package symbol
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
+
+// nonASCII are inputs whose Unicode case mapping changes their length or
+// turns them into ASCII: 'ſ' (U+017F) and 'ı' (U+0131) upper-case to 'S'
+// and 'I', the Kelvin sign (U+212A) lower-cases to 'k', 'ß' upper-cases
+// to "SS", and '\xff' is not UTF-8 at all.
+var nonASCII = []string{
+	strings.Repeat("ſ", 9) + "AB",
+	strings.Repeat("ſ", 4) + "240426C00152500",
+	"ſPY261127C00600000",
+	"SPY261127C0060000ſ",
+	"ſ", "ſſ", "ıBM", "\u212aO", "ßAPL", "AAPL\xff", "\xffPY261127C00600000", "ÄPPL",
+}
 
 func TestStock(t *testing.T) {
 	good := map[string]string{"AAPL": "AAPL", "aapl": "AAPL", "brk.b": "BRK.B", "BF-B": "BF-B", "A": "A", "SPY": "SPY", "ABCDEFGHIJ": "ABCDEFGHIJ", "X1": "X1"}
@@ -12,6 +27,19 @@ func TestStock(t *testing.T) {
 	for _, in := range []string{"", "ABCDEFGHIJK", ".", "-", ".A", "A.", "A..B", "A.-B", "A B", "A/B", "A:B", "Ä", "A\x00", "*", "A_B", "A,B"} {
 		if got, ok := Stock(in); ok {
 			t.Errorf("Stock(%q) accepted as %q", in, got)
+		}
+	}
+}
+
+// TestNonASCIIIsRejected: no input with a byte outside ASCII is accepted,
+// and none panics, whatever its case mapping would do.
+func TestNonASCIIIsRejected(t *testing.T) {
+	for _, in := range nonASCII {
+		if got, ok := Stock(in); ok {
+			t.Errorf("Stock(%q) accepted as %q", in, got)
+		}
+		if got, ok := OCC(in); ok {
+			t.Errorf("OCC(%q) accepted as %q", in, got)
 		}
 	}
 }
@@ -37,13 +65,16 @@ func TestOCC(t *testing.T) {
 }
 
 func FuzzStock(f *testing.F) {
-	for _, s := range []string{"AAPL", "brk.b", "../x", "Ä", ""} {
+	for _, s := range append([]string{"AAPL", "brk.b", "../x", "Ä", ""}, nonASCII...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := Stock(s)
 		if !ok {
 			return
+		}
+		if want := upperOf(s); got != want {
+			t.Fatalf("%q -> %q, want its ASCII upper-casing %q", s, got, want)
 		}
 		if len(got) < 1 || len(got) > 10 {
 			t.Fatalf("%q -> %q: bad length", s, got)
@@ -60,13 +91,21 @@ func FuzzStock(f *testing.F) {
 }
 
 func FuzzOCC(f *testing.F) {
-	for _, s := range []string{"AAPL240426C00152500", "spy261127p00600000", "X", ""} {
+	for _, s := range append([]string{"AAPL240426C00152500", "spy261127p00600000", "X", ""}, nonASCII...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := OCC(s)
 		if !ok {
 			return
+		}
+		if want := upperOf(s); got != want {
+			t.Fatalf("%q -> %q, want its ASCII upper-casing %q", s, got, want)
+		}
+		for _, c := range []byte(got) {
+			if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				t.Fatalf("%q -> %q: bad byte %q", s, got, c)
+			}
 		}
 		if again, ok := OCC(got); !ok || again != got {
 			t.Fatalf("not idempotent: %q -> %q", s, got)
@@ -75,4 +114,19 @@ func FuzzOCC(f *testing.F) {
 			t.Fatalf("%q -> %q is not OCC", s, got)
 		}
 	})
+}
+
+// upperOf upper-cases a–z byte by byte and marks every other byte outside
+// ASCII as '\x00', so no symbol can equal it.
+func upperOf(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c >= 0x80:
+			b[i] = 0
+		}
+	}
+	return string(b)
 }
