@@ -7,12 +7,12 @@
 // header of its own, X-Alpaca-Simulator: true, on every response, so nothing it
 // says is ever mistaken for market data.
 //
-// The data are a deterministic function of the seed, the symbol and the
-// instant: the same Config.Clock reading gives the same bytes, and prices move
-// smoothly as the clock moves. Quotes exist only inside NYSE sessions (from
-// shared/market's calendar): outside them the latest quote is the one from the
-// end of the last session. Bars exist only inside sessions and never after the
-// clock's now.
+// The data are a deterministic function of the random seed (Config.Seed),
+// the symbol and the instant: the same Config.Clock reading gives the same
+// bytes, and prices move smoothly as the clock moves. Quotes exist only
+// inside NYSE sessions (from shared/market's calendar): outside them the
+// latest quote is the one from the end of the last session. Bars exist only
+// inside sessions and never after the clock's now.
 //
 // For tests it injects faults at run time (latency, an error rate, a request
 // budget per minute, hangs, HTML error pages, truncated bodies, rate-limit

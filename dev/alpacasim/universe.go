@@ -79,8 +79,9 @@ var (
 
 const nWaves = len(wavePeriods)
 
-// stock is the simulated behaviour of one symbol, derived from the seed and
-// the symbol by hashing: nothing in it changes with time.
+// stock is the simulated behaviour of one symbol, derived from the
+// simulator's seed and the symbol by hashing: nothing in it changes with
+// time.
 type stock struct {
 	symbol string
 	tape   string
@@ -132,7 +133,8 @@ func (s *stock) price(t float64) float64 {
 // more than about a third.
 func (s *stock) basePrice() float64 { return math.Exp(s.lnBase) }
 
-// hashString is FNV-1a over the seed's bytes and s, finished with splitmix64.
+// hashString is FNV-1a over the random seed's bytes and s, finished with
+// splitmix64.
 func hashString(seed uint64, s string) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)

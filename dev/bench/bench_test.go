@@ -495,11 +495,11 @@ func TestVerdictsErrorsUnderLoad(t *testing.T) {
 	// Fewer than 500 connections fails the full run, not the smoke run.
 	f = passingFindings()
 	f.load[0].Connections = 50
-	if v := verdictOf(t, verdicts(f), "Concurrent users", "seed"); v.Status != statusFail {
+	if v := verdictOf(t, verdicts(f), "Concurrent users", "original design"); v.Status != statusFail {
 		t.Fatalf("%+v", v)
 	}
 	f.smoke = true
-	if v := verdictOf(t, verdicts(f), "Concurrent users", "seed"); v.Status != statusPass {
+	if v := verdictOf(t, verdicts(f), "Concurrent users", "original design"); v.Status != statusPass {
 		t.Fatalf("smoke: %+v", v)
 	}
 }

@@ -260,7 +260,7 @@ func roundRobin(urls ...string) vegeta.Targeter {
 }
 
 // zipfPicker draws symbol indexes in [0, n) with Zipf's law (s = 1.1), from a
-// fixed seed. It is safe for concurrent use.
+// fixed random seed. It is safe for concurrent use.
 type zipfPicker struct {
 	mu sync.Mutex
 	z  *rand.Zipf

@@ -1,6 +1,7 @@
-// Command bench measures opitios-alpaca against its service levels
-// (DESIGN §7) side by side with the anchors, and writes BENCHMARKS.md,
-// bench/results.json and bench/latency.png: what `make bench` runs.
+// Command bench measures opitios-alpaca against its service levels (the
+// original design's and ours, each a row of the verdict table) side by side
+// with the anchors, and writes BENCHMARKS.md, bench/results.json and
+// bench/latency.png: what `make bench` runs.
 //
 //	go run ./dev/bench          # the full run, under 10 minutes on 2 cores
 //	go run ./dev/bench -smoke   # seconds; writes to bench/out/smoke (make bench-smoke, in make test)
@@ -11,11 +12,11 @@
 //
 //   - micro: the Go benchmarks of this package (micro_test.go), run with
 //     go test -count 5 and summarised with benchstat: the handler's paths in
-//     process beside their floors and the anchors (go-redis/cache, the seed's
-//     design);
+//     process beside their floors and the anchors (go-redis/cache, the
+//     original design);
 //   - load: the `make run` program (dev/local, built here) under a Go load
-//     generator over loopback, beside a bare net/http server and the seed's
-//     design: L1 hits at full speed, a Zipf mix, batches of 20 and a
+//     generator over loopback, beside a bare net/http server and the
+//     original design: L1 hits at full speed, a Zipf mix, batches of 20 and a
 //     stampede, each from a fresh start over a redis-server of its own;
 //   - soak: the `make run` program at full speed for 60 s under a mixed
 //     workload while its Redis is restarted twice and the origin fails.
@@ -311,7 +312,7 @@ func (w prefixWriter) Write(b []byte) (int, error) {
 func printVerdicts(w io.Writer, r *results) {
 	fmt.Fprintf(w, "\nVerdict (%s run, commit %s):\n", r.Mode, r.Commit)
 	for _, v := range r.Verdicts {
-		line := fmt.Sprintf("  %-4s %-8s %-50s %s", v.Status, v.Source, v.Level, v.Measured)
+		line := fmt.Sprintf("  %-4s %-15s %-50s %s", v.Status, v.Source, v.Level, v.Measured)
 		if v.Miss != "" {
 			line += "  [" + v.Miss + "]"
 		}

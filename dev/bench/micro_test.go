@@ -317,7 +317,8 @@ func BenchmarkHandlerBatch20L2(b *testing.B) {
 }
 
 // BenchmarkHandlerBatch20Mixed is a batch of 20 whose first 10 symbols are in
-// L1 and last 10 new: DESIGN §3 allows it one L2 read and one origin call.
+// L1 and last 10 new: the cache contract allows it one L2 read and one
+// origin call.
 func BenchmarkHandlerBatch20Mixed(b *testing.B) {
 	f := newFixture(b, fixedClock, cache.L1Options{})
 	hot := freshSymbols(10)
@@ -631,7 +632,7 @@ func BenchmarkFloorOriginGet(b *testing.B) {
 	}
 }
 
-// ---- anchors: the well-known library, and the seed's design
+// ---- anchors: the well-known library, and the original design
 
 // BenchmarkAnchorGoRedisCacheL1Hit is go-redis/cache's Get answered by its
 // TinyLFU local cache.
@@ -664,8 +665,9 @@ func benchGoRedisCache(b *testing.B, local gocache.LocalCache) {
 	}
 }
 
-// naiveFixture is the seed's design over the test Redis and a stub origin,
-// served through httptest's recorder (no network between client and it).
+// naiveFixture is the original design over the test Redis and a stub
+// origin, served through httptest's recorder (no network between client and
+// it).
 func naiveFixture(b *testing.B) *naive {
 	_, srv := newStubOrigin(b)
 	n := newNaive(rawRedis(b), srv.URL, "bench", "bench")
@@ -681,8 +683,8 @@ func (n *naive) serveBench(b *testing.B, target, want string) {
 	}
 }
 
-// BenchmarkAnchorNaiveL2Hit is the seed's hit: a Redis GET and a JSON
-// decode of the envelope.
+// BenchmarkAnchorNaiveL2Hit is the original design's hit: a Redis GET and a
+// JSON decode of the envelope.
 func BenchmarkAnchorNaiveL2Hit(b *testing.B) {
 	n := naiveFixture(b)
 	target := "/v2/stocks/" + freshSymbol() + "/quotes/latest"
@@ -693,8 +695,8 @@ func BenchmarkAnchorNaiveL2Hit(b *testing.B) {
 	}
 }
 
-// BenchmarkAnchorNaiveBatch20L2 is the seed's batch of 20 cached symbols:
-// 20 concurrent lookups.
+// BenchmarkAnchorNaiveBatch20L2 is the original design's batch of 20 cached
+// symbols: 20 concurrent lookups.
 func BenchmarkAnchorNaiveBatch20L2(b *testing.B) {
 	n := naiveFixture(b)
 	target := "/v2/stocks/quotes/latest?symbols=" + strings.Join(freshSymbols(20), ",")

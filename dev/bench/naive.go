@@ -21,8 +21,9 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// naive is the seed's design reproduced as the baseline the service is
-// measured against (the seed's MarketDataCache and ConcurrentDataProcessor):
+// naive is the original Python design reproduced naively, as the baseline
+// the service is measured against (the original design's MarketDataCache
+// and ConcurrentDataProcessor):
 //
 //   - a symbol is looked up with one Redis GET of a JSON envelope
 //     {symbol, data, cached_at, data_source, market_status, ttl_seconds},
@@ -30,15 +31,15 @@ import (
 //     and the market session is unchanged (a stale one is deleted);
 //   - a miss calls the origin's single-symbol endpoint
 //     GET /v2/stocks/{symbol}/quotes/latest and writes the answer back with
-//     SETEX, with the seed's TTL policy;
-//   - a batch runs one such lookup per symbol, at most 50 at a time (the seed's
-//     semaphore), within 30 s.
+//     SETEX, with the original design's TTL policy;
+//   - a batch runs one such lookup per symbol, at most 50 at a time (the
+//     original design's semaphore), within 30 s.
 //
 // There is no in-process cache, no coalescing of concurrent misses and no
 // multi-symbol origin call: those are the service's improvements, and what
 // the baseline exists to count. Its HTTP client keeps connections alive (the
-// seed opened a client per request; keeping them is kinder to the baseline)
-// and it checks no client keys (kinder again).
+// original design opened a client per request; keeping them is kinder to the
+// baseline) and it checks no client keys (kinder again).
 //
 // It answers GET /v2/stocks/{symbol}/quotes/latest and
 // GET /v2/stocks/quotes/latest?symbols= with Alpaca's bodies and the service's
@@ -57,14 +58,14 @@ type naive struct {
 // naiveKeyPrefix keeps the baseline's keys apart from the service's.
 const naiveKeyPrefix = "naive:v2:stock_quote:"
 
-// Seed parameters of the baseline.
+// Parameters of the baseline, as in the original design.
 const (
-	naiveFanOut       = 50               // the seed's asyncio.Semaphore(50)
-	naiveBatchTimeout = 30 * time.Second // the seed's asyncio.wait_for(..., 30.0)
+	naiveFanOut       = 50               // the original design's asyncio.Semaphore(50)
+	naiveBatchTimeout = 30 * time.Second // the original design's asyncio.wait_for(..., 30.0)
 	naiveOriginWait   = 10 * time.Second // per origin call
 )
 
-// naiveEnvelope is the seed's cache payload.
+// naiveEnvelope is the original design's cache payload.
 type naiveEnvelope struct {
 	Symbol       string          `json:"symbol"`
 	Data         json.RawMessage `json:"data"`
@@ -96,7 +97,7 @@ func newNaive(rdb redis.UniversalClient, originURL, keyID, secretKey string) *na
 }
 
 // lookup returns the envelope of sym and the X-Cache value of how it was
-// found: HIT-L2 (Redis is the seed's only cache) or MISS.
+// found: HIT-L2 (Redis is the original design's only cache) or MISS.
 func (n *naive) lookup(ctx context.Context, sym string) (*naiveEnvelope, string, error) {
 	key := naiveKeyPrefix + sym
 	now := n.now()

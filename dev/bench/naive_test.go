@@ -113,7 +113,8 @@ func TestNaiveSingleMissThenHit(t *testing.T) {
 		t.Fatalf("a hit called the origin: %v", o.paths)
 	}
 
-	// Past the seed's 30 s regular-session TTL the entry is stale: fetched again.
+	// Past the original design's 30 s regular-session TTL the entry is
+	// stale: fetched again.
 	clk.Set(benchNoon.Add(30 * time.Second))
 	if w := get(t, n, single); w.Header().Get("X-Cache") != "MISS" || o.count(single) != 2 {
 		t.Fatalf("after the TTL: %q, origin calls %d", w.Header().Get("X-Cache"), o.count(single))

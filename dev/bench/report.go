@@ -129,8 +129,8 @@ var microRows = []microRow{
 	{"ours vs floor, interleaved", "handler batch, cache batch and raw pipeline of 20, in turn", "PairBatch20L2", ""},
 	{"anchor", "go-redis/cache, TinyLFU local hit", "AnchorGoRedisCacheL1Hit", "FloorOtterGet"},
 	{"anchor", "go-redis/cache, Redis hit", "AnchorGoRedisCacheL2Hit", "FloorRedisGet"},
-	{"anchor", "seed's design, Redis hit", "AnchorNaiveL2Hit", "FloorRedisGet"},
-	{"anchor", "seed's design, batch of 20 cached", "AnchorNaiveBatch20L2", "FloorRedisPipeline20"},
+	{"anchor", "original design, Redis hit", "AnchorNaiveL2Hit", "FloorRedisGet"},
+	{"anchor", "original design, batch of 20 cached", "AnchorNaiveBatch20L2", "FloorRedisPipeline20"},
 	{"floor", "otter GetIfPresent", "FloorOtterGet", ""},
 	{"floor", "go-redis GET", "FloorRedisGet", ""},
 	{"floor", "go-redis pipeline of 20 GETs", "FloorRedisPipeline20", ""},
@@ -166,7 +166,7 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	}
 
 	p("## Verdict\n\n")
-	p("Each service level of the seed and each of ours (DESIGN §7), plus the load checks of issues 5 and 10. ")
+	p("Each service level of the original design and each of ours, plus the load check and the soak. ")
 	p("A failed row in *italics* is a correctness promise (errors, coalescing, freshness, round trips), which fails the run.\n\n")
 	p("| Service level | Source | Target | Measured | Verdict |\n|---|---|---|---|---|\n")
 	for _, v := range r.Verdicts {
@@ -212,9 +212,9 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	p("A Go load generator (vegeta as a library) on the same machine as the server, over loopback. ")
 	p("*ours* is the `make run` program (dev/local: local API Gateway, authorizer, Lambda handler, simulator as origin) ")
 	p("over a redis-server of its own, started fresh with an empty Redis for every scenario, with origin budget 10,000/min, ")
-	p("logs at warn and no prefetch tick; *bare* is net/http returning the same body; *naive* is the seed's design ")
+	p("logs at warn and no prefetch tick; *bare* is net/http returning the same body; *naive* is the original Python design reproduced naively ")
 	p("(Redis GET + JSON envelope, per-symbol origin calls, no coalescing, no batching: dev/bench/naive.go) with its own ")
-	p("simulator. Max-rate runs use every connection as fast as it goes; fixed-rate runs pace requests (the seed's 1000 rps) ")
+	p("simulator. Max-rate runs use every connection as fast as it goes; fixed-rate runs pace requests (the original design's 1000 rps) ")
 	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header; ")
 	p("server CPU is the server process's user + system time (from /proc) over the run, per request, which other tenants of the ")
 	p("machine and the load generator's own cost do not move.\n\n")
@@ -265,7 +265,7 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	p("\n![p50, p95 and p99 latency per scenario, ours beside the anchors](%s)\n\n", plot)
 
 	if s := r.Soak; s != nil {
-		p("## Soak (issue 10)\n\n")
+		p("## Soak\n\n")
 		p("The `make run` program at full speed with %d connections for %.0f s, workload %s; the simulator fails %.0f %% of requests ",
 			s.Load.Connections, s.Load.DurationS, s.Workload, s.ErrorRate*100)
 		p("and adds %s; its Redis is stopped and started again, empty, %d times.\n\n", s.OriginLatency, len(s.Restarts))

@@ -13,7 +13,7 @@ import (
 
 // Scenario names, as in results.json and the verdict table.
 const (
-	scL1       = "l1-hits"  // cached symbols, as fast as 500 connections go (also issue 5's load check)
+	scL1       = "l1-hits"  // cached symbols, as fast as 500 connections go (also the load check)
 	scZipf     = "zipf"     // single quotes over 500 symbols, Zipf's law, origin +50 ms
 	scBatch    = "batch20"  // batches of 20 Zipf-drawn symbols, origin +50 ms
 	scStampede = "stampede" // 200 clients at once on one new symbol, per round
@@ -23,7 +23,7 @@ const (
 type loadPlan struct {
 	conns           int           // concurrent connections
 	warmup          time.Duration // unrecorded load before the max-rate runs
-	l1Dur           time.Duration // the L1-hit runs (issue 5 asks 20 s)
+	l1Dur           time.Duration // the L1-hit runs (the load check asks 20 s)
 	dur             time.Duration // the other runs
 	zipfRate        int           // requests per second of the Zipf runs
 	batchRate       int           // requests per second of the batch runs
@@ -44,9 +44,9 @@ var (
 		stampedeClients: 50, stampedeRounds: 2, fleet: 2}
 )
 
-// symbolSets splits the simulator's universe, shuffled with a fixed seed so
-// that Zipf's popular ranks are not all A-names: the Zipf and batch symbols,
-// and the rest (never asked before the stampede).
+// symbolSets splits the simulator's universe, shuffled with a fixed random
+// seed so that Zipf's popular ranks are not all A-names: the Zipf and batch
+// symbols, and the rest (never asked before the stampede).
 func symbolSets(zipfN int) (zipf, rest []string, err error) {
 	u := slices.Clone(alpacasim.Universe())
 	if len(u) < zipfN+1 {
@@ -181,7 +181,7 @@ func (lr *loadRunner) l1Hits(ctx context.Context) ([]loadResult, error) {
 	return []loadResult{ours, bare}, err
 }
 
-// zipfScenario and batchScenario load ours and then the seed's design with
+// zipfScenario and batchScenario load ours and then the original design with
 // the same traffic at the same fixed rate, the origin adding
 // originLatency, from cold caches.
 func (lr *loadRunner) zipfScenario(ctx context.Context) ([]loadResult, error) {
@@ -230,7 +230,7 @@ func (lr *loadRunner) versusNaive(ctx context.Context, scenario string, rate int
 // stampedeScenario releases stampedeClients at once on one new symbol per
 // round: against a fleet of instances of ours sharing one Redis (so both the
 // in-process and the cross-instance coalescing are at work), then against
-// the seed's design.
+// the original design.
 func (lr *loadRunner) stampedeScenario(ctx context.Context) ([]loadResult, error) {
 	if lr.plan.stampedeRounds > len(lr.rest) {
 		return nil, fmt.Errorf("%d rounds need as many unused symbols; %d are left", lr.plan.stampedeRounds, len(lr.rest))

@@ -19,7 +19,7 @@ import (
 const (
 	sysOurs  = "ours"  // the `make run` program (dev/local)
 	sysBare  = "bare"  // net/http returning one body: the throughput floor
-	sysNaive = "naive" // the seed's design (naive.go) with its own simulator
+	sysNaive = "naive" // the original design (naive.go) with its own simulator
 )
 
 // Roles of the bench binary started as a child (-serve).
@@ -38,7 +38,7 @@ func bareHandler(body []byte) http.Handler {
 }
 
 // serveRole runs the bench as a child server until ctx ends: role bare
-// serves the file bodyFile on addr; role naive serves the seed's design on
+// serves the file bodyFile on addr; role naive serves the original design on
 // addr over the Redis at redisURL, with a simulator on simAddr as its origin.
 func serveRole(ctx context.Context, role, addr, simAddr, redisURL, bodyFile string) error {
 	var h http.Handler
@@ -55,7 +55,7 @@ func serveRole(ctx context.Context, role, addr, simAddr, redisURL, bodyFile stri
 		if err != nil {
 			return err
 		}
-		opt.PoolSize = 100 // the seed's max_connections
+		opt.PoolSize = 100 // the original design's max_connections
 		rdb := redis.NewClient(opt)
 		defer rdb.Close()
 		sim := &http.Server{Handler: alpacasim.New(alpacasim.Config{}), ReadHeaderTimeout: 10 * time.Second}

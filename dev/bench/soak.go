@@ -16,7 +16,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 )
 
-// soakPlan sizes the soak (issue 10, item 6): the `make run` program under
+// soakPlan sizes the soak: the `make run` program under
 // a mixed workload at full speed while its Redis is restarted (empty) and
 // the simulator fails a share of requests and answers slowly.
 type soakPlan struct {
@@ -63,7 +63,7 @@ type soakResult struct {
 	L1BoundBytes  int64          `json:"l1_bound_bytes"`
 }
 
-// mixedTargets draws the soak's workload from a fixed seed.
+// mixedTargets draws the soak's workload from a fixed random seed.
 func mixedTargets(base string, syms []string, options []string) vegeta.Targeter {
 	z := newZipf(len(syms), 44)
 	var mu sync.Mutex

@@ -62,7 +62,7 @@ func (l *launcher) ours(ctx context.Context, redisURL string, extra ...string) (
 	return l.ready(ctx, &system{name: sysOurs, url: "http://" + apiAddr, simURL: "http://" + simAddr, proc: p})
 }
 
-// naive starts the seed's design over the Redis at redisURL, with its own
+// naive starts the original design over the Redis at redisURL, with its own
 // simulator.
 func (l *launcher) naive(ctx context.Context, redisURL string) (*system, error) {
 	apiAddr, err := freeAddr()

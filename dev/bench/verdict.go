@@ -21,7 +21,7 @@ const (
 // measured figure and whether it holds.
 type verdict struct {
 	Level    string `json:"level"`
-	Source   string `json:"source"` // "seed", "ours", "issue 5", "issue 10"
+	Source   string `json:"source"` // "original design", "ours", "load check", "soak"
 	Target   string `json:"target"`
 	Measured string `json:"measured"`
 	Status   string `json:"status"`
@@ -49,8 +49,8 @@ func (f findings) loadOf(scenario, system string) (loadResult, bool) {
 	return loadResult{}, false
 }
 
-// verdicts computes the table: every seed service level and every one of
-// ours (DESIGN §7), plus the load checks of issues 5 and 10.
+// verdicts computes the table: every service level of the original design
+// and every one of ours, plus the load check and the soak.
 func verdicts(f findings) []verdict {
 	var out []verdict
 	add := func(v verdict) { out = append(out, v) }
@@ -66,8 +66,8 @@ func verdicts(f findings) []verdict {
 	naiveStamp, naiveStampOK := f.loadOf(scStampede, sysNaive)
 	naiveZipf, naiveZipfOK := f.loadOf(scZipf, sysNaive)
 
-	// ---- the seed's service levels
-	v := verdict{Level: "Cached response p95", Source: "seed", Target: "< 50 ms"}
+	// ---- the original design's service levels
+	v := verdict{Level: "Cached response p95", Source: "original design", Target: "< 50 ms"}
 	if zipfOK && zipf.HitLatency != nil {
 		v = below(v, zipf.HitLatency.P95, 50, "ms")
 		v.Measured += fmt.Sprintf(" (cache hits of %s at %s, %d connections)", scZipf, zipf.Load, zipf.Connections)
@@ -76,7 +76,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scZipf))
 	}
 
-	v = verdict{Level: "Real-time (miss) p95", Source: "seed", Target: "< 500 ms"}
+	v = verdict{Level: "Real-time (miss) p95", Source: "original design", Target: "< 500 ms"}
 	if zipfOK && zipf.MissLatency != nil {
 		v = below(v, zipf.MissLatency.P95, 500, "ms")
 		v.Measured += fmt.Sprintf(" (misses of %s, origin +50 ms)", scZipf)
@@ -85,7 +85,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scZipf))
 	}
 
-	v = verdict{Level: "Batch of 20 p95", Source: "seed", Target: "< 2 s"}
+	v = verdict{Level: "Batch of 20 p95", Source: "original design", Target: "< 2 s"}
 	if batchOK {
 		v = below(v, batch.Latency.P95, 2000, "ms")
 		v.Measured += fmt.Sprintf(" (%s at %s, cold start, origin +50 ms)", scBatch, batch.Load)
@@ -94,7 +94,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scBatch))
 	}
 
-	v = verdict{Level: "Throughput, one instance", Source: "seed", Target: "≥ 1000 rps"}
+	v = verdict{Level: "Throughput, one instance", Source: "original design", Target: "≥ 1000 rps"}
 	if l1OK {
 		v = atLeast(v, l1.RPS, 1000, "rps")
 		v.Measured += fmt.Sprintf(" (%s, %d connections)", scL1, l1.Connections)
@@ -103,7 +103,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scL1))
 	}
 
-	v = verdict{Level: "Concurrent users", Source: "seed", Target: "500", Correctness: true}
+	v = verdict{Level: "Concurrent users", Source: "original design", Target: "500", Correctness: true}
 	if l1OK {
 		v.Measured = fmt.Sprintf("%d connections, %d errors in %d requests", l1.Connections, l1.Errors, l1.Requests)
 		v.Status = pass(l1.Errors == 0 && (f.smoke || l1.Connections >= 500))
@@ -112,7 +112,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scL1))
 	}
 
-	v = verdict{Level: "Hit rate (market hours)", Source: "seed", Target: "> 80 %"}
+	v = verdict{Level: "Hit rate (market hours)", Source: "original design", Target: "> 80 %"}
 	if zipfOK && zipf.HitRate != nil {
 		v = atLeast(v, *zipf.HitRate*100, 80, "%")
 		v.Measured += fmt.Sprintf(" (%s, cold start, no prefetch)", scZipf)
@@ -122,7 +122,7 @@ func verdicts(f findings) []verdict {
 	}
 
 	age := dataAge(f)
-	age.Source, age.Target = "seed", "quotes < 30 s (in the regular session)"
+	age.Source, age.Target = "original design", "quotes < 30 s (in the regular session)"
 	add(age)
 
 	// ---- ours
@@ -241,7 +241,7 @@ func verdicts(f findings) []verdict {
 		v = atLeast(v, *zipf.HitRate*100, 95, "%")
 		v.Measured += fmt.Sprintf(" (%s from cold, prefetch off: a lower bound)", scZipf)
 		if naiveZipfOK && naiveZipf.HitRate != nil {
-			v.Measured += fmt.Sprintf("; seed's design %.1f %%", *naiveZipf.HitRate*100)
+			v.Measured += fmt.Sprintf("; original design %.1f %%", *naiveZipf.HitRate*100)
 		}
 		add(v)
 	} else {
@@ -256,7 +256,7 @@ func verdicts(f findings) []verdict {
 		}
 		v.Measured = fmt.Sprintf("%v per round (%s)", stamp.OriginCallsPerRound, stamp.Load)
 		if naiveStampOK {
-			v.Measured += fmt.Sprintf("; seed's design %v", naiveStamp.OriginCallsPerRound)
+			v.Measured += fmt.Sprintf("; original design %v", naiveStamp.OriginCallsPerRound)
 		}
 		if s, ok := m["HandlerStorm200"]; ok {
 			v.Measured += fmt.Sprintf("; in process, %.2f per storm of %d", s.Metrics["origin-calls/op"], stormSize)
@@ -274,8 +274,8 @@ func verdicts(f findings) []verdict {
 	age.Source, age.Target = "ours", "never exceeded"
 	add(age)
 
-	// ---- the load checks of issues 5 and 10
-	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "issue 5", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
+	// ---- the load check and the soak
+	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "load check", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
 	if l1OK {
 		v.Measured = fmt.Sprintf("%d errors, %.0f rps, p50 %.2f / p95 %.2f / p99 %.2f ms (%d connections, %.0f s)",
 			l1.Errors, l1.RPS, l1.Latency.P50, l1.Latency.P95, l1.Latency.P99, l1.Connections, l1.DurationS)
@@ -285,7 +285,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, scL1))
 	}
 
-	v = verdict{Level: "Soak: 500 connections, 60 s, Redis restarted twice, origin errors", Source: "issue 10",
+	v = verdict{Level: "Soak: 500 connections, 60 s, Redis restarted twice, origin errors", Source: "soak",
 		Target: "no 500s or transport errors; data age within TTL; memory growth ≤ L1 bound", Correctness: true}
 	if f.soak != nil {
 		v = soakVerdict(v, f.soak)
@@ -368,7 +368,7 @@ func soakVerdict(v verdict, s *soakResult) verdict {
 
 // dataAge judges the oldest data served by ours against the quote TTL of the
 // session it was served in (30 s in the regular session, the service
-// level; longer when the market is closed, by the seed's policy).
+// level; longer when the market is closed, by the original design's policy).
 func dataAge(f findings) verdict {
 	v := verdict{Level: "Data age", Correctness: true}
 	worst, limit := -1, time.Duration(0)
@@ -403,8 +403,9 @@ func dataAge(f findings) verdict {
 	return v
 }
 
-// maxQuoteTTL is the stock-quote TTL of the seed's policy in the given
-// sessions (comma-separated), the shortest of them; 0 if none is known.
+// maxQuoteTTL is the stock-quote TTL of the original design's policy in the
+// given sessions (comma-separated), the shortest of them; 0 if none is
+// known.
 func maxQuoteTTL(sessions string) time.Duration {
 	var ttl time.Duration
 	p := cache.DefaultPolicy()

@@ -32,7 +32,8 @@ var (
 	SuccessStatus = strconv.Itoa(http.StatusOK)
 )
 
-// Alarm thresholds (DESIGN §7).
+// Alarm thresholds: the service levels of a cached response and of the hit
+// rate, and the failed origin calls a minute that raise the origin alarm.
 const (
 	CachedLatencyP95MS   = 50 // cached response p95 < 50 ms
 	HitRateMinPercent    = 80 // hit rate in market hours > 80 %

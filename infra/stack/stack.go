@@ -41,8 +41,8 @@ type Route struct {
 // Key is the API Gateway route key, "GET <path>".
 func (r Route) Key() string { return "GET " + r.Path }
 
-// Routes are the api function's routes (shared/api, DESIGN §2); every one
-// but the health check needs a client key.
+// Routes are the api function's routes (shared/api.Routes); every one but
+// the health check needs a client key.
 var Routes = func() []Route {
 	out := make([]Route, len(api.Routes))
 	for i, p := range api.Routes {

@@ -228,7 +228,7 @@ func TestHTTPAPI(t *testing.T) {
 			t.Errorf("authorizer invokes %s, want the authorizer function", uri)
 		}
 	}
-	check(t, "one route per DESIGN §2 path", func() {
+	check(t, "one route per API path", func() {
 		x.tmpl.ResourceCountIs(str("AWS::ApiGatewayV2::Route"), num(float64(len(Routes))))
 	})
 	routes := map[string]map[string]any{}
@@ -815,8 +815,9 @@ func TestAssetsComeFromTheAssetsDir(t *testing.T) {
 	}
 }
 
-// The routes are DESIGN §2's, read from shared/api; only /healthz is open.
-func TestRoutesAreDesignSection2(t *testing.T) {
+// The routes are the API's (the README's route table), read from shared/api;
+// only /healthz is open.
+func TestRoutesAreTheAPIs(t *testing.T) {
 	want := []string{
 		"/v2/stocks/{symbol}/quotes/latest", "/v2/stocks/quotes/latest", "/v2/stocks/{symbol}/bars", "/v2/stocks/bars",
 		"/v1beta1/options/quotes/latest", "/v1beta1/options/snapshots", "/v1beta1/options/snapshots/{underlying}",
