@@ -460,20 +460,10 @@ func (h *Handler) stockBars(r *request) response {
 	return h.single(r, cache.HistoricalData, sym+":"+queryHash(norm...), fetch)
 }
 
-// GET /v2/stocks/bars?symbols=
-func (h *Handler) stocksBars(r *request) response {
-	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, symbol.Stock)
-	if err != nil {
-		return h.fail(r.ctx, err)
-	}
-	p, norm, err := h.barParams(r.q)
-	if err != nil {
-		return h.fail(r.ctx, err)
-	}
-	syms := slices.Clone(valid)
-	slices.Sort(syms)
-	id := "BARS:" + queryHash(append(norm, "symbols="+strings.Join(syms, ","))...)
-	fetch := func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+// stocksBarsFetch fetches one page of bars of syms (sorted) and stores it
+// as Alpaca's body, symbols in order.
+func (h *Handler) stocksBarsFetch(syms []string, p alpaca.BarParams) cache.FetchFunc {
+	return func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
 		bars, err := h.origin.StockBars(ctx, syms, p, false)
 		if err != nil {
 			return nil, err
@@ -498,6 +488,22 @@ func (h *Handler) stocksBars(r *request) response {
 		b = append(b, '}')
 		return map[string]cache.Item{ids[0]: {Data: b, Source: bars.Source}}, nil
 	}
+}
+
+// GET /v2/stocks/bars?symbols=
+func (h *Handler) stocksBars(r *request) response {
+	valid, invalid, err := symbolList(r.q["symbols"], MaxStockSymbols, symbol.Stock)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	p, norm, err := h.barParams(r.q)
+	if err != nil {
+		return h.fail(r.ctx, err)
+	}
+	syms := slices.Clone(valid)
+	slices.Sort(syms)
+	id := "BARS:" + queryHash(append(norm, "symbols="+strings.Join(syms, ","))...)
+	fetch := h.stocksBarsFetch(syms, p)
 	res, err := h.cache.Get(r.ctx, cache.HistoricalData, id, fetch)
 	if err != nil {
 		h.observeFailure(cache.HistoricalData, r)
