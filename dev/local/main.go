@@ -56,6 +56,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
@@ -158,7 +159,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	cfg.Clock = clock
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	cfg.Metrics = metrics.New(metrics.WithPrometheus(reg))
+	cfg.Metrics = metrics.New(metrics.WithSink(promsink.New(reg)))
 	cfg.Logger = log
 	svc, err := service.New(cfg)
 	if err != nil {

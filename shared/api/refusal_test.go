@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
@@ -82,7 +83,7 @@ func newRefusalStack(t *testing.T) *refusalStack {
 		Alpaca:  alpaca.Config{BaseURL: osrv.URL, KeyID: originKeyID, SecretKey: originKey},
 		Clock:   market.NewManualClock(regular),
 		Logger:  metrics.NewLogger(logs, "json", 0),
-		Metrics: metrics.New(metrics.WithPrometheus(reg)),
+		Metrics: metrics.New(metrics.WithSink(promsink.New(reg))),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func quotes(_ context.Context, ids []string) (map[string]cache.Item, error) {
 
 func ExampleCache_Get() {
 	clk := market.NewManualClock(time.Date(2026, 11, 25, 14, 0, 0, 0, market.NewYork)) // regular session
-	c := cache.New(cache.Options{Clock: clk})                                         // L1 only: no Redis
+	c := cache.New(cache.Options{Clock: clk})                                          // L1 only: no Redis
 	ctx := context.Background()
 
 	r, _ := c.Get(ctx, cache.StockQuote, "AAPL", quotes)

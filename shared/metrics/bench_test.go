@@ -1,4 +1,4 @@
-package metrics
+package metrics_test
 
 import (
 	"io"
@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opitios/opitios-alpaca/dev/promsink"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // BenchmarkL1Hit measures the three calls the API makes on an L1 hit. EMF
@@ -14,20 +17,20 @@ import (
 func BenchmarkL1Hit(b *testing.B) {
 	for _, bc := range []struct {
 		name string
-		r    *Recorder
+		r    *metrics.Recorder
 	}{
 		{"nil", nil},
-		{"off", New()},
-		{"emf", New(WithEMF("opitios-api"))},
-		{"prometheus", New(WithPrometheus(prometheus.NewRegistry()))},
-		{"emf+prometheus", New(WithEMF("opitios-api"), WithPrometheus(prometheus.NewRegistry()))},
+		{"off", metrics.New()},
+		{"emf", metrics.New(metrics.WithEMF("opitios-api"))},
+		{"prometheus", metrics.New(metrics.WithSink(promsink.New(prometheus.NewRegistry())))},
+		{"emf+prometheus", metrics.New(metrics.WithEMF("opitios-api"), metrics.WithSink(promsink.New(prometheus.NewRegistry())))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := bc.r
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				r.CacheResult("l1", ResultHit, "stock_quote")
+				r.CacheResult("l1", metrics.ResultHit, "stock_quote")
 				r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
 				r.DataAge("stock_quote", 2*time.Second)
 				if i++; i%50 == 0 {
@@ -43,11 +46,11 @@ func BenchmarkL1Hit(b *testing.B) {
 // BenchmarkL1HitParallel is BenchmarkL1Hit from all cores at once, as on
 // the local server (Prometheus only).
 func BenchmarkL1HitParallel(b *testing.B) {
-	r := New(WithPrometheus(prometheus.NewRegistry()))
+	r := metrics.New(metrics.WithSink(promsink.New(prometheus.NewRegistry())))
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r.CacheResult("l1", ResultHit, "stock_quote")
+			r.CacheResult("l1", metrics.ResultHit, "stock_quote")
 			r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
 			r.DataAge("stock_quote", 2*time.Second)
 		}
@@ -56,10 +59,10 @@ func BenchmarkL1HitParallel(b *testing.B) {
 
 // BenchmarkFlushEMF measures the end of an invocation that served one L1 hit.
 func BenchmarkFlushEMF(b *testing.B) {
-	r := New(WithEMF("opitios-api"))
+	r := metrics.New(metrics.WithEMF("opitios-api"))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.CacheResult("l1", ResultHit, "stock_quote")
+		r.CacheResult("l1", metrics.ResultHit, "stock_quote")
 		r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
 		r.DataAge("stock_quote", 2*time.Second)
 		if err := r.FlushEMF(io.Discard, time.Time{}); err != nil {

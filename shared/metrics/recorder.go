@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Interner sizes: a label takes one value fewer than its size before new
@@ -22,25 +20,25 @@ const (
 )
 
 // Recorder records the service's metrics vocabulary. With WithEMF it
-// aggregates them for FlushEMF, once per Lambda invocation; with
-// WithPrometheus it updates Prometheus collectors; with both it does both,
+// aggregates them for FlushEMF, once per Lambda invocation; with WithSink
+// it hands them to a Sink (Prometheus, locally); with both it does both,
 // and with neither it records nothing. A nil *Recorder is valid and records
 // nothing, so a component may be built without metrics.
 //
 // All methods are safe for concurrent use. The recording methods do not
 // allocate once a combination of label values has been seen: each label
-// value is interned to a small index and the combination's Prometheus
-// children and EMF series are resolved once. A label takes a bounded number
+// value is interned to a small index and the combination's sink
+// instruments and EMF series are resolved once. A label takes a bounded number
 // of distinct values: 7 layers, 7 prefetch skip reasons, 15 cache results,
 // upstream results, prefetch results, data types or endpoints, 31 routes or
 // statuses. Values beyond those, and values that cannot be labels (empty,
 // over 250 bytes, invalid UTF-8, an HTTP status outside 100–599), are
 // recorded as Other.
 type Recorder struct {
-	on       bool // EMF or Prometheus
+	on       bool // EMF or a sink
 	emf      bool
 	function string
-	prom     *promSet
+	sink     Sink
 
 	layers, cacheResults, dataTypes, routes *interner[string]
 	endpoints, upstreamResults              *interner[string]
@@ -72,16 +70,13 @@ func WithEMF(function string) Option {
 	}
 }
 
-// WithPrometheus registers the Recorder's collectors (named opitios_*) with
-// reg. A collector reg already holds under the same description is reused,
-// so two Recorders on one registry share their series.
-func WithPrometheus(reg prometheus.Registerer) Option {
-	return func(r *Recorder) { r.prom = newPromSet(reg) }
+// WithSink makes the Recorder hand every value to s as it is recorded,
+// beside or instead of EMF (the local server adapts it to Prometheus).
+func WithSink(s Sink) Option {
+	return func(r *Recorder) { r.sink = s }
 }
 
-// New returns a Recorder configured by opts. It panics if reg refuses a
-// collector for a reason other than its being registered already, as
-// prometheus.MustRegister does.
+// New returns a Recorder configured by opts.
 func New(opts ...Option) *Recorder {
 	r := &Recorder{
 		layers:          newInterner(layerValues, stringLabel),
@@ -98,7 +93,7 @@ func New(opts ...Option) *Recorder {
 	for _, o := range opts {
 		o(r)
 	}
-	r.on = r.emf || r.prom != nil
+	r.on = r.emf || r.sink != nil
 	r.cache.init(layerValues * resultValues * dataTypeValues)
 	r.api.init(routeValues * statusValues)
 	r.upLatency.init(endpointValues)
@@ -112,11 +107,11 @@ func New(opts ...Option) *Recorder {
 	r.batchDuration = &series{emf: r.agg(defBatchDuration)}
 	r.budgetLeft = &series{emf: r.agg(defOriginBudgetLeft)}
 	r.rateLimitLeft = &series{emf: r.agg(defRateLimitLeft)}
-	if p := r.prom; p != nil {
-		r.batchSize.observer = p.batchSize
-		r.batchDuration.observer = p.batchDuration
-		r.budgetLeft.gauge = p.budgetLeft
-		r.rateLimitLeft.gauge = p.rateLimitRemaining
+	if k := r.sink; k != nil {
+		r.batchSize.observer = k.Observer(InstBatchSize)
+		r.batchDuration.observer = k.Observer(InstBatchDuration)
+		r.budgetLeft.gauge = k.Gauge(InstBudgetLeft)
+		r.rateLimitLeft.gauge = k.Gauge(InstRateLimitRemaining)
 	}
 	return r
 }
@@ -138,8 +133,8 @@ func (r *Recorder) CacheResult(layer, result, dataType string) {
 		s = r.cache.create(i, func() *series {
 			ls := []string{r.layers.labelOf(l), r.cacheResults.labelOf(res), r.dataTypes.labelOf(dt)}
 			s := &series{emf: r.agg(defCacheRequests, ls...)}
-			if r.prom != nil {
-				s.counter = r.prom.cacheRequests.WithLabelValues(ls...)
+			if r.sink != nil {
+				s.counter = r.sink.Counter(InstCacheRequests, ls...)
 			}
 			return s
 		})
@@ -159,8 +154,8 @@ func (r *Recorder) Coalesced(dataType string) {
 		s = r.coalesced.create(i, func() *series {
 			dt := r.dataTypes.labelOf(i)
 			s := &series{emf: r.agg(defCoalesced, dt)}
-			if r.prom != nil {
-				s.counter = r.prom.coalesced.WithLabelValues(dt)
+			if r.sink != nil {
+				s.counter = r.sink.Counter(InstCoalesced, dt)
 			}
 			return s
 		})
@@ -181,9 +176,9 @@ func (r *Recorder) APIRequest(route string, status int, d time.Duration) {
 		s = r.api.create(i, func() *series {
 			ls := []string{r.routes.labelOf(ro), r.statuses.labelOf(st)}
 			s := &series{emf: r.agg(defAPILatency, ls...)}
-			if r.prom != nil {
-				s.observer = r.prom.apiLatency.WithLabelValues(ls...)
-				s.counter = r.prom.apiRequests.WithLabelValues(ls...)
+			if r.sink != nil {
+				s.observer = r.sink.Observer(InstAPILatency, ls...)
+				s.counter = r.sink.Counter(InstAPIRequests, ls...)
 			}
 			return s
 		})
@@ -204,8 +199,8 @@ func (r *Recorder) DataAge(dataType string, age time.Duration) {
 		s = r.dataAge.create(i, func() *series {
 			dt := r.dataTypes.labelOf(i)
 			s := &series{emf: r.agg(defDataAge, dt)}
-			if r.prom != nil {
-				s.observer = r.prom.dataAge.WithLabelValues(dt)
+			if r.sink != nil {
+				s.observer = r.sink.Observer(InstDataAge, dt)
 			}
 			return s
 		})
@@ -225,8 +220,8 @@ func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
 		s = r.upLatency.create(e, func() *series {
 			ep := r.endpoints.labelOf(e)
 			s := &series{emf: r.agg(defUpstreamLatency, ep)}
-			if r.prom != nil {
-				s.observer = r.prom.upstreamLatency.WithLabelValues(ep)
+			if r.sink != nil {
+				s.observer = r.sink.Observer(InstUpstreamLatency, ep)
 			}
 			return s
 		})
@@ -238,8 +233,8 @@ func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
 		s = r.upRequests.create(i, func() *series {
 			ep, rs := r.endpoints.labelOf(e), r.upstreamResults.labelOf(res)
 			s := &series{emf: r.agg(defUpstreamRequests, rs)}
-			if r.prom != nil {
-				s.counter = r.prom.upstreamRequests.WithLabelValues(ep, rs)
+			if r.sink != nil {
+				s.counter = r.sink.Counter(InstUpstreamRequests, ep, rs)
 			}
 			return s
 		})
@@ -255,10 +250,10 @@ func (r *Recorder) OriginRateLimit(limit, remaining int, reset time.Time) {
 		return
 	}
 	r.rateLimitLeft.set(float64(remaining))
-	if r.prom != nil {
-		r.prom.rateLimitLimit.Set(float64(limit))
+	if r.sink != nil {
+		r.sink.Gauge(InstRateLimitLimit).Set(float64(limit))
 		if !reset.IsZero() {
-			r.prom.rateLimitReset.Set(float64(reset.UnixMilli()) / 1e3)
+			r.sink.Gauge(InstRateLimitReset).Set(float64(reset.UnixMilli()) / 1e3)
 		}
 	}
 }
@@ -294,8 +289,8 @@ func (r *Recorder) Prefetched(result string, n int) {
 		s = r.prefetched.create(i, func() *series {
 			rs := r.prefetchResults.labelOf(i)
 			s := &series{emf: r.agg(defPrefetched, rs)}
-			if r.prom != nil {
-				s.counter = r.prom.prefetched.WithLabelValues(rs)
+			if r.sink != nil {
+				s.counter = r.sink.Counter(InstPrefetched, rs)
 			}
 			return s
 		})
@@ -315,8 +310,8 @@ func (r *Recorder) PrefetchSkipped(reason string) {
 		s = r.skipped.create(i, func() *series {
 			rs := r.reasons.labelOf(i)
 			s := &series{emf: r.agg(defPrefetchSkipped, rs)}
-			if r.prom != nil {
-				s.counter = r.prom.prefetchSkipped.WithLabelValues(rs)
+			if r.sink != nil {
+				s.counter = r.sink.Counter(InstPrefetchSkipped, rs)
 			}
 			return s
 		})
@@ -326,7 +321,7 @@ func (r *Recorder) PrefetchSkipped(reason string) {
 
 // agg returns the EMF series of def with the given dimension values (in
 // def.dims order), creating it on first use, or nil when EMF is off. Series
-// whose Prometheus labels differ may share one EMF series: the EMF side of
+// whose sink labels differ may share one EMF series: the EMF side of
 // UpstreamRequests has no Endpoint dimension.
 func (r *Recorder) agg(def *metricDef, values ...string) *agg {
 	if !r.emf {
@@ -344,13 +339,13 @@ func (r *Recorder) agg(def *metricDef, values ...string) *agg {
 	return a
 }
 
-// series is one combination of label values: its Prometheus children (nil
-// when Prometheus is off or the metric has none of that kind) and its EMF
+// series is one combination of label values: its sink instruments (nil
+// without a sink or when the metric has none of that kind) and its EMF
 // series (nil when EMF is off).
 type series struct {
-	counter  prometheus.Counter
-	observer prometheus.Observer
-	gauge    prometheus.Gauge
+	counter  Counter
+	observer Observer
+	gauge    Gauge
 	emf      *agg
 }
 
@@ -364,7 +359,7 @@ func (s *series) count(n float64) {
 	}
 }
 
-// duration observes d: in seconds for Prometheus, in milliseconds for EMF.
+// duration observes d: in seconds for the sink, in milliseconds for EMF.
 func (s *series) duration(d time.Duration) {
 	if s.observer != nil {
 		s.observer.Observe(d.Seconds())

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -49,5 +50,5 @@ func BenchmarkHandlerL1HitNoMetrics(b *testing.B) { benchL1Hit(b, nil) }
 func BenchmarkHandlerL1HitEMF(b *testing.B) { benchL1Hit(b, metrics.New(metrics.WithEMF("api"))) }
 
 func BenchmarkHandlerL1HitEMFAndPrometheus(b *testing.B) {
-	benchL1Hit(b, metrics.New(metrics.WithEMF("api"), metrics.WithPrometheus(prometheus.NewRegistry())))
+	benchL1Hit(b, metrics.New(metrics.WithEMF("api"), metrics.WithSink(promsink.New(prometheus.NewRegistry()))))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
@@ -33,7 +34,7 @@ func TestMetricsOfAScriptedSequence(t *testing.T) {
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk})
 	rs := redistest.StartServer(t)
 	reg := prometheus.NewRegistry()
-	rec := metrics.New(metrics.WithEMF("api"), metrics.WithPrometheus(reg))
+	rec := metrics.New(metrics.WithEMF("api"), metrics.WithSink(promsink.New(reg)))
 	svc, err := service.New(service.Config{
 		Redis:   cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1},

@@ -1,9 +1,14 @@
-package metrics
+// Package promsink adapts the service's metrics to Prometheus: a
+// metrics.Sink whose instruments are Prometheus collectors named opitios_*,
+// for the local server's /metrics page. The Lambda functions do not link it.
+package promsink
 
 import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // Histogram buckets. Latencies span an L1 hit (tens of µs) to an origin call
@@ -15,8 +20,8 @@ var (
 	batchBuckets    = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
 )
 
-// promSet is the Recorder's Prometheus collectors.
-type promSet struct {
+// Sink is a metrics.Sink over Prometheus collectors.
+type Sink struct {
 	apiLatency         *prometheus.HistogramVec
 	apiRequests        *prometheus.CounterVec
 	cacheRequests      *prometheus.CounterVec
@@ -34,9 +39,13 @@ type promSet struct {
 	prefetchSkipped    *prometheus.CounterVec
 }
 
-func newPromSet(reg prometheus.Registerer) *promSet {
+// New returns a Sink whose collectors are registered with reg. A collector
+// reg already holds under the same description is reused, so two Sinks on
+// one registry share their series. It panics if reg refuses a collector for
+// another reason, as prometheus.MustRegister does.
+func New(reg prometheus.Registerer) *Sink {
 	const ns = "opitios"
-	return &promSet{
+	return &Sink{
 		apiLatency: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: ns, Name: "api_latency_seconds", Help: "API response latency by route pattern and HTTP status.", Buckets: latencyBuckets,
 		}, []string{"route", "status"})),
@@ -98,4 +107,55 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	panic(err)
+}
+
+// Counter returns the counter of in with labels.
+func (s *Sink) Counter(in metrics.Instrument, labels ...string) metrics.Counter {
+	switch in {
+	case metrics.InstAPIRequests:
+		return s.apiRequests.WithLabelValues(labels...)
+	case metrics.InstCacheRequests:
+		return s.cacheRequests.WithLabelValues(labels...)
+	case metrics.InstUpstreamRequests:
+		return s.upstreamRequests.WithLabelValues(labels...)
+	case metrics.InstCoalesced:
+		return s.coalesced.WithLabelValues(labels...)
+	case metrics.InstPrefetched:
+		return s.prefetched.WithLabelValues(labels...)
+	case metrics.InstPrefetchSkipped:
+		return s.prefetchSkipped.WithLabelValues(labels...)
+	}
+	panic("promsink: no counter for instrument")
+}
+
+// Observer returns the histogram of in with labels.
+func (s *Sink) Observer(in metrics.Instrument, labels ...string) metrics.Observer {
+	switch in {
+	case metrics.InstAPILatency:
+		return s.apiLatency.WithLabelValues(labels...)
+	case metrics.InstUpstreamLatency:
+		return s.upstreamLatency.WithLabelValues(labels...)
+	case metrics.InstDataAge:
+		return s.dataAge.WithLabelValues(labels...)
+	case metrics.InstBatchSize:
+		return s.batchSize
+	case metrics.InstBatchDuration:
+		return s.batchDuration
+	}
+	panic("promsink: no histogram for instrument")
+}
+
+// Gauge returns the gauge of in.
+func (s *Sink) Gauge(in metrics.Instrument) metrics.Gauge {
+	switch in {
+	case metrics.InstBudgetLeft:
+		return s.budgetLeft
+	case metrics.InstRateLimitRemaining:
+		return s.rateLimitRemaining
+	case metrics.InstRateLimitLimit:
+		return s.rateLimitLimit
+	case metrics.InstRateLimitReset:
+		return s.rateLimitReset
+	}
+	panic("promsink: no gauge for instrument")
 }

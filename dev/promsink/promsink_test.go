@@ -1,4 +1,4 @@
-package metrics
+package promsink_test
 
 import (
 	"strings"
@@ -8,36 +8,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/opitios/opitios-alpaca/dev/promsink"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // TestPrometheusScripted drives a miss, a hit, a batch and an upstream error
 // and checks every count exactly.
 func TestPrometheusScripted(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	r := New(WithPrometheus(reg))
+	r := metrics.New(metrics.WithSink(promsink.New(reg)))
 
 	// A miss at l1 and l2, filled from the origin.
-	r.CacheResult("l1", ResultMiss, "stock_quote")
-	r.CacheResult("l2", ResultMiss, "stock_quote")
-	r.UpstreamRequest("stocks_quotes_latest", UpstreamOK, 80*time.Millisecond)
-	r.CacheResult("origin", ResultWrite, "stock_quote")
+	r.CacheResult("l1", metrics.ResultMiss, "stock_quote")
+	r.CacheResult("l2", metrics.ResultMiss, "stock_quote")
+	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamOK, 80*time.Millisecond)
+	r.CacheResult("origin", metrics.ResultWrite, "stock_quote")
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 82*time.Millisecond)
 	// A hit at l1.
-	r.CacheResult("l1", ResultHit, "stock_quote")
+	r.CacheResult("l1", metrics.ResultHit, "stock_quote")
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 20*time.Microsecond)
 	r.DataAge("stock_quote", 3*time.Second)
 	// A batch whose origin call fails twice.
 	r.Batch(20, 400*time.Millisecond)
-	r.UpstreamRequest("stocks_quotes_latest", UpstreamServerError, time.Second)
-	r.UpstreamRequest("stocks_quotes_latest", UpstreamServerError, 2*time.Second)
+	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamServerError, time.Second)
+	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamServerError, 2*time.Second)
 	r.Coalesced("stock_quote")
 	r.APIRequest("GET /v2/stocks/quotes/latest", 503, 3*time.Second)
 	r.OriginBudgetLeft(120)
 	r.OriginRateLimit(200, 199, time.Unix(1741617060, 500_000_000))
-	r.Prefetched(PrefetchResultRefreshed, 40)
-	r.Prefetched(PrefetchResultFailed, 2)
-	r.PrefetchSkipped(ReasonMarketClosed)
-	r.PrefetchSkipped(ReasonMarketClosed)
+	r.Prefetched(metrics.PrefetchResultRefreshed, 40)
+	r.Prefetched(metrics.PrefetchResultFailed, 2)
+	r.PrefetchSkipped(metrics.ReasonMarketClosed)
+	r.PrefetchSkipped(metrics.ReasonMarketClosed)
 
 	expect := `
 # HELP opitios_cache_requests_total Cache lookups and writes by layer (l1, l2, origin), result and data type.
@@ -118,15 +121,16 @@ opitios_origin_ratelimit_reset_timestamp_seconds 1.7416170605e+09
 // their collectors instead of failing to register.
 func TestPrometheusSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	a, b := New(WithPrometheus(reg)), New(WithPrometheus(reg), WithEMF("f"))
-	a.CacheResult("l1", ResultHit, "d")
-	b.CacheResult("l1", ResultHit, "d")
+	sa, sb := promsink.New(reg), promsink.New(reg)
+	a, b := metrics.New(metrics.WithSink(sa)), metrics.New(metrics.WithSink(sb), metrics.WithEMF("f"))
+	a.CacheResult("l1", metrics.ResultHit, "d")
+	b.CacheResult("l1", metrics.ResultHit, "d")
 	a.OriginBudgetLeft(5)
 	b.OriginBudgetLeft(7)
-	if n := testutil.ToFloat64(b.prom.cacheRequests.WithLabelValues("l1", "hit", "d")); n != 2 {
+	if n := value(sb.Counter(metrics.InstCacheRequests, "l1", "hit", "d")); n != 2 {
 		t.Errorf("shared cache_requests_total = %v, want 2", n)
 	}
-	if n := testutil.ToFloat64(a.prom.budgetLeft); n != 7 {
+	if n := value(sa.Gauge(metrics.InstBudgetLeft)); n != 7 {
 		t.Errorf("shared origin_budget_left = %v, want 7 (the last set)", n)
 	}
 }
@@ -134,14 +138,14 @@ func TestPrometheusSharedRegistry(t *testing.T) {
 // TestPrometheusOther checks labels past their limit become "other" in
 // Prometheus too, with valid UTF-8 (WithLabelValues panics otherwise).
 func TestPrometheusOther(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	r := New(WithPrometheus(reg))
-	r.CacheResult("l1", ResultHit, "\xff\xfe")
+	sink := promsink.New(prometheus.NewRegistry())
+	r := metrics.New(metrics.WithSink(sink))
+	r.CacheResult("l1", metrics.ResultHit, "\xff\xfe")
 	r.APIRequest("", 0, time.Millisecond)
-	if n := testutil.ToFloat64(r.prom.cacheRequests.WithLabelValues("l1", "hit", Other)); n != 1 {
+	if n := value(sink.Counter(metrics.InstCacheRequests, "l1", "hit", metrics.Other)); n != 1 {
 		t.Errorf("cache_requests_total{data_type=other} = %v, want 1", n)
 	}
-	if n := testutil.ToFloat64(r.prom.apiRequests.WithLabelValues(Other, Other)); n != 1 {
+	if n := value(sink.Counter(metrics.InstAPIRequests, metrics.Other, metrics.Other)); n != 1 {
 		t.Errorf("api_requests_total{other,other} = %v, want 1", n)
 	}
 }
@@ -176,13 +180,19 @@ func histogram(t *testing.T, reg prometheus.Gatherer, name string, labels map[st
 func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 
 func TestOriginRateLimitZeroReset(t *testing.T) {
-	r := New(WithPrometheus(prometheus.NewRegistry()))
+	sink := promsink.New(prometheus.NewRegistry())
+	r := metrics.New(metrics.WithSink(sink))
 	r.OriginRateLimit(200, 10, time.Unix(1741617060, 0))
 	r.OriginRateLimit(200, 9, time.Time{})
-	if got := testutil.ToFloat64(r.prom.rateLimitReset); got != 1741617060 {
+	if got := value(sink.Gauge(metrics.InstRateLimitReset)); got != 1741617060 {
 		t.Errorf("reset gauge = %v, want the last non-zero reset 1741617060", got)
 	}
-	if got := testutil.ToFloat64(r.prom.rateLimitRemaining); got != 9 {
+	if got := value(sink.Gauge(metrics.InstRateLimitRemaining)); got != 9 {
 		t.Errorf("remaining gauge = %v, want 9", got)
 	}
+}
+
+// value reads the current value of one of the sink's instruments.
+func value(instrument any) float64 {
+	return testutil.ToFloat64(instrument.(prometheus.Collector))
 }
