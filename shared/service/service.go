@@ -29,12 +29,18 @@ import (
 // Config is everything the service needs. The zero value of each field
 // means its default.
 type Config struct {
-	Redis          cache.RedisConfig // URL "" means no L2 (L1 and origin only)
-	Alpaca         alpaca.Config     // BaseURL, credentials, feeds
-	BudgetPerMin   int               // fleet-wide origin budget, default 200
-	Policy         cache.Policy
-	L1             cache.L1Options
-	MemoryLimitMB  int // the function's memory size; L1 is dropped above 80 % of it
+	Redis         cache.RedisConfig // URL "" means no L2 (L1 and origin only)
+	Alpaca        alpaca.Config     // BaseURL, credentials, feeds
+	BudgetPerMin  int               // fleet-wide origin budget, default 200
+	Policy        cache.Policy
+	L1            cache.L1Options
+	MemoryLimitMB int // the function's memory size; L1 is dropped above 80 % of it
+	// Clock is the service's one clock: the cache's sessions and TTLs, the
+	// origin client's (reading the origin's rate-limit reset against it,
+	// unless Alpaca.Now is set) and the minute of the per-minute windows the
+	// API writes and the prefetch optimizer reads. Nil: market.SystemClock.
+	// The fleet budget (kept on Redis's own clock) and the feeds' flush
+	// intervals measure real durations and are not on it.
 	Clock          market.Clock
 	Calendar       *market.Calendar
 	Metrics        *metrics.Recorder // nil: no metrics
@@ -74,7 +80,7 @@ func New(cfg Config) (*Service, error) {
 		s.Redis = rdb
 		s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithLogger(s.log))
 		s.Hot = hotset.NewFeed(rdb, time.Second)
-		s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
+		s.Windows = metrics.NewWindowFeed(cfg.windows(rdb))
 	}
 	var cacheRec cache.Recorder
 	if cfg.Metrics != nil {
@@ -95,7 +101,7 @@ func New(cfg Config) (*Service, error) {
 		FetchTimeout:    cfg.FetchTimeout,
 		NoCrossInstance: cfg.NoCrossInstace,
 	})
-	ac := cfg.Alpaca
+	ac := cfg.origin()
 	if s.Budget != nil {
 		ac.Limiter = s.Budget
 	} else {
@@ -126,6 +132,25 @@ func New(cfg Config) (*Service, error) {
 	})
 	s.Config = cfg
 	return s, nil
+}
+
+// origin is the configuration of the service's origin clients: Alpaca, on
+// the service's clock unless Alpaca.Now is set.
+func (c Config) origin() alpaca.Config {
+	ac := c.Alpaca
+	if ac.Now == nil && c.Clock != nil {
+		ac.Now = c.Clock.Now
+	}
+	return ac
+}
+
+// windows returns the per-minute windows over rdb, their minutes read from
+// the service's clock.
+func (c Config) windows(rdb redis.UniversalClient) *metrics.Windows {
+	if c.Clock == nil {
+		return metrics.NewWindows(rdb)
+	}
+	return metrics.NewWindows(rdb, metrics.WindowsClock(c.Clock.Now))
 }
 
 // Close releases the Redis connections.
