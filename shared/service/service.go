@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -178,10 +180,18 @@ func (o originRecorder) RateLimit(rl alpaca.RateLimit) {
 	o.m.OriginRateLimit(rl.Limit, rl.Remaining, rl.Reset)
 }
 
+// EnvSimAt runs the service on a simulated clock: an RFC 3339 instant, which
+// the clock reads when the process starts and from which it advances in real
+// time. It is accepted only with an origin on this machine (ALPACA_DATA_URL
+// on a loopback address), that is a simulator on the same clock, so that a
+// function's bootstrap can be run against the simulated market at a chosen
+// instant; Alpaca itself is never paired with it.
+const EnvSimAt = "OPITIOS_SIM_AT"
+
 // FromEnv reads the configuration the stack sets on the functions (see
-// config's Env* names). Credentials come from the environment when set
-// there (local runs), else from Secrets Manager via sm (which may be nil
-// when no secret ARN is configured).
+// config's Env* names, and EnvSimAt). Credentials come from the environment
+// when set there (local runs), else from Secrets Manager via sm (which may
+// be nil when no secret ARN is configured).
 func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsGetter) (Config, error) {
 	var cfg Config
 	var errs []error
@@ -228,7 +238,40 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	cfg.L1.MaxBytes = uint64(maxBytes)
 	cfg.MemoryLimitMB, err = config.Int(getenv, config.EnvLambdaMemoryMB, 0, 0, 1<<20)
 	must(err)
+	if raw := getenv(EnvSimAt); raw != "" {
+		at, err := time.Parse(time.RFC3339Nano, raw)
+		switch {
+		case err != nil:
+			must(fmt.Errorf("%s=%q: must be an RFC 3339 instant, e.g. 2026-11-27T10:00:00-05:00", EnvSimAt, raw))
+		case !loopbackURL(cfg.Alpaca.BaseURL):
+			must(fmt.Errorf("%s is for a simulated origin on this machine: %s must be a loopback URL, not %q",
+				EnvSimAt, config.EnvAlpacaDataURL, cfg.Alpaca.BaseURL))
+		default:
+			cfg.Clock = clockFrom(at)
+		}
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// clockFrom returns a clock that reads at now and advances in real time.
+func clockFrom(at time.Time) market.Clock {
+	offset := time.Until(at)
+	return market.ClockFunc(func() time.Time { return time.Now().Add(offset) })
+}
+
+// loopbackURL reports whether raw is an http or https URL whose host is
+// localhost or a loopback address.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 // Logger returns the process logger: JSON in Lambda, text locally, at the

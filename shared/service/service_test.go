@@ -229,9 +229,29 @@ func TestFromEnv(t *testing.T) {
 	if cfg.Policy.Base(cache.StockQuote) != 30*time.Second || cfg.Policy.Base(cache.OptionQuote) != 20*time.Second {
 		t.Errorf("policy %v %v", cfg.Policy.Base(cache.StockQuote), cfg.Policy.Base(cache.OptionQuote))
 	}
-	if cfg.MemoryLimitMB != 1024 {
-		t.Errorf("memory %d", cfg.MemoryLimitMB)
+	if cfg.MemoryLimitMB != 1024 || cfg.Clock != nil {
+		t.Errorf("memory %d, clock %v (want the system clock)", cfg.MemoryLimitMB, cfg.Clock)
 	}
+
+	// A simulated clock, for a simulator on this machine only.
+	env[service.EnvSimAt] = "2026-11-25T14:00:00-05:00"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), service.EnvSimAt) {
+		t.Fatalf("%s with Alpaca as the origin: %v", service.EnvSimAt, err)
+	}
+	env["ALPACA_DATA_URL"] = "http://127.0.0.1:9100"
+	if cfg, err = service.FromEnv(context.Background(), getenv, nil); err != nil || cfg.Clock == nil {
+		t.Fatalf("%s with the simulator: clock %v, %v", service.EnvSimAt, cfg.Clock, err)
+	}
+	if d := cfg.Clock.Now().Sub(regular); d < 0 || d > time.Minute {
+		t.Errorf("the simulated clock reads %s, want %s and running", cfg.Clock.Now(), regular)
+	}
+	env[service.EnvSimAt] = "2026-11-25 14:00"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), service.EnvSimAt) {
+		t.Fatalf("%s not RFC 3339: %v", service.EnvSimAt, err)
+	}
+	delete(env, service.EnvSimAt)
+	delete(env, "ALPACA_DATA_URL")
+
 	env["ORIGIN_BUDGET_PER_MINUTE"] = "lots"
 	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), "ORIGIN_BUDGET_PER_MINUTE") {
 		t.Fatalf("bad budget: %v", err)
