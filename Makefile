@@ -141,7 +141,7 @@ test-go: ## go test -race on every package (but dev/rie: see local-rie)
 # Each date runs test-go (without -race: TEST_DATES_GO_FLAGS), bench-smoke
 # and local-rie under dev/testenv/shifted-clock.sh: every step of every date,
 # even after a failure.
-test-dates: $(RIE) $(BENCHSTAT) ## test-go, bench-smoke and local-rie as if today were each of TEST_DATES (about 8 min a date on 2 cores)
+test-dates: $(RIE) $(BENCHSTAT) ## test-go, bench-smoke and local-rie as if today were each of TEST_DATES (4 to 8 min a date on 2 cores)
 	@failed=""; for when in $(TEST_DATES); do \
 		echo "== test-dates: $$when"; \
 		if ! GO=$(GO) dev/testenv/shifted-clock.sh "$$when" $(REDIS) \
