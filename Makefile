@@ -71,8 +71,19 @@ MODULE = $(shell $(GO) list -m)
 
 TEST_STEPS := vet staticcheck fmt-check test-go fuzz bench-smoke local-rie cfn-lint
 
+GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+
+# The instants (UTC) `make test-dates` runs the tests at, each a few minutes
+# before a change the run then crosses: the early close of Christmas Eve 2026
+# (13:00 New York), the switch to daylight saving time on 2027-03-14 (02:00
+# New York), a Saturday in the closure of Independence Day (observed Monday
+# 2027-07-05) and the last close of the embedded NYSE table (Friday
+# 2028-12-29, 16:00 New York), after which the calendar is weekday rules.
+TEST_DATES ?= 2026-12-24T17:57:00Z 2027-03-14T06:57:00Z 2027-07-03T15:00:00Z 2028-12-29T20:57:00Z
+TEST_DATES_GO_FLAGS ?= -count=1 -timeout 20m
+
 .PHONY: help deps deps-redis deps-tools deps-py npm-deps \
-	test test-go fuzz vet staticcheck fmt-check lint fmt \
+	test test-go test-dates fuzz vet staticcheck fmt-check lint fmt \
 	build build-local run local-rie bench bench-smoke bench-micro \
 	synth synth-go cfn-lint deploy diff clean
 
@@ -125,7 +136,21 @@ test: deps ## everything CI checks, against private Redis servers, with a summar
 	@MAKE="$(MAKE)" $(WITH_REDIS) dev/testenv/run-steps.sh "make test" $(TEST_STEPS)
 
 test-go: ## go test -race on every package (but dev/rie: see local-rie)
-	$(REDIS) $(GO) test -race -count=1 -timeout 20m $(GO_TEST_PKGS)
+	$(REDIS) $(GO) test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
+
+# Each date runs test-go (without -race: TEST_DATES_GO_FLAGS), bench-smoke
+# and local-rie under dev/testenv/shifted-clock.sh: every step of every date,
+# even after a failure.
+test-dates: $(RIE) $(BENCHSTAT) ## test-go, bench-smoke and local-rie as if today were each of TEST_DATES (4 to 8 min a date on 2 cores)
+	@failed=""; for when in $(TEST_DATES); do \
+		echo "== test-dates: $$when"; \
+		if ! GO=$(GO) dev/testenv/shifted-clock.sh "$$when" $(REDIS) \
+			$(MAKE) -k --no-print-directory test-go bench-smoke local-rie GO_TEST_FLAGS='$(TEST_DATES_GO_FLAGS)'; then \
+			failed="$$failed $$when"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-dates: FAIL at$$failed"; exit 1; fi; \
+	echo "test-dates: PASS at each of $(TEST_DATES)"
 
 fuzz: ## run every Fuzz target for FUZZTIME
 	GO=$(GO) FUZZTIME=$(FUZZTIME) $(REDIS) dev/testenv/fuzz-all.sh

@@ -79,11 +79,20 @@ type proc struct {
 
 // env is the program's environment: the machine's PATH (for redis-server)
 // and nothing else of the caller's, so no REDIS_URL or Alpaca key set on
-// the machine changes what is tested.
+// the machine changes what is tested. The one exception is the clock shift
+// of dev/testenv/shifted-clock.sh, which the program (built with the same
+// shifted time package) needs to read the clock this test reads.
 func env(extra ...string) []string {
 	e := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
+	if shift, ok := os.LookupEnv(envClockShift); ok {
+		e = append(e, envClockShift+"="+shift)
+	}
 	return append(e, extra...)
 }
+
+// envClockShift is the variable dev/testenv/shifted-clock.sh shifts Go's
+// clock by.
+const envClockShift = "OPITIOS_TEST_CLOCK_SHIFT"
 
 // startProgram starts the program on free ports and returns it without
 // waiting; the test's cleanup kills it if it still runs.

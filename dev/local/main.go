@@ -119,7 +119,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	stops = append(stops, cache.stop)
 
-	over := map[string]string{}
+	// The service's clock is set below, to the one the simulator reads: the
+	// service must not start a second simulated clock of its own.
+	over := map[string]string{envSimAt: ""}
 	if cache.url != "" {
 		over[config.EnvRedisURL] = cache.url
 		over[config.EnvRedisCluster] = "false"

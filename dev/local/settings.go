@@ -11,6 +11,7 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
 // Environment variables of the local server only. The service's own (TTLs,
@@ -22,7 +23,7 @@ const (
 	envNoRedisServer = "OPITIOS_NO_REDIS_SERVER"   // true: never start redis-server, use the embedded server
 	envLogLevel      = "LOG_LEVEL"                 // debug, info (default), warn, error
 	envPrefetchEvery = "OPITIOS_PREFETCH_INTERVAL" // prefetch tick period, default 1m; 0 turns it off
-	envSimAt         = "OPITIOS_SIM_AT"            // RFC 3339 instant: start the simulated market's clock there (simulator only)
+	envSimAt         = service.EnvSimAt            // RFC 3339 instant: start the simulated market's clock there (simulator only)
 )
 
 const (

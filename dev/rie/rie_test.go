@@ -15,8 +15,10 @@
 // Each function runs in its own emulator on two free loopback ports (the
 // emulator's default, 0.0.0.0:8080, is never used), with an environment of
 // its own and only that: the api and prefetch functions reach a private
-// redis-server and an in-process Alpaca simulator at the samples' instant;
-// the authorizer reads its client keys from a private moto_server. Events are
+// redis-server and an in-process Alpaca simulator, and run on a simulated
+// clock (service.EnvSimAt) starting at the simulator's instant, so that what
+// they do never depends on the day the tests run; the authorizer reads its
+// client keys from a private moto_server. Events are
 // sent one at a time (the emulator serves one invocation at a time), and
 // each emulator is stopped, with its runtime process, at the end of its
 // subtest.
@@ -61,6 +63,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
 	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
 // Environment of the harness, set by `make local-rie`.
@@ -70,8 +73,24 @@ const (
 )
 
 // sampleNow is the instant of the events/ samples: the simulator serves the
-// data they name (their option contracts are listed then).
+// data they name (their option contracts are listed then). It is 10:00 in
+// New York, in the regular session of an early-close day.
 var sampleNow = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+
+// simulatedMarket starts the simulator with its clock fixed at at and
+// returns the environment that points a function at it and starts the
+// function's clock at the same instant.
+func simulatedMarket(t *testing.T, at time.Time) map[string]string {
+	t.Helper()
+	clock := market.ClockFunc(func() time.Time { return at })
+	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
+	return map[string]string{
+		config.EnvAlpacaDataURL:   sim.URL,
+		config.EnvAlpacaKeyID:     simKeyID,
+		config.EnvAlpacaSecretKey: simSecret,
+		service.EnvSimAt:          at.Format(time.RFC3339Nano),
+	}
+}
 
 // The simulator's credentials, as the api function's own Alpaca keys.
 const (
@@ -191,16 +210,11 @@ func expectedStatus(t *testing.T, name string) int {
 }
 
 func testAPI(t *testing.T, h harness) {
-	clock := market.ClockFunc(func() time.Time { return sampleNow })
-	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
+	env := simulatedMarket(t, sampleNow)
 	redisAddr := redistest.StartServer(t).Addr
-	e := h.start(t, "api", map[string]string{
-		config.EnvRedisURL:        "redis://" + redisAddr,
-		config.EnvAlpacaDataURL:   sim.URL,
-		config.EnvAlpacaKeyID:     simKeyID,
-		config.EnvAlpacaSecretKey: simSecret,
-		config.EnvLogFormat:       "json",
-	})
+	env[config.EnvRedisURL] = "redis://" + redisAddr
+	env[config.EnvLogFormat] = "json"
+	e := h.start(t, "api", env)
 
 	var secrets []string
 	invocations := 0
@@ -428,46 +442,63 @@ func testAuthorizer(t *testing.T, h harness) {
 	checkNoSecrets(t, out, secret, deny.IdentitySource[1])
 }
 
-// testPrefetch runs the scheduled event. The function reads the system
-// clock, so what a run does depends on when the test runs: when the market
-// is closed it must skip at once, otherwise refresh its watch list in L2
-// from the simulator. Both are checked, each at its time.
+// testPrefetch runs the scheduled event at two instants of the simulated
+// market, the function's clock and the simulator's set to each: at
+// sampleNow, in the regular session, the run refreshes its watch list in L2
+// from the simulator; the next day, a Saturday, the market is closed and
+// the run skips at once.
 func testPrefetch(t *testing.T, h harness) {
-	clock := market.ClockFunc(func() time.Time { return sampleNow })
-	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: simKeyID, SecretKey: simSecret})
+	for _, c := range []struct {
+		name    string
+		at      time.Time
+		session market.Session
+	}{
+		{"regular session", sampleNow, market.Regular},
+		{"market closed", sampleNow.AddDate(0, 0, 1), market.Closed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := market.Default().SessionAt(c.at); got != c.session {
+				t.Fatalf("the calendar puts %s in session %q, not %q", c.at, got, c.session)
+			}
+			runPrefetch(t, h, c.at, c.session)
+		})
+	}
+}
+
+// runPrefetch invokes the prefetch function with the scheduled samples at
+// instant at, in session want, and checks what each run did.
+func runPrefetch(t *testing.T, h harness, at time.Time, want market.Session) {
+	env := simulatedMarket(t, at)
 	redisAddr := redistest.StartServer(t).Addr
-	e := h.start(t, "prefetch", map[string]string{
-		config.EnvRedisURL:            "redis://" + redisAddr,
-		config.EnvAlpacaDataURL:       sim.URL,
-		config.EnvAlpacaKeyID:         simKeyID,
-		config.EnvAlpacaSecretKey:     simSecret,
-		config.EnvLogFormat:           "json",
-		config.EnvPrefetchWatchlist:   "AAPL,MSFT",
-		config.EnvPrefetchBudgetShare: "0.5",
-	})
-	cal := market.Default()
+	env[config.EnvRedisURL] = "redis://" + redisAddr
+	env[config.EnvLogFormat] = "json"
+	env[config.EnvPrefetchWatchlist] = "AAPL,MSFT"
+	env[config.EnvPrefetchBudgetShare] = "0.5"
+	e := h.start(t, "prefetch", env)
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
-	metric := metrics.PrefetchSkipped
+	metric := metrics.PrefetchedSymbols
+	if want == market.Closed {
+		metric = metrics.PrefetchSkipped
+	}
+	runs := 0
 	for _, s := range samples(t, "prefetch-*.json") {
-		before := cal.SessionAt(time.Now())
 		raw := e.invoke(t, s.Raw)
-		after := cal.SessionAt(time.Now())
+		runs++
 		var rep prefetch.Report
 		if err := samplesPkg.DecodeStrict(raw, &rep); err != nil {
 			t.Fatalf("%s: answer is not a prefetch.Report (%v): %s", s.Name, err, raw)
 		}
-		if rep.Session != before && rep.Session != after {
-			t.Errorf("%s: run in session %q, but the calendar says %q", s.Name, rep.Session, before)
+		if rep.Session != want {
+			t.Errorf("%s: run in session %q, want %q (the function's clock starts at %s)", s.Name, rep.Session, want, at)
 		}
 		quote, err := rdb.Get(context.Background(), cache.Key(cache.StockQuote, "AAPL")).Bytes()
-		if rep.Session == market.Closed {
+		if want == market.Closed {
 			if rep.SkippedReason != metrics.ReasonMarketClosed || rep.Passes != 0 || rep.OriginCalls != 0 || err == nil {
 				t.Errorf("%s: market closed, yet the run did something: %s (L2 AAPL: %v)", s.Name, raw, err)
 			}
 			continue
 		}
-		metric = metrics.PrefetchedSymbols
 		if rep.SkippedReason != "" || rep.Passes < 1 || rep.OriginCalls < 1 || rep.Refreshed+rep.Skipped < 2 {
 			t.Errorf("%s: a run in session %s refreshed nothing of the watch list: %s", s.Name, rep.Session, raw)
 		}
@@ -477,6 +508,9 @@ func testPrefetch(t *testing.T, h harness) {
 		if err != nil || json.Unmarshal(quote, &env) != nil || env.DataSource != alpaca.SourceSimulator {
 			t.Errorf("%s: L2 holds no AAPL quote from the simulator after the run (%v): %s", s.Name, err, quote)
 		}
+	}
+	if runs == 0 {
+		t.Fatal("no events/prefetch-*.json sample")
 	}
 	e.stop(t)
 	out := e.out.String()

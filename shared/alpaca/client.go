@@ -137,9 +137,17 @@ type Config struct {
 	// one stock request (Alpaca answers 414 to long URLs), default
 	// DefaultMaxStockURLSymbolsLen. A single longer symbol goes alone.
 	MaxStockURLSymbolsLen int
-	Rand                  func() float64                                   // jitter in [0,1), default math/rand/v2.Float64
-	Sleep                 func(ctx context.Context, d time.Duration) error // default: a timer that ends early with ctx.Err()
-	Now                   func() time.Time                                 // default time.Now
+	Rand                  func() float64 // jitter in [0,1), default math/rand/v2.Float64
+	// Sleep waits between attempts; default a timer that ends early with
+	// ctx.Err(). The client's own durations (an attempt's latency, whether a
+	// wait ends before ctx's deadline) are measured on Sleep's time line:
+	// real time with the default Sleep, whatever Now reads; Now with an
+	// injected one, which is taken to advance Now (a test's fake time).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the origin's clock, which a 429's X-RateLimit-Reset or
+	// Retry-After date is read against (a simulated origin's clock may be
+	// set apart from the real one); default time.Now.
+	Now func() time.Time
 }
 
 // Client calls the origin. It is safe for concurrent use.
@@ -148,6 +156,9 @@ type Client struct {
 	baseURL    string
 	tradingURL string
 	maxRetries int
+
+	// elapsed reads Sleep's time line (see Config.Sleep).
+	elapsed func() time.Time
 
 	mu     sync.Mutex
 	lastRL RateLimit
@@ -203,17 +214,19 @@ func New(cfg Config) *Client {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	elapsed := cfg.Now
+	if cfg.Sleep == nil {
+		cfg.Sleep, elapsed = sleep, time.Now
 	}
 	c := &Client{
 		cfg:        cfg,
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
 		tradingURL: strings.TrimRight(cfg.TradingURL, "/"),
 		maxRetries: cfg.MaxRetries,
+		elapsed:    elapsed,
 	}
 	switch {
 	case c.maxRetries == 0:
@@ -284,10 +297,10 @@ func (c *Client) get(ctx context.Context, endpoint, rawURL string, parse func([]
 				return false, &limiterError{endpoint: endpoint, err: err}
 			}
 		}
-		start := c.cfg.Now()
+		start := c.elapsed()
 		a := c.do(ctx, endpoint, rawURL, parse)
 		if c.cfg.Recorder != nil {
-			c.cfg.Recorder.UpstreamRequest(endpoint, a.result, c.cfg.Now().Sub(start))
+			c.cfg.Recorder.UpstreamRequest(endpoint, a.result, c.elapsed().Sub(start))
 		}
 		attempts := n + 1
 		switch a.outcome {
@@ -339,13 +352,14 @@ func (c *Client) backoff(n int) time.Duration {
 }
 
 // fits reports whether a sleep of d ends strictly before ctx's deadline
-// (or, without a deadline, whether d is at most maxRateLimitWait).
+// (or, without a deadline, whether d is at most maxRateLimitWait), both on
+// Sleep's time line.
 func (c *Client) fits(ctx context.Context, d time.Duration) bool {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return d <= maxRateLimitWait
 	}
-	return c.cfg.Now().Add(d).Before(deadline)
+	return c.elapsed().Add(d).Before(deadline)
 }
 
 // unavailable builds the ErrUnavailable error of a call that made attempts

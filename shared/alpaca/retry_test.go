@@ -171,6 +171,40 @@ func TestBackoffNeverSleepsPastTheDeadline(t *testing.T) {
 	}
 }
 
+// TestOriginClockApartFromRealTime gives the client an origin clock a year
+// away from real time, as a simulated market's may be, with the default
+// Sleep: the origin's reset is read on the origin's clock, but whether a
+// wait ends before the context's deadline is judged in real time.
+func TestOriginClockApartFromRealTime(t *testing.T) {
+	for _, years := range []int{-1, 1} {
+		origin := time.Unix(time.Now().AddDate(years, 0, 0).Unix(), 0)
+		originNow := func() time.Time { return origin }
+
+		// A reset 2 s away on the origin's clock does not fit in 300 ms.
+		e := newEnv(t, respond(429, `{"message":"slow down"}`, "X-RateLimit-Reset", epoch(origin.Add(2*time.Second))),
+			func(c *Config) { c.Sleep, c.Now = nil, originNow })
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		start := time.Now()
+		_, _, err := e.c.LatestStockQuote(ctx, "AAPL", "")
+		cancel()
+		ae := asError(t, err)
+		if ae.Kind != ErrRateLimited || ae.RetryAfter != 2*time.Second || !ae.Reset.Equal(origin.Add(2*time.Second)) ||
+			ae.Attempts != 1 || time.Since(start) > 200*time.Millisecond {
+			t.Errorf("origin clock %+d year: %+v after %s, want the 429 at once with a 2s wait", years, ae, time.Since(start))
+		}
+
+		// A 5xx retried after no backoff fits in 10 s.
+		e = newEnv(t, script(respond(503, ``), respond(200, okQuotes)),
+			func(c *Config) { c.Sleep, c.Now, c.Rand = nil, originNow, func() float64 { return 0 } })
+		ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+		m, err := e.c.LatestStockQuotes(ctx, []string{"AAPL"}, "")
+		cancel()
+		if err != nil || string(m.Values["AAPL"]) != `{"ap":1}` || e.requests.Load() != 2 {
+			t.Errorf("origin clock %+d year: %v after %d requests, want the retry's answer", years, err, e.requests.Load())
+		}
+	}
+}
+
 func TestHungOriginIsCutAtTheDeadline(t *testing.T) {
 	release := make(chan struct{})
 	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {

@@ -18,12 +18,17 @@ import (
 
 var simNow = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC) // the early-close day, regular session
 
+// simClient returns a client of a simulator configured by cfg. Both read one
+// clock, fixed at simNow: the simulator's X-RateLimit-Reset and the client's
+// reading of it are then on the same time line, whatever today's date is.
 func simClient(t *testing.T, cfg alpacasim.Config, mutate ...func(*alpaca.Config)) (*alpaca.Client, *alpacasim.Server) {
 	t.Helper()
-	cfg.Clock = market.ClockFunc(func() time.Time { return simNow })
+	clock := market.NewManualClock(simNow)
+	cfg.Clock = clock
 	cfg.KeyID, cfg.SecretKey = "sim-key", "sim-secret"
 	sim, srv := alpacasim.NewTestServer(t, cfg)
-	ac := alpaca.Config{BaseURL: srv.URL, TradingURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1}
+	ac := alpaca.Config{BaseURL: srv.URL, TradingURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1,
+		Now: clock.Now}
 	for _, m := range mutate {
 		m(&ac)
 	}
@@ -133,7 +138,12 @@ func TestSimulatorErrors(t *testing.T) {
 	if !errors.Is(err, alpaca.ErrRateLimited) || !errors.As(err, &ae) || ae.Reset.IsZero() {
 		t.Fatalf("429 with the reset past the deadline: %v", err)
 	}
-	if rl := c.LastRateLimit(); rl.Limit != 1 || rl.Remaining != 0 {
+	// The budget is per clock minute: the window of 15:00 resets at 15:01,
+	// a minute after simNow on the clock both sides read.
+	if reset := simNow.Add(time.Minute); !ae.Reset.Equal(reset) || ae.RetryAfter != time.Minute {
+		t.Fatalf("429: reset %v, retry after %v; want %v, 1m0s", ae.Reset, ae.RetryAfter, reset)
+	}
+	if rl := c.LastRateLimit(); rl.Limit != 1 || rl.Remaining != 0 || !rl.Reset.Equal(simNow.Add(time.Minute)) {
 		t.Fatalf("rate-limit headers %+v", rl)
 	}
 }

@@ -55,11 +55,12 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 	if resp4, _ := s.get(t, "/v2/stocks/AAPL/quotes/latest"); resp4.Header.Get("X-Cache") != "MISS" {
 		t.Fatalf("after TTL: %s", resp4.Header.Get("X-Cache"))
 	}
-	// The optimizer's windows saw 2 hits and 2 misses.
+	// The optimizer's windows saw 2 hits and 2 misses, in the minutes of the
+	// service's clock.
 	if err := s.svc.Windows.Flush(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := metrics.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, time.Now())
+	ws, err := metrics.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, s.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,11 +108,12 @@ func newEnv(t *testing.T, at time.Time) *env {
 	return e
 }
 
-// newOrigin returns a client of the simulator whose requests wait on l;
-// urlLen > 0 bounds a stock request's symbol list (to force chunks).
+// newOrigin returns a client of the simulator, on the bed's clock, whose
+// requests wait on l; urlLen > 0 bounds a stock request's symbol list (to
+// force chunks).
 func (e *env) newOrigin(l alpaca.Limiter, urlLen int) *alpaca.Client {
 	return alpaca.New(alpaca.Config{BaseURL: e.simURL, KeyID: "k", SecretKey: "s", MaxRetries: -1,
-		Limiter: l, MaxStockURLSymbolsLen: urlLen})
+		Limiter: l, MaxStockURLSymbolsLen: urlLen, Now: e.clk.Now})
 }
 
 // deps returns the job's dependencies on this bed.

@@ -21,12 +21,13 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
-// faultStack is the service on the system clock with a private
-// redis-server and the simulator, for tests that break things.
+// faultStack is the service with a private redis-server and the simulator,
+// for tests that break things. Both read one sessionClock.
 type faultStack struct {
 	svc    *service.Service
 	sim    *alpacasim.Server
@@ -41,9 +42,19 @@ const (
 	simSecret = "fault-test-secret-do-not-leak-0001"
 )
 
+// sessionClock returns a clock that reads regular (a Wednesday, 14:00 New
+// York time) when it is created and then advances in real time: faults take
+// real time to strike and heal, and no session change, at which entries
+// expire early, can fall inside a test.
+func sessionClock() market.Clock {
+	start := time.Now()
+	return market.ClockFunc(func() time.Time { return regular.Add(time.Since(start)) })
+}
+
 func newFaultStack(t *testing.T, budget int, mutate func(*service.Config)) *faultStack {
 	t.Helper()
-	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{KeyID: simKey, SecretKey: simSecret})
+	clk := sessionClock()
+	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{KeyID: simKey, SecretKey: simSecret, Clock: clk})
 	rs := redistest.StartServer(t)
 	logs := &logtest.Buffer{}
 	cfg := service.Config{
@@ -53,6 +64,7 @@ func newFaultStack(t *testing.T, budget int, mutate func(*service.Config)) *faul
 		// One instance is the whole fleet here: with Redis refusing the
 		// budget's writes it may fall back to the whole budget.
 		OriginInstances: 1,
+		Clock:           clk,
 		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mutate != nil {

@@ -18,13 +18,15 @@ import (
 // 200 concurrent requests for one cold symbol across them: the origin must
 // see exactly one request.
 func TestFleetStampedeMakesOneOriginCall(t *testing.T) {
-	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{KeyID: "k", SecretKey: "s", Latency: 50 * time.Millisecond})
+	clk := sessionClock()
+	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{KeyID: "k", SecretKey: "s", Latency: 50 * time.Millisecond, Clock: clk})
 	rs := redistest.StartServer(t)
 	var fleet []*service.Service
 	for range 4 {
 		svc, err := service.New(service.Config{
 			Redis:  cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
 			Alpaca: alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s"},
+			Clock:  clk,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
 )
 
@@ -55,7 +54,7 @@ func (s *Service) PrefetchJob(cfg prefetch.Config) *prefetch.Job {
 	}
 	view := fleet.WithShare(share)
 	calls := prefetch.CountCalls(view)
-	ac := s.Config.Alpaca
+	ac := s.Config.origin()
 	ac.Limiter = calls
 	deps := prefetch.Deps{
 		Cache:  s.Cache,
@@ -70,7 +69,7 @@ func (s *Service) PrefetchJob(cfg prefetch.Config) *prefetch.Job {
 		deps.Recorder = s.Config.Metrics
 	}
 	if s.Redis != nil {
-		deps.Windows = metrics.NewWindows(s.Redis)
+		deps.Windows = s.Config.windows(s.Redis)
 	}
 	deps.Origin = alpaca.New(ac)
 	return prefetch.New(deps, cfg)

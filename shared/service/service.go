@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -39,12 +41,18 @@ type Config struct {
 	Policy          cache.Policy
 	L1              cache.L1Options
 	MemoryLimitMB   int // the function's memory size; L1 is dropped above 80 % of it
-	Clock           market.Clock
-	Calendar        *market.Calendar
-	Metrics         *metrics.Recorder // nil: no metrics
-	Logger          *slog.Logger
-	FetchTimeout    time.Duration
-	NoCrossInstace  bool
+	// Clock is the service's one clock: the cache's sessions and TTLs, the
+	// origin client's (reading the origin's rate-limit reset against it,
+	// unless Alpaca.Now is set) and the minute of the per-minute windows the
+	// API writes and the prefetch optimizer reads. Nil: market.SystemClock.
+	// The fleet budget (kept on Redis's own clock) and the feeds' flush
+	// intervals measure real durations and are not on it.
+	Clock          market.Clock
+	Calendar       *market.Calendar
+	Metrics        *metrics.Recorder // nil: no metrics
+	Logger         *slog.Logger
+	FetchTimeout   time.Duration
+	NoCrossInstace bool
 }
 
 // Service is the assembled parts.
@@ -89,7 +97,7 @@ func New(cfg Config) (*Service, error) {
 		FetchTimeout:    cfg.FetchTimeout,
 		NoCrossInstance: cfg.NoCrossInstace,
 	})
-	ac := cfg.Alpaca
+	ac := cfg.origin()
 	if s.Budget != nil {
 		ac.Limiter = s.Budget
 	} else {
@@ -148,8 +156,27 @@ func (s *Service) connectL2(cfg Config) error {
 	s.Redis = rdb
 	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
 	s.Hot = hotset.NewFeed(rdb, time.Second)
-	s.Windows = metrics.NewWindowFeed(metrics.NewWindows(rdb))
+	s.Windows = metrics.NewWindowFeed(cfg.windows(rdb))
 	return nil
+}
+
+// origin is the configuration of the service's origin clients: Alpaca, on
+// the service's clock unless Alpaca.Now is set.
+func (c Config) origin() alpaca.Config {
+	ac := c.Alpaca
+	if ac.Now == nil && c.Clock != nil {
+		ac.Now = c.Clock.Now
+	}
+	return ac
+}
+
+// windows returns the per-minute windows over rdb, their minutes read from
+// the service's clock.
+func (c Config) windows(rdb redis.UniversalClient) *metrics.Windows {
+	if c.Clock == nil {
+		return metrics.NewWindows(rdb)
+	}
+	return metrics.NewWindows(rdb, metrics.WindowsClock(c.Clock.Now))
 }
 
 // Close releases the Redis connections.
@@ -177,10 +204,18 @@ func (o originRecorder) RateLimit(rl alpaca.RateLimit) {
 	o.m.OriginRateLimit(rl.Limit, rl.Remaining, rl.Reset)
 }
 
+// EnvSimAt runs the service on a simulated clock: an RFC 3339 instant, which
+// the clock reads when the process starts and from which it advances in real
+// time. It is accepted only with an origin on this machine (ALPACA_DATA_URL
+// on a loopback address), that is a simulator on the same clock, so that a
+// function's bootstrap can be run against the simulated market at a chosen
+// instant; Alpaca itself is never paired with it.
+const EnvSimAt = "OPITIOS_SIM_AT"
+
 // FromEnv reads the configuration the stack sets on the functions (see
-// config's Env* names). Credentials come from the environment when set
-// there (local runs), else from Secrets Manager via sm (which may be nil
-// when no secret ARN is configured).
+// config's Env* names, and EnvSimAt). Credentials come from the environment
+// when set there (local runs), else from Secrets Manager via sm (which may
+// be nil when no secret ARN is configured).
 func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsGetter) (Config, error) {
 	var cfg Config
 	var errs []error
@@ -230,7 +265,40 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	cfg.L1.MaxBytes = uint64(maxBytes)
 	cfg.MemoryLimitMB, err = config.Int(getenv, config.EnvLambdaMemoryMB, 0, 0, 1<<20)
 	must(err)
+	if raw := getenv(EnvSimAt); raw != "" {
+		at, err := time.Parse(time.RFC3339Nano, raw)
+		switch {
+		case err != nil:
+			must(fmt.Errorf("%s=%q: must be an RFC 3339 instant, e.g. 2026-11-27T10:00:00-05:00", EnvSimAt, raw))
+		case !loopbackURL(cfg.Alpaca.BaseURL):
+			must(fmt.Errorf("%s is for a simulated origin on this machine: %s must be a loopback URL, not %q",
+				EnvSimAt, config.EnvAlpacaDataURL, cfg.Alpaca.BaseURL))
+		default:
+			cfg.Clock = clockFrom(at)
+		}
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// clockFrom returns a clock that reads at now and advances in real time.
+func clockFrom(at time.Time) market.Clock {
+	offset := time.Until(at)
+	return market.ClockFunc(func() time.Time { return time.Now().Add(offset) })
+}
+
+// loopbackURL reports whether raw is an http or https URL whose host is
+// localhost or a loopback address.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 // Logger returns the process logger: JSON in Lambda, text locally, at the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -156,6 +157,52 @@ func TestMetricsOfAScriptedSequence(t *testing.T) {
 	}
 }
 
+// TestPartsReadTheServiceClock runs the service and the simulator on one
+// manual clock: the origin client reads the simulator's rate-limit reset
+// against it, and the API's hits and misses land in its minute's window,
+// where the prefetch optimizer, on the same clock, looks for them.
+func TestPartsReadTheServiceClock(t *testing.T) {
+	clk := market.NewManualClock(regular) // 14:00:00 New York time
+	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk, RateLimitPerMinute: 1})
+	rs := redistest.StartServer(t)
+	svc, err := service.New(service.Config{
+		Redis:  cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
+		Alpaca: alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1},
+		Clock:  clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ctx := context.Background()
+
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v2/stocks/AAPL/quotes/latest"}
+	ev.RequestContext.HTTP.Method = "GET"
+	if resp, err := svc.API.Handle(ctx, ev); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("quote: %d %v %s", resp.StatusCode, err, resp.Body)
+	}
+	if err := svc.Windows.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := metrics.NewWindows(rs.Client()).Recent(ctx, "stock_quote", 1, clk.Now())
+	if err != nil || len(ws) != 1 || ws[0].Misses != 1 || ws[0].Hits != 0 {
+		t.Fatalf("the window of %s: %+v, %v; want the one miss", clk.Now().UTC(), ws, err)
+	}
+
+	// The simulator's budget of one request in the minute of 14:00 is
+	// spent: 15 s later it resets in 45 s, on the clock both sides read.
+	clk.Advance(15 * time.Second)
+	_, err = svc.Origin.LatestStockQuotes(ctx, []string{"MSFT"}, "")
+	var ae *alpaca.Error
+	if !errors.Is(err, alpaca.ErrRateLimited) || !errors.As(err, &ae) ||
+		ae.RetryAfter != 45*time.Second || !ae.Reset.Equal(regular.Add(time.Minute)) {
+		t.Fatalf("429: %v, want a wait of 45s until %s", err, regular.Add(time.Minute).UTC())
+	}
+	if n := sim.Stats().TotalRequests; n != 2 {
+		t.Fatalf("%d origin requests, want 2", n)
+	}
+}
+
 // TestFromEnv reads the stack's environment.
 func TestFromEnv(t *testing.T) {
 	env := map[string]string{
@@ -184,9 +231,29 @@ func TestFromEnv(t *testing.T) {
 	if cfg.Policy.Base(cache.StockQuote) != 30*time.Second || cfg.Policy.Base(cache.OptionQuote) != 20*time.Second {
 		t.Errorf("policy %v %v", cfg.Policy.Base(cache.StockQuote), cfg.Policy.Base(cache.OptionQuote))
 	}
-	if cfg.MemoryLimitMB != 1024 {
-		t.Errorf("memory %d", cfg.MemoryLimitMB)
+	if cfg.MemoryLimitMB != 1024 || cfg.Clock != nil {
+		t.Errorf("memory %d, clock %v (want the system clock)", cfg.MemoryLimitMB, cfg.Clock)
 	}
+
+	// A simulated clock, for a simulator on this machine only.
+	env[service.EnvSimAt] = "2026-11-25T14:00:00-05:00"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), service.EnvSimAt) {
+		t.Fatalf("%s with Alpaca as the origin: %v", service.EnvSimAt, err)
+	}
+	env["ALPACA_DATA_URL"] = "http://127.0.0.1:9100"
+	if cfg, err = service.FromEnv(context.Background(), getenv, nil); err != nil || cfg.Clock == nil {
+		t.Fatalf("%s with the simulator: clock %v, %v", service.EnvSimAt, cfg.Clock, err)
+	}
+	if d := cfg.Clock.Now().Sub(regular); d < 0 || d > time.Minute {
+		t.Errorf("the simulated clock reads %s, want %s and running", cfg.Clock.Now(), regular)
+	}
+	env[service.EnvSimAt] = "2026-11-25 14:00"
+	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), service.EnvSimAt) {
+		t.Fatalf("%s not RFC 3339: %v", service.EnvSimAt, err)
+	}
+	delete(env, service.EnvSimAt)
+	delete(env, "ALPACA_DATA_URL")
+
 	env["ORIGIN_BUDGET_PER_MINUTE"] = "lots"
 	if _, err := service.FromEnv(context.Background(), getenv, nil); err == nil || !strings.Contains(err.Error(), "ORIGIN_BUDGET_PER_MINUTE") {
 		t.Fatalf("bad budget: %v", err)
