@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
@@ -191,4 +192,23 @@ func TestCacheHeadersNeverPastTheClose(t *testing.T) {
 	s.clk.Advance(9900 * time.Millisecond) // 9.8 s to the close
 	resp, _ = s.get(t, "/v2/stocks/AAPL/quotes/latest")
 	checkRFC(t, "hit", resp.Header, 9800*time.Millisecond)
+}
+
+// Retry-After is reckoned on the service's clock, the one the origin's
+// rate-limit reset is read against, whatever the wall clock says.
+func TestRetryAfterOnTheServiceClock(t *testing.T) {
+	s := newStack(t)
+	s.clk.Set(time.Date(2028, 6, 7, 14, 0, 30, 0, market.NewYork)) // a Wednesday, far from today
+	s.sim.SetFault(alpacasim.RateLimitStorm)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v2/stocks/AAPL/quotes/latest"}
+	ev.RequestContext.HTTP.Method = http.MethodGet
+	resp, err := s.svc.API.Handle(ctx, ev)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("%d %v %s", resp.StatusCode, err, resp.Body)
+	}
+	if ra, err := strconv.Atoi(resp.Headers["Retry-After"]); err != nil || ra < 1 || ra > 60 {
+		t.Fatalf("Retry-After %q: want the seconds to the origin's next minute, at most 60", resp.Headers["Retry-After"])
+	}
 }

@@ -144,7 +144,7 @@ func seconds(d time.Duration) int {
 // credentials at error level (it fails every request until an operator
 // acts), other server-side failures as warnings.
 func (h *Handler) fail(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	status, msg, retry := classify(err, time.Now())
+	status, msg, retry := classify(err, h.cache.Now())
 	switch {
 	case status == http.StatusBadGateway:
 		h.log.ErrorContext(ctx, "api: the origin refused the service's credentials", "err", err)
@@ -248,7 +248,7 @@ const (
 	StatusTimeout  = "timeout"
 )
 
-func batchErrorOf(err error) batchError {
+func batchErrorOf(err error, now time.Time) batchError {
 	switch {
 	case errors.Is(err, cache.ErrNotFound):
 		return batchError{StatusNotFound, "unknown symbol"}
@@ -257,7 +257,7 @@ func batchErrorOf(err error) batchError {
 	case errors.Is(err, cache.ErrExpired):
 		return batchError{StatusTimeout, "expired while waiting for the origin and could not be fetched again in time"}
 	}
-	_, msg, _ := classify(err, time.Now())
+	_, msg, _ := classify(err, now)
 	return batchError{StatusFailed, msg}
 }
 

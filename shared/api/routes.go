@@ -199,7 +199,7 @@ func (h *Handler) batch(r *request, dt cache.DataType, key, extra string, valid,
 	var hard error
 	for id, err := range errs {
 		h.observeFailure(dt, r)
-		be := batchErrorOf(err)
+		be := batchErrorOf(err, h.cache.Now())
 		berrs[baseOf(id)] = be
 		if be.status != StatusNotFound && hard == nil {
 			hard = err
