@@ -265,19 +265,26 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	cfg.L1.MaxBytes = uint64(maxBytes)
 	cfg.MemoryLimitMB, err = config.Int(getenv, config.EnvLambdaMemoryMB, 0, 0, 1<<20)
 	must(err)
-	if raw := getenv(EnvSimAt); raw != "" {
-		at, err := time.Parse(time.RFC3339Nano, raw)
-		switch {
-		case err != nil:
-			must(fmt.Errorf("%s=%q: must be an RFC 3339 instant, e.g. 2026-11-27T10:00:00-05:00", EnvSimAt, raw))
-		case !loopbackURL(cfg.Alpaca.BaseURL):
-			must(fmt.Errorf("%s is for a simulated origin on this machine: %s must be a loopback URL, not %q",
-				EnvSimAt, config.EnvAlpacaDataURL, cfg.Alpaca.BaseURL))
-		default:
-			cfg.Clock = clockFrom(at)
-		}
-	}
+	cfg.Clock, err = simClock(getenv(EnvSimAt), cfg.Alpaca.BaseURL)
+	must(err)
 	return cfg, errors.Join(errs...)
+}
+
+// simClock returns the clock of a simulated instant raw (EnvSimAt), nil
+// when raw is empty. It is refused unless the origin is on this machine.
+func simClock(raw, originURL string) (market.Clock, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s=%q: must be an RFC 3339 instant, e.g. 2026-11-27T10:00:00-05:00", EnvSimAt, raw)
+	case !loopbackURL(originURL):
+		return nil, fmt.Errorf("%s is for a simulated origin on this machine: %s must be a loopback URL, not %q",
+			EnvSimAt, config.EnvAlpacaDataURL, originURL)
+	}
+	return clockFrom(at), nil
 }
 
 // clockFrom returns a clock that reads at now and advances in real time.
