@@ -20,6 +20,8 @@
 package alpaca
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -219,7 +221,7 @@ func New(cfg Config) *Client {
 	}
 	elapsed := cfg.Now
 	if cfg.Sleep == nil {
-		cfg.Sleep, elapsed = sleep, time.Now
+		cfg.Sleep, elapsed = market.Sleep, time.Now
 	}
 	c := &Client{
 		cfg:        cfg,
@@ -235,17 +237,6 @@ func New(cfg Config) *Client {
 		c.maxRetries = 0
 	}
 	return c
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // LastRateLimit returns the X-RateLimit-* headers of the latest response

@@ -20,6 +20,8 @@
 package budget
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"errors"
 	"fmt"
@@ -278,7 +280,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if deadline, has := ctx.Deadline(); has && !l.core.now().Add(retryAfter).Before(deadline) {
 			return &ExhaustedError{RetryAfter: retryAfter}
 		}
-		if err := sleep(ctx, retryAfter); err != nil {
+		if err := market.Sleep(ctx, retryAfter); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return &ExhaustedError{RetryAfter: retryAfter}
 			}
@@ -368,15 +370,4 @@ func (c *core) fallbackTry(reserve int) (bool, time.Duration) {
 	c.remaining.Store(int64(max(0, math.Floor(tokens))))
 	wait := (need - tokens) / float64(c.fallback.Limit())
 	return false, time.Duration(math.Ceil(wait * float64(time.Second)))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

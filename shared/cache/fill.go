@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +49,7 @@ func (c *Cache) fill(ctx context.Context, dt DataType, mine []*pending, fetch Fe
 		if len(waiting) == 0 {
 			return
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := market.Sleep(ctx, wait); err != nil {
 			for _, p := range waiting {
 				f.finish(p, Result{}, err)
 			}
@@ -195,17 +197,4 @@ func originResult(err error) string {
 		return resultMiss
 	}
 	return resultError
-}
-
-// sleep waits for d or until ctx ends, whichever is first, and returns ctx's
-// error in the second case.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

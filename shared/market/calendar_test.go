@@ -2,6 +2,8 @@ package market
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -632,5 +634,16 @@ func TestManualClock(t *testing.T) {
 	c.Set(t0)
 	if !c.Now().Equal(t0) {
 		t.Fatal("Set did not move the clock back")
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Fatalf("a short sleep: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled sleep: %v, want context.Canceled at once", err)
 	}
 }

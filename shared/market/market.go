@@ -9,6 +9,7 @@
 package market
 
 import (
+	"context"
 	"sync"
 	"time"
 	_ "time/tzdata" // NewYork must load on hosts without a zoneinfo database (Lambda's provided.al2023).
@@ -38,6 +39,20 @@ func (s Session) Valid() bool {
 // Clock tells the current time. Everything that depends on time takes a Clock,
 // so tests can run at exact instants without sleeping.
 type Clock interface{ Now() time.Time }
+
+// Sleep waits for d of real time, or until ctx ends, whichever is first,
+// and returns ctx's error in the second case. Waits are real durations
+// (timers, deadlines), never instants on a Clock.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // ClockFunc adapts a function to Clock.
 type ClockFunc func() time.Time

@@ -142,7 +142,7 @@ func New(deps Deps, cfg Config) *Job {
 		j.clock = market.ClockFunc(deps.Cache.Now)
 	}
 	if j.sleep == nil {
-		j.sleep = sleep
+		j.sleep = market.Sleep
 	}
 	watch, bad := normList(cfg.Watchlist)
 	unders, badU := normList(cfg.Underlyings)
@@ -323,18 +323,6 @@ func (j *Job) optimize(ctx context.Context, cur Tuning, deferred int) Decision {
 		j.log.Warn("prefetch: optimizer state not kept", "err", err)
 	}
 	return d
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // deferredErr reports whether err means the request was not made for lack
