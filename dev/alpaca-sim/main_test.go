@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/opitios/opitios-alpaca/shared/logtest"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 
 	"bytes"
 	"context"

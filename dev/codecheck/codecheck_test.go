@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -90,6 +91,36 @@ func TestCommentsStayInTheRepository(t *testing.T) {
 			if m := outside.FindString(line); m != "" {
 				t.Errorf("%s:%d mentions %q", doc, i+1, m)
 			}
+		}
+	}
+}
+
+// goList runs go list with args in the repository and returns its lines.
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// shared/ holds exactly what the functions run: every package in it is a
+// dependency of some function, and no function links Prometheus (the local
+// server alone adapts the metrics to it).
+func TestSharedIsWhatTheFunctionsRun(t *testing.T) {
+	deps := map[string]bool{}
+	for _, p := range goList(t, "-deps", "./functions/...") {
+		deps[p] = true
+		if strings.Contains(p, "prometheus") {
+			t.Errorf("a function links %s", p)
+		}
+	}
+	for _, p := range goList(t, "./shared/...") {
+		if !deps[p] {
+			t.Errorf("%s is in shared/ but no function runs it: test or dev support belongs under dev/", p)
 		}
 	}
 }

@@ -56,11 +56,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/opitios/opitios-alpaca/dev/gateway"
 	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/gateway"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"

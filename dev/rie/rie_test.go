@@ -27,7 +27,7 @@ package rie_test
 import (
 	samplesPkg "github.com/opitios/opitios-alpaca/events"
 
-	"github.com/opitios/opitios-alpaca/shared/logtest"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 
 	"bytes"
 	"context"
@@ -53,16 +53,16 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
+	"github.com/opitios/opitios-alpaca/dev/secretstest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/config/secretstest"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

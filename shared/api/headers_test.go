@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/market"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // rfcFreshFor is how long a standard HTTP cache keeps a response it has

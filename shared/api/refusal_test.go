@@ -11,15 +11,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/opitios/opitios-alpaca/dev/gateway"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 	"github.com/opitios/opitios-alpaca/dev/promsink"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
-	"github.com/opitios/opitios-alpaca/shared/gateway"
-	"github.com/opitios/opitios-alpaca/shared/logtest"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

@@ -14,12 +14,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/gateway"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
-	"github.com/opitios/opitios-alpaca/shared/gateway"
 	"github.com/opitios/opitios-alpaca/shared/market"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/opitios/opitios-alpaca/dev/secretstest"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/config/secretstest"
 )
 
 // The whole path against a local Secrets Manager (moto_server) through the

@@ -16,8 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // logBuf collects log lines.

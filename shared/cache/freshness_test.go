@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/market"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // slowOrigin answers every id; a call that includes an id in slow moves the

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 // TestNeverServesStale drives random reads, writes, L1 purges and clock

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 // TestNewRedisModes: a standalone URL gives a *redis.Client (batch reads are

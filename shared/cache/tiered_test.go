@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/market"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 var regularNoon = ny(2026, 11, 25, 12, 0, 0) // a Wednesday, regular session

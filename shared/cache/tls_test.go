@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 // writeCerts makes a CA and a server certificate for 127.0.0.1 in dir and

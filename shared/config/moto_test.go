@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/opitios/opitios-alpaca/dev/secretstest"
 	"github.com/opitios/opitios-alpaca/shared/config"
-	"github.com/opitios/opitios-alpaca/shared/config/secretstest"
 )
 
 // The real SDK client against a local Secrets Manager: endpoint taken from

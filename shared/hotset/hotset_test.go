@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 func fresh(t *testing.T, rdb redis.UniversalClient) {

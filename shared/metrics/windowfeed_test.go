@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 // feedWindows returns Windows on a private redis-server whose minute is

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/opitios/opitios-alpaca/shared/redistest"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 )
 
 // windowStart is a minute boundary; the clock below steps through instants

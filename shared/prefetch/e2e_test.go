@@ -12,12 +12,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 

@@ -1,7 +1,7 @@
 package prefetch_test
 
 import (
-	"github.com/opitios/opitios-alpaca/shared/logtest"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 
 	"context"
 	"log/slog"
@@ -13,12 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 )
 
 // Instants the tests run at (New York time).

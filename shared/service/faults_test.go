@@ -1,7 +1,7 @@
 package service_test
 
 import (
-	"github.com/opitios/opitios-alpaca/shared/logtest"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 
 	"context"
 	"fmt"
@@ -19,10 +19,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/market"
-	"github.com/opitios/opitios-alpaca/shared/redistest"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
 
