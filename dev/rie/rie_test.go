@@ -27,6 +27,7 @@ package rie_test
 import (
 	samplesPkg "github.com/opitios/opitios-alpaca/events"
 
+	"github.com/opitios/opitios-alpaca/dev/emftest"
 	"github.com/opitios/opitios-alpaca/dev/logtest"
 
 	"bytes"
@@ -351,7 +352,7 @@ func checkEMF(t *testing.T, out, function, metric string) {
 			continue
 		}
 		docs++
-		if err := metrics.ValidateEMF([]byte(line)); err != nil {
+		if err := emftest.ValidateEMF([]byte(line)); err != nil {
 			t.Errorf("EMF line: %v\n%s", err, line)
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
@@ -130,9 +131,9 @@ func Defaults() Config {
 		AlpacaFeed:                "iex",
 		AlpacaOptionFeed:          "indicative",
 		OriginBudgetPerMinute:     config.DefaultOriginBudgetPerMin,
-		TTLStockQuoteSeconds:      30,
-		TTLOptionQuoteSeconds:     60,
-		TTLHistoricalSeconds:      3600,
+		TTLStockQuoteSeconds:      int(cache.MaxAge(cache.StockQuote) / time.Second),
+		TTLOptionQuoteSeconds:     int(cache.MaxAge(cache.OptionQuote) / time.Second),
+		TTLHistoricalSeconds:      int(cache.MaxAge(cache.HistoricalData) / time.Second),
 		PrefetchWatchlist:         "SPY,QQQ,IWM,AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA",
 		PrefetchTopN:              200,
 		PrefetchBudgetShare:       "0.5",

@@ -7,13 +7,18 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// MaxAge is the freshness service level of each data type in the regular
-// session, which is also its freshness service level: no TTL policy may let
-// an entry live longer.
-var MaxAge = map[DataType]time.Duration{
-	StockQuote:     30 * time.Second,
-	OptionQuote:    60 * time.Second,
-	HistoricalData: time.Hour,
+// maxAge is the regular-session TTL of each data type, indexed as
+// DataTypes.
+var maxAge = [...]time.Duration{30 * time.Second, 60 * time.Second, time.Hour}
+
+// MaxAge is the freshness service level of dt in the regular session, and
+// its default TTL there: no TTL policy may let an entry live longer. It is
+// zero for an unknown data type.
+func MaxAge(dt DataType) time.Duration {
+	if i := dt.index(); i >= 0 {
+		return maxAge[i]
+	}
+	return 0
 }
 
 // SessionMultiplier scales a base TTL by market session:
@@ -47,19 +52,19 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	var p Policy
 	for _, dt := range DataTypes {
-		p.base[dt.index()] = MaxAge[dt]
+		p.base[dt.index()] = MaxAge(dt)
 	}
 	return p
 }
 
 // WithBase returns a copy of p whose base TTL for dt is d, clamped to
-// [MinTTL, MaxAge[dt]]. It reports whether d had to be clamped.
+// [MinTTL, MaxAge(dt)]. It reports whether d had to be clamped.
 func (p Policy) WithBase(dt DataType, d time.Duration) (Policy, bool) {
 	i := dt.index()
 	if i < 0 {
 		panic(fmt.Sprintf("cache: unknown data type %q", dt))
 	}
-	c := min(max(d, MinTTL), MaxAge[dt])
+	c := min(max(d, MinTTL), MaxAge(dt))
 	p.base[i] = c
 	return p, c != d
 }
@@ -71,7 +76,7 @@ func (p Policy) Base(dt DataType) time.Duration {
 		return MinTTL
 	}
 	if p.base[i] == 0 {
-		return MaxAge[dt]
+		return MaxAge(dt)
 	}
 	return p.base[i]
 }

@@ -57,8 +57,8 @@ func TestPolicyClamp(t *testing.T) {
 		if q.Base(c.dt) != c.want || clamped != c.clamped {
 			t.Errorf("WithBase(%s, %v) = %v clamped=%v, want %v clamped=%v", c.dt, c.in, q.Base(c.dt), clamped, c.want, c.clamped)
 		}
-		if q.TTL(c.dt, market.Regular) > MaxAge[c.dt] {
-			t.Errorf("regular TTL %v exceeds the SLO %v", q.TTL(c.dt, market.Regular), MaxAge[c.dt])
+		if q.TTL(c.dt, market.Regular) > MaxAge(c.dt) {
+			t.Errorf("regular TTL %v exceeds the SLO %v", q.TTL(c.dt, market.Regular), MaxAge(c.dt))
 		}
 	}
 	if p.Base(StockQuote) != 30*time.Second {

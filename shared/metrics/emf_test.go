@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opitios/opitios-alpaca/dev/emftest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -67,7 +69,7 @@ func TestFlushEMFGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, line := range lines(t, out.Bytes()) {
-				if err := ValidateEMF(line); err != nil {
+				if err := emftest.ValidateEMF(line); err != nil {
 					t.Errorf("document %d: %v\n%s", i, err, line)
 				}
 			}
@@ -137,7 +139,7 @@ func TestEncodeGroupSplitsMetrics(t *testing.T) {
 	}
 	got := map[string]float64{}
 	for i, doc := range docs {
-		if err := ValidateEMF(doc); err != nil {
+		if err := emftest.ValidateEMF(doc); err != nil {
 			t.Errorf("document %d: %v", i, err)
 		}
 		d := decode(t, doc)
@@ -178,7 +180,7 @@ func TestFlushEMFSplitsSamples(t *testing.T) {
 	var got []float64
 	var sizes []int
 	for i, line := range lines(t, out.Bytes()) {
-		if err := ValidateEMF(line); err != nil {
+		if err := emftest.ValidateEMF(line); err != nil {
 			t.Errorf("document %d: %v", i, err)
 		}
 		d := decode(t, line)
@@ -221,7 +223,7 @@ func TestFlushEMFUnevenRuns(t *testing.T) {
 		t.Errorf("second document: A has %d values, B = %v", len(d1["A"].([]any)), d1["B"])
 	}
 	for _, d := range docs {
-		if err := ValidateEMF(d); err != nil {
+		if err := emftest.ValidateEMF(d); err != nil {
 			t.Error(err)
 		}
 	}
@@ -291,7 +293,7 @@ func TestLabelOverflow(t *testing.T) {
 	statuses := map[string]int{}
 	var otherDataType any
 	for _, line := range lines(t, out.Bytes()) {
-		if err := ValidateEMF(line); err != nil {
+		if err := emftest.ValidateEMF(line); err != nil {
 			t.Error(err)
 		}
 		d := decode(t, line)
@@ -401,7 +403,7 @@ func lines(t *testing.T, out []byte) [][]byte {
 	t.Helper()
 	var docs [][]byte
 	s := bufio.NewScanner(bytes.NewReader(out))
-	s.Buffer(nil, emfMaxBytes)
+	s.Buffer(nil, 1<<20) // a CloudWatch Logs event, the largest document
 	for s.Scan() {
 		docs = append(docs, slices.Clone(s.Bytes()))
 	}

@@ -462,8 +462,8 @@ func TestOptimizerStretchesTTLOnlyWithinTheServiceLevel(t *testing.T) {
 		t.Errorf("tuning %+v from a state asking for an hour, want the 18 s ceiling", rep.Tuning)
 	}
 	for _, en := range e.fresh(cache.StockQuote, hot) {
-		if en.TTL > cache.MaxAge[cache.StockQuote] {
-			t.Errorf("entry TTL %s above the %s service level", en.TTL, cache.MaxAge[cache.StockQuote])
+		if en.TTL > cache.MaxAge(cache.StockQuote) {
+			t.Errorf("entry TTL %s above the %s service level", en.TTL, cache.MaxAge(cache.StockQuote))
 		}
 	}
 }

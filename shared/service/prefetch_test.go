@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/emftest"
 	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
@@ -109,7 +110,7 @@ func TestPrefetchHandlerUsesTheBudgetShare(t *testing.T) {
 		t.Errorf("report %+v, want one chunk refreshed and the rest deferred", rep)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if err := metrics.ValidateEMF([]byte(line)); err != nil {
+		if err := emftest.ValidateEMF([]byte(line)); err != nil {
 			t.Errorf("invalid EMF %v: %s", err, line)
 		}
 	}

@@ -47,12 +47,12 @@ type Config struct {
 	// API writes and the prefetch optimizer reads. Nil: market.SystemClock.
 	// The fleet budget (kept on Redis's own clock) and the feeds' flush
 	// intervals measure real durations and are not on it.
-	Clock          market.Clock
-	Calendar       *market.Calendar
-	Metrics        *metrics.Recorder // nil: no metrics
-	Logger         *slog.Logger
-	FetchTimeout   time.Duration
-	NoCrossInstace bool
+	Clock           market.Clock
+	Calendar        *market.Calendar
+	Metrics         *metrics.Recorder // nil: no metrics
+	Logger          *slog.Logger
+	FetchTimeout    time.Duration
+	NoCrossInstance bool
 }
 
 // Service is the assembled parts.
@@ -95,7 +95,7 @@ func New(cfg Config) (*Service, error) {
 		Recorder:        cacheRec,
 		Logger:          s.log,
 		FetchTimeout:    cfg.FetchTimeout,
-		NoCrossInstance: cfg.NoCrossInstace,
+		NoCrossInstance: cfg.NoCrossInstance,
 	})
 	ac := cfg.origin()
 	if s.Budget != nil {
@@ -254,7 +254,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 		env string
 		dt  cache.DataType
 	}{{config.EnvTTLStockQuote, cache.StockQuote}, {config.EnvTTLOptionQuote, cache.OptionQuote}, {config.EnvTTLHistorical, cache.HistoricalData}} {
-		secs, err := config.Int(getenv, t.env, int(cache.MaxAge[t.dt]/time.Second), 1, 86_400)
+		secs, err := config.Int(getenv, t.env, int(cache.MaxAge(t.dt)/time.Second), 1, 86_400)
 		must(err)
 		cfg.Policy, _ = cfg.Policy.WithBase(t.dt, time.Duration(secs)*time.Second)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/emftest"
 	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
@@ -88,7 +89,7 @@ func TestMetricsOfAScriptedSequence(t *testing.T) {
 	emf := map[string]float64{}
 	api := map[string]float64{}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if err := metrics.ValidateEMF([]byte(line)); err != nil {
+		if err := emftest.ValidateEMF([]byte(line)); err != nil {
 			t.Fatalf("invalid EMF %v: %s", err, line)
 		}
 		var doc map[string]any

@@ -1,4 +1,6 @@
-package metrics
+// Package emftest checks CloudWatch Embedded Metric Format documents
+// against the format's rules, for the tests of what the functions print.
+package emftest
 
 import (
 	"bytes"
@@ -12,8 +14,14 @@ import (
 // ErrInvalidEMF is wrapped by every error ValidateEMF returns.
 var ErrInvalidEMF = errors.New("invalid EMF document")
 
-// emfMaxBytes is the largest EMF document: a CloudWatch Logs event.
-const emfMaxBytes = 1 << 20
+// The format's limits, stated here apart from the writer's, so the check is
+// an independent reading of the format.
+const (
+	emfMaxBytes      = 1 << 20 // a CloudWatch Logs event
+	emfMaxMetrics    = 100     // MetricDefinitions per MetricDirective
+	emfMaxValues     = 100     // values in one metric's array
+	emfMaxDimensions = 30      // dimension keys per DimensionSet
+)
 
 // emfUnits are the units a MetricDefinition may name (CloudWatch MetricDatum).
 var emfUnits = map[string]bool{
