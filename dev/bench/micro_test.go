@@ -35,6 +35,7 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -190,7 +191,7 @@ func newFixture(b *testing.B, clock market.Clock, l1 cache.L1Options) *fixture {
 		MemoryLimitMB: 1024,
 		Clock:         clock,
 		Metrics:       metrics.New(metrics.WithEMF("api")),
-		Logger:        metrics.NewLogger(io.Discard, "json", slog.LevelInfo),
+		Logger:        logging.NewLogger(io.Discard, "json", slog.LevelInfo),
 	})
 	if err != nil {
 		b.Fatal(err)

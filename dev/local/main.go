@@ -61,6 +61,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -94,7 +95,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	log := metrics.NewLogger(stderr, set.logFormat, set.logLevel)
+	log := logging.NewLogger(stderr, set.logFormat, set.logLevel)
 
 	// Everything started is stopped in reverse order, also on a failed start.
 	var stops []func() error

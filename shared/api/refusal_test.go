@@ -18,6 +18,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -82,7 +83,7 @@ func newRefusalStack(t *testing.T) *refusalStack {
 		Redis:   cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: osrv.URL, KeyID: originKeyID, SecretKey: originKey},
 		Clock:   market.NewManualClock(regular),
-		Logger:  metrics.NewLogger(logs, "json", 0),
+		Logger:  logging.NewLogger(logs, "json", 0),
 		Metrics: metrics.New(metrics.WithSink(promsink.New(reg))),
 	})
 	if err != nil {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/logging"
+
 	"fmt"
 	"math"
 	"strconv"
@@ -22,8 +24,9 @@ import (
 type EnvError struct {
 	Name string
 	// Value is the offending value, or "" when it is withheld because the
-	// name contains SECRET, PASSWORD, PASSWD, TOKEN, KEY, AUTH, CREDENTIAL or
-	// URL (URLs may carry user:password).
+	// name mentions a credential (logging.MentionsSecret: SECRET, PASSWORD,
+	// PASSWD, TOKEN, KEY, AUTH, CREDENTIAL or URL, which may carry
+	// user:password).
 	Value  string
 	Reason string // what was expected, e.g. "must be an integer between 1 and 100"
 }
@@ -35,20 +38,8 @@ func (e *EnvError) Error() string {
 	return fmt.Sprintf("config: %s=%q: %s", e.Name, e.Value, e.Reason)
 }
 
-var sensitiveWords = []string{"SECRET", "PASSWORD", "PASSWD", "TOKEN", "KEY", "AUTH", "CREDENTIAL", "URL"}
-
-func sensitive(name string) bool {
-	upper := strings.ToUpper(name)
-	for _, w := range sensitiveWords {
-		if strings.Contains(upper, w) {
-			return true
-		}
-	}
-	return false
-}
-
 func envError(name, value, reason string) *EnvError {
-	if sensitive(name) {
+	if logging.MentionsSecret(name) {
 		value = ""
 	}
 	return &EnvError{Name: name, Value: value, Reason: reason}

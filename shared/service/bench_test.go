@@ -12,6 +12,7 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
 	"github.com/opitios/opitios-alpaca/dev/promsink"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
+	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -23,7 +24,7 @@ func benchL1Hit(b *testing.B, rec *metrics.Recorder) {
 	clk := market.ClockFunc(func() time.Time { return regular })
 	_, simSrv := alpacasim.NewTestServer(b, alpacasim.Config{Clock: clk})
 	svc, err := service.New(service.Config{Alpaca: alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s"}, Clock: clk, Metrics: rec,
-		Logger: metrics.NewLogger(io.Discard, "json", 8)})
+		Logger: logging.NewLogger(io.Discard, "json", 8)})
 	if err != nil {
 		b.Fatal(err)
 	}

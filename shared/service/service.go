@@ -24,6 +24,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
+	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -319,7 +320,7 @@ func Logger(getenv func(string) string) *slog.Logger {
 	if err := lvl.UnmarshalText([]byte(strings.ToUpper(getenv("LOG_LEVEL")))); err != nil {
 		lvl = slog.LevelInfo
 	}
-	return metrics.NewLogger(os.Stdout, format, lvl)
+	return logging.NewLogger(os.Stdout, format, lvl)
 }
 
 // DescribeL2 names the L2 of a config for banners and logs: "none", or

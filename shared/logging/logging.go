@@ -1,4 +1,7 @@
-package metrics
+// Package logging builds the process's structured logger (log/slog, JSON in
+// Lambda) and decides, in one place, which names carry secrets: their values
+// never reach a log line or an error message.
+package logging
 
 import (
 	"context"
@@ -48,6 +51,24 @@ func IsSecretKey(key string) bool {
 		}
 	}
 	return strings.HasSuffix(k, "token") && !strings.HasSuffix(k, "page_token")
+}
+
+// MentionsSecret reports whether a configuration name so much as mentions a
+// credential: it contains SECRET, PASSWORD, PASSWD, TOKEN, KEY, AUTH,
+// CREDENTIAL, COOKIE, SIGNATURE or URL (a URL may carry user:password),
+// case-insensitively.
+// It is the cautious reading, for a value that failed to parse: a secret
+// pasted into the wrong variable must not be echoed in the error, so even
+// REDIS_AUTH_SECRET_ARN's value is withheld. A name IsSecretKey calls
+// secret always mentions a secret.
+func MentionsSecret(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "PASSWORD", "PASSWD", "TOKEN", "KEY", "AUTH", "CREDENTIAL", "COOKIE", "SIGNATURE", "URL"} {
+		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewRedactHandler returns a handler that passes records to h with the value

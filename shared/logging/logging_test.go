@@ -1,4 +1,4 @@
-package metrics
+package logging
 
 import (
 	"bytes"
@@ -112,5 +112,22 @@ func TestRequestFromContext(t *testing.T) {
 	id, route, ok := RequestFromContext(WithRequest(context.Background(), "a", "b"))
 	if id != "a" || route != "b" || !ok {
 		t.Errorf("RequestFromContext = %q, %q, %v", id, route, ok)
+	}
+}
+
+func TestMentionsSecret(t *testing.T) {
+	for name, want := range map[string]bool{
+		"REDIS_URL": true, "REDIS_AUTH_SECRET_ARN": true, "OPITIOS_CLIENT_KEYS": true, "api_token": true,
+		"ALPACA_API_KEY_ID": true, "MY_CREDENTIALS": true, "db_password": true,
+		"REDIS_TIMEOUT_MS": false, "PREFETCH_TOP_N": false, "LOG_LEVEL": false,
+	} {
+		if got := MentionsSecret(name); got != want {
+			t.Errorf("MentionsSecret(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for _, key := range []string{"password", "client_secret", "APCA-API-SECRET-KEY", "Authorization", "X-Api-Key", "token", "Set-Cookie", "aws_credentials"} {
+		if IsSecretKey(key) && !MentionsSecret(key) {
+			t.Errorf("%q is a secret key that MentionsSecret misses", key)
+		}
 	}
 }
