@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
-	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 )
 
 func TestAttributionMissHitL1HitL2(t *testing.T) {
@@ -60,7 +60,7 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 	if err := s.svc.Windows.Flush(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := metrics.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, s.clk.Now())
+	ws, err := hitrate.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, s.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

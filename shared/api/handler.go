@@ -39,7 +39,7 @@ type Recorder interface {
 }
 
 // WindowFeed tallies hits and misses per data type into the per-minute
-// windows the prefetch optimizer reads (*metrics.WindowFeed).
+// windows the prefetch optimizer reads (*hitrate.WindowFeed).
 type WindowFeed interface {
 	Observe(dataType string, hit bool, latency time.Duration)
 }

@@ -63,7 +63,7 @@
 // # Optimizer
 //
 // After each run the optimizer (Decide) reads the recent minute windows of
-// stock-quote hits, misses and latency (metrics.Windows, kept by the API), the
+// stock-quote hits, misses and latency (hitrate.Windows, kept by the API), the
 // origin budget's remaining slots and how many symbols the budget deferred in
 // this run. When the budget is tight it narrows the hot set and refreshes
 // later; otherwise, when the hit rate is below 80 % (or the mean latency is

@@ -14,6 +14,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -32,9 +33,9 @@ type Recorder interface {
 	PrefetchSkipped(reason string)
 }
 
-// Windows reads the API's minute windows (*metrics.Windows).
+// Windows reads the API's minute windows (*hitrate.Windows).
 type Windows interface {
-	Recent(ctx context.Context, dataType string, minutes int, now time.Time) ([]metrics.Window, error)
+	Recent(ctx context.Context, dataType string, minutes int, now time.Time) ([]hitrate.Window, error)
 }
 
 // Budget tells how much of the origin budget is free (*budget.Limiter).

@@ -16,6 +16,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -389,7 +390,7 @@ func atoi(s string) int {
 
 func TestOptimizerStateCarriesToTheNextRun(t *testing.T) {
 	e := newEnv(t, preMarket)
-	w := metrics.NewWindows(e.rdb, metrics.WindowsClock(e.clk.Now), metrics.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
 	// 1000 requests, 70 % hits: below the 80 % target.
 	if err := w.Record(context.Background(), "stock_quote", 700, 300, 5000, 1000); err != nil {
 		t.Fatal(err)
@@ -432,7 +433,7 @@ func TestOptimizerStretchesTTLOnlyWithinTheServiceLevel(t *testing.T) {
 	e := newEnv(t, regularSession)
 	pol, _ := cache.DefaultPolicy().WithBase(cache.StockQuote, 12*time.Second)
 	e.cache.SetPolicy(pol)
-	w := metrics.NewWindows(e.rdb, metrics.WindowsClock(e.clk.Now), metrics.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
 	if err := w.Record(context.Background(), "stock_quote", 10, 990, 100, 1000); err != nil {
 		t.Fatal(err)
 	}

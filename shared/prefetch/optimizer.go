@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/shared/cache"
-	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 )
 
 // StateKey holds the optimizer's tuning, a small JSON object, between runs.
@@ -251,7 +251,7 @@ func saveTuning(ctx context.Context, rdb redis.UniversalClient, d Decision, now 
 }
 
 // summarize adds up windows into the hit-rate inputs.
-func summarize(ws []metrics.Window) (hitRate float64, requests int64, mean time.Duration) {
+func summarize(ws []hitrate.Window) (hitRate float64, requests int64, mean time.Duration) {
 	var hits, misses, count int64
 	var lat float64
 	for _, w := range ws {

@@ -23,6 +23,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
@@ -64,7 +65,7 @@ type Service struct {
 	Origin  *alpaca.Client
 	Budget  *budget.Limiter     // nil without L2 (then a per-instance limiter is used)
 	Hot     *hotset.Feed        // nil without L2
-	Windows *metrics.WindowFeed // nil without L2
+	Windows *hitrate.WindowFeed // nil without L2
 	API     *api.Handler
 	log     *slog.Logger
 }
@@ -157,7 +158,7 @@ func (s *Service) connectL2(cfg Config) error {
 	s.Redis = rdb
 	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
 	s.Hot = hotset.NewFeed(rdb, time.Second)
-	s.Windows = metrics.NewWindowFeed(cfg.windows(rdb))
+	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb))
 	return nil
 }
 
@@ -173,11 +174,11 @@ func (c Config) origin() alpaca.Config {
 
 // windows returns the per-minute windows over rdb, their minutes read from
 // the service's clock.
-func (c Config) windows(rdb redis.UniversalClient) *metrics.Windows {
+func (c Config) windows(rdb redis.UniversalClient) *hitrate.Windows {
 	if c.Clock == nil {
-		return metrics.NewWindows(rdb)
+		return hitrate.NewWindows(rdb)
 	}
-	return metrics.NewWindows(rdb, metrics.WindowsClock(c.Clock.Now))
+	return hitrate.NewWindows(rdb, hitrate.WindowsClock(c.Clock.Now))
 }
 
 // Close releases the Redis connections.

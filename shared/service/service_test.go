@@ -21,6 +21,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/hitrate"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -185,7 +186,7 @@ func TestPartsReadTheServiceClock(t *testing.T) {
 	if err := svc.Windows.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := metrics.NewWindows(rs.Client()).Recent(ctx, "stock_quote", 1, clk.Now())
+	ws, err := hitrate.NewWindows(rs.Client()).Recent(ctx, "stock_quote", 1, clk.Now())
 	if err != nil || len(ws) != 1 || ws[0].Misses != 1 || ws[0].Hits != 0 {
 		t.Fatalf("the window of %s: %+v, %v; want the one miss", clk.Now().UTC(), ws, err)
 	}

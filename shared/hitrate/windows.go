@@ -1,4 +1,7 @@
-package metrics
+// Package hitrate keeps the per-minute hit and miss windows of each data
+// type in Redis: the API tallies them (WindowFeed) and the prefetch
+// optimizer reads the recent ones (Windows.Recent) to tune the hot set.
+package hitrate
 
 import (
 	"context"
