@@ -39,10 +39,9 @@ import (
 )
 
 // DefaultKey is the budget's key. redis_rate stores it as "rate:" + key.
-const DefaultKey = "opitios:v2:budget:origin"
+const DefaultKey = config.KeyPrefix + "budget:origin"
 
 const (
-	defaultRedisTimeout = 50 * time.Millisecond
 	// probeInterval is how often an instance in fallback tries Redis again.
 	probeInterval = time.Second
 )
@@ -182,7 +181,7 @@ func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
 	if perMinute <= 0 {
 		panic("budget: perMinute must be positive")
 	}
-	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: defaultRedisTimeout,
+	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: config.DefaultRedisTimeout,
 		instances: config.DefaultOriginInstances}
 	for _, opt := range opts {
 		opt(&o)

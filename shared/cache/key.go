@@ -2,6 +2,8 @@ package cache
 
 import (
 	"strings"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // DataType names a TTL class of cached data (docs/design.md, "TTLs").
@@ -32,19 +34,16 @@ func (dt DataType) index() int {
 // Valid reports whether dt is one of the known data types.
 func (dt DataType) Valid() bool { return dt.index() >= 0 }
 
-// KeyPrefix starts every key the service writes to Redis.
-const KeyPrefix = "opitios:v2:"
-
 // Key returns the Redis key of an identifier: opitios:v2:{data_type}:{ID}
 // with the identifier upper-cased. Callers pass identifiers they have
 // validated; Key does no validation of its own.
 func Key(dt DataType, id string) string {
-	return KeyPrefix + string(dt) + ":" + upper(id)
+	return config.KeyPrefix + string(dt) + ":" + upper(id)
 }
 
 // lockKey is the key of the cross-instance fetch lock for a cache key.
 func lockKey(key string) string {
-	return KeyPrefix + "lock:" + strings.TrimPrefix(key, KeyPrefix)
+	return config.KeyPrefix + "lock:" + strings.TrimPrefix(key, config.KeyPrefix)
 }
 
 // upper upper-cases ASCII without allocating when s is already upper case.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // ErrL2Unavailable is returned by L2 operations while the circuit breaker is
@@ -33,7 +35,7 @@ type l2 struct {
 
 func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to gobreaker.State)) *l2 {
 	if o.Timeout <= 0 {
-		o.Timeout = 50 * time.Millisecond
+		o.Timeout = config.DefaultRedisTimeout
 	}
 	if o.FailuresTrip == 0 {
 		o.FailuresTrip = 5

@@ -7,6 +7,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // RedisConfig describes the L2 server. URL is redis://[user:password@]host:port
@@ -28,7 +30,7 @@ type RedisConfig struct {
 func NewRedis(cfg RedisConfig) (redis.UniversalClient, error) {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = 50 * time.Millisecond
+		timeout = config.DefaultRedisTimeout
 	}
 	pool := cfg.PoolSize
 	if pool <= 0 {

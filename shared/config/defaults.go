@@ -7,6 +7,16 @@ import "time"
 // function falls back to the same values when a variable is unset, so the
 // two never disagree about a default.
 const (
+	// KeyPrefix begins every key the service writes to Redis (cache entries,
+	// locks, the budget, the hot set, the hit-rate windows, prefetch state);
+	// its version changes when a stored format does.
+	KeyPrefix = "opitios:v2:"
+
+	// DefaultRedisTimeout bounds each Redis operation: past it the caller
+	// falls back (L1 and the origin for the cache, a local limit for the
+	// budget) rather than wait.
+	DefaultRedisTimeout = 50 * time.Millisecond
+
 	// DefaultOriginBudgetPerMin is the fleet-wide origin budget, in requests
 	// per minute: Alpaca's limit on the free plan.
 	DefaultOriginBudgetPerMin = 200

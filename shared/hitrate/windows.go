@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // Window keys and their lifetime.
@@ -19,7 +21,7 @@ const (
 	// WindowKeyPrefix begins every window key: the full key is
 	// "opitios:v2:stats:<data type>:<Unix minute>", one hash per data type and
 	// minute (so in cluster mode each minute is its own key, in its own slot).
-	WindowKeyPrefix = "opitios:v2:stats:"
+	WindowKeyPrefix = config.KeyPrefix + "stats:"
 	// WindowTTL is how long a window is kept after its last update.
 	WindowTTL = 2 * time.Hour
 	// MaxWindowMinutes is the most minutes Recent reads: older windows have

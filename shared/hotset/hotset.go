@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // Key is the sorted set of stock-quote request counts.
-const Key = "opitios:v2:hot:stock_quote"
+const Key = config.KeyPrefix + "hot:stock_quote"
 
 // Feed accumulates request counts in memory and writes them to Redis in one
 // pipelined ZINCRBY batch at most once per interval. Counts are best-effort

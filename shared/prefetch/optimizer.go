@@ -11,11 +11,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/hitrate"
 )
 
 // StateKey holds the optimizer's tuning, a small JSON object, between runs.
-const StateKey = "opitios:v2:prefetch:state"
+const StateKey = config.KeyPrefix + "prefetch:state"
 
 // The optimizer's thresholds.
 const (

@@ -12,13 +12,14 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // ContractsKeyPrefix begins the keys of the chosen option contracts of each
 // underlying: ContractsKeyPrefix + underlying holds a JSON array of OCC
 // symbols for Config.ContractsTTL.
-const ContractsKeyPrefix = "opitios:v2:prefetch:contracts:"
+const ContractsKeyPrefix = config.KeyPrefix + "prefetch:contracts:"
 
 // entryKey names one cache entry.
 type entryKey struct {

@@ -231,7 +231,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, sm config.SecretsG
 	must(err)
 	cfg.Redis.Cluster, err = config.Bool(getenv, config.EnvRedisCluster, false)
 	must(err)
-	ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, 50, 1, 10_000)
+	ms, err := config.Int(getenv, config.EnvRedisTimeoutMS, int(config.DefaultRedisTimeout/time.Millisecond), 1, 10_000)
 	must(err)
 	cfg.Redis.Timeout = time.Duration(ms) * time.Millisecond
 	if arn := getenv(config.EnvRedisAuthARN); arn != "" && sm != nil {
