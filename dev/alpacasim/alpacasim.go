@@ -73,7 +73,7 @@ const DefaultAddr = "127.0.0.1:9100"
 // Config configures a Server. The zero value is a usable simulator on the
 // system clock that accepts any key pair.
 type Config struct {
-	// Addr is the listen address of the standalone program (dev/alpaca-sim);
+	// Addr is the listen address of the standalone program (dev/alpacasim/cmd/alpaca-sim);
 	// the Server itself does not listen. Empty means DefaultAddr.
 	Addr string
 

@@ -1,7 +1,7 @@
 // Command alpaca-sim serves the Alpaca Market Data simulator
 // (dev/alpacasim) over HTTP, for `make run`, load tests and fault tests.
 //
-//	go run ./dev/alpaca-sim --addr 127.0.0.1:9100 --rate-limit 200
+//	go run ./dev/alpacasim/cmd/alpaca-sim --addr 127.0.0.1:9100 --rate-limit 200
 //
 // Point an Alpaca client's data base URL at http://<addr>. Every response
 // carries X-Alpaca-Simulator: true. Faults can be switched at run time through
