@@ -1,6 +1,8 @@
 package alpacasim
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"encoding/base64"
 	"math"
 	"net/url"
@@ -139,12 +141,12 @@ func samplesFor(d time.Duration) int {
 const extendedVolume = 0.08
 
 // historyStart is the first day with bars, as in Alpaca's own history.
-var historyStart = civil{2016, time.January, 1}
+var historyStart = market.Date{Year: 2016, Month: time.January, Day: 1}
 
 // visible reports whether the bar stamped stamp is served at now: intraday
 // bars once complete, longer bars once their first regular session opened.
 func (s *Server) visible(tf timeframe, stamp, now time.Time) bool {
-	d := s.days.day(civilOf(stamp))
+	d := s.days.day(market.DateOf(stamp))
 	if tf.intraday() {
 		return !earliest(stamp.Add(tf.duration()), d.AfterClose).After(now)
 	}
@@ -153,11 +155,11 @@ func (s *Server) visible(tf timeframe, stamp, now time.Time) bool {
 
 // after returns the first bar stamp at or after from, on a day no later than
 // last.
-func (s *Server) after(tf timeframe, from time.Time, last civil) (time.Time, bool) {
+func (s *Server) after(tf timeframe, from time.Time, last market.Date) (time.Time, bool) {
 	switch tf.unit {
 	case tfMin, tfHour:
 		dur := tf.duration()
-		for c := civilOf(from); !last.before(c); c = c.add(1) {
+		for c := market.DateOf(from); !last.Before(c); c = c.AddDays(1) {
 			h := s.days.day(c)
 			if !h.Trading {
 				continue
@@ -173,15 +175,15 @@ func (s *Server) after(tf timeframe, from time.Time, last civil) (time.Time, boo
 			}
 		}
 	case tfDay:
-		for c := civilOf(from); !last.before(c); c = c.add(1) {
-			if s.days.day(c).Trading && !c.midnight().Before(from) {
-				return c.midnight(), true
+		for c := market.DateOf(from); !last.Before(c); c = c.AddDays(1) {
+			if s.days.day(c).Trading && !c.At(0, 0).Before(from) {
+				return c.At(0, 0), true
 			}
 		}
 	default:
-		for b := s.bucketOf(tf, civilOf(from)); !last.before(b); b = s.nextBucket(tf, b) {
-			if d, ok := s.firstTrading(b, s.bucketEnd(tf, b)); ok && !d.midnight().Before(from) && !last.before(d) {
-				return d.midnight(), true
+		for b := s.bucketOf(tf, market.DateOf(from)); !last.Before(b); b = s.nextBucket(tf, b) {
+			if d, ok := s.firstTrading(b, s.bucketEnd(tf, b)); ok && !d.At(0, 0).Before(from) && !last.Before(d) {
+				return d.At(0, 0), true
 			}
 		}
 	}
@@ -190,11 +192,11 @@ func (s *Server) after(tf timeframe, from time.Time, last civil) (time.Time, boo
 
 // before returns the last bar stamp at or before from, on a day no earlier
 // than first.
-func (s *Server) before(tf timeframe, from time.Time, first civil) (time.Time, bool) {
+func (s *Server) before(tf timeframe, from time.Time, first market.Date) (time.Time, bool) {
 	switch tf.unit {
 	case tfMin, tfHour:
 		dur := tf.duration()
-		for c := civilOf(from); !c.before(first); c = c.add(-1) {
+		for c := market.DateOf(from); !c.Before(first); c = c.AddDays(-1) {
 			h := s.days.day(c)
 			if !h.Trading || from.Before(h.PreOpen) {
 				continue
@@ -206,15 +208,15 @@ func (s *Server) before(tf timeframe, from time.Time, first civil) (time.Time, b
 			return h.PreOpen.Add(lim.Sub(h.PreOpen) / dur * dur), true
 		}
 	case tfDay:
-		for c := civilOf(from); !c.before(first); c = c.add(-1) {
-			if s.days.day(c).Trading && !c.midnight().After(from) {
-				return c.midnight(), true
+		for c := market.DateOf(from); !c.Before(first); c = c.AddDays(-1) {
+			if s.days.day(c).Trading && !c.At(0, 0).After(from) {
+				return c.At(0, 0), true
 			}
 		}
 	default:
-		for b := s.bucketOf(tf, civilOf(from)); !s.bucketEnd(tf, b).before(first); b = s.prevBucket(tf, b) {
-			if d, ok := s.firstTrading(b, s.bucketEnd(tf, b)); ok && !d.midnight().After(from) && !d.before(first) {
-				return d.midnight(), true
+		for b := s.bucketOf(tf, market.DateOf(from)); !s.bucketEnd(tf, b).Before(first); b = s.prevBucket(tf, b) {
+			if d, ok := s.firstTrading(b, s.bucketEnd(tf, b)); ok && !d.At(0, 0).After(from) && !d.Before(first) {
+				return d.At(0, 0), true
 			}
 		}
 	}
@@ -222,51 +224,53 @@ func (s *Server) before(tf timeframe, from time.Time, first civil) (time.Time, b
 }
 
 // bucketOf returns the first day of the weekly or monthly bucket holding c.
-func (s *Server) bucketOf(tf timeframe, c civil) civil {
+func (s *Server) bucketOf(tf timeframe, c market.Date) market.Date {
 	if tf.unit == tfWeek {
-		return c.add(-((int(c.weekday()) + 6) % 7)) // Monday
+		return c.AddDays(-((int(c.Weekday()) + 6) % 7)) // Monday
 	}
-	mi := c.y*12 + int(c.m) - 1
+	mi := c.Year*12 + int(c.Month) - 1
 	mi -= mi % tf.n
-	return civil{mi / 12, time.Month(mi%12 + 1), 1}
+	return market.Date{Year: mi / 12, Month: time.Month(mi%12 + 1), Day: 1}
 }
 
-func (s *Server) nextBucket(tf timeframe, b civil) civil {
+func (s *Server) nextBucket(tf timeframe, b market.Date) market.Date {
 	if tf.unit == tfWeek {
-		return b.add(7)
+		return b.AddDays(7)
 	}
 	return addMonths(b, tf.n)
 }
 
-func (s *Server) prevBucket(tf timeframe, b civil) civil {
+func (s *Server) prevBucket(tf timeframe, b market.Date) market.Date {
 	if tf.unit == tfWeek {
-		return b.add(-7)
+		return b.AddDays(-7)
 	}
 	return addMonths(b, -tf.n)
 }
 
-func (s *Server) bucketEnd(tf timeframe, b civil) civil { return s.nextBucket(tf, b).add(-1) }
+func (s *Server) bucketEnd(tf timeframe, b market.Date) market.Date {
+	return s.nextBucket(tf, b).AddDays(-1)
+}
 
 // addMonths returns the first day of the month k months after b's.
-func addMonths(b civil, k int) civil {
-	mi := b.y*12 + int(b.m) - 1 + k
-	return civil{mi / 12, time.Month(mi%12 + 1), 1}
+func addMonths(b market.Date, k int) market.Date {
+	mi := b.Year*12 + int(b.Month) - 1 + k
+	return market.Date{Year: mi / 12, Month: time.Month(mi%12 + 1), Day: 1}
 }
 
 // firstTrading returns the first trading day in [a, z].
-func (s *Server) firstTrading(a, z civil) (civil, bool) {
-	for c := a; !z.before(c); c = c.add(1) {
+func (s *Server) firstTrading(a, z market.Date) (market.Date, bool) {
+	for c := a; !z.Before(c); c = c.AddDays(1) {
 		if s.days.day(c).Trading {
 			return c, true
 		}
 	}
-	return civil{}, false
+	return market.Date{}, false
 }
 
 // stockBar computes st's bar stamped stamp, which must be a visible stamp of
 // tf at now.
 func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
-	c := civilOf(stamp)
+	c := market.DateOf(stamp)
 	switch tf.unit {
 	case tfMin, tfHour:
 		d := s.days.day(c)
@@ -281,7 +285,7 @@ func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
 	// Weekly and monthly bars aggregate the daily bars of their bucket.
 	var agg bar
 	var pv float64
-	for d := c; !s.bucketEnd(tf, s.bucketOf(tf, c)).before(d); d = d.add(1) {
+	for d := c; !s.bucketEnd(tf, s.bucketOf(tf, c)).Before(d); d = d.AddDays(1) {
 		h := s.days.day(d)
 		if !h.Trading || h.Open.After(now) {
 			continue
@@ -303,11 +307,11 @@ func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
 
 // stockDaily computes st's daily bar of trading day c: the regular session
 // up to now.
-func (s *Server) stockDaily(st *stock, c civil, now time.Time) bar {
+func (s *Server) stockDaily(st *stock, c market.Date, now time.Time) bar {
 	d := s.days.day(c)
 	z := earliest(d.Close, now)
-	return sampleBar(c.midnight(), d.Open, z, 16, st.price,
-		st.perMinute*max(z.Sub(d.Open).Minutes(), 1), st.tradeSize, draw(st.hash, uint64(c.key())))
+	return sampleBar(c.At(0, 0), d.Open, z, 16, st.price,
+		st.perMinute*max(z.Sub(d.Open).Minutes(), 1), st.tradeSize, draw(st.hash, uint64(dateKey(c))))
 }
 
 // overlap is the length of [a, z) ∩ [p, q).
@@ -380,9 +384,9 @@ func appendToken(b []byte, p *pageToken) []byte {
 func parseInstant(s string, endOfDay bool) (time.Time, bool) {
 	if c, ok := parseDate(s); ok {
 		if endOfDay {
-			return c.add(1).midnight().Add(-1), true
+			return c.AddDays(1).At(0, 0).Add(-1), true
 		}
-		return c.midnight(), true
+		return c.At(0, 0), true
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
@@ -402,7 +406,7 @@ func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
 		return bq, badRequest("invalid timeframe")
 	}
 	bq.tf = tf
-	bq.start = civilOf(now).midnight()
+	bq.start = market.DateOf(now).At(0, 0)
 	if v := q.Get("start"); v != "" {
 		if bq.start, ok = parseInstant(v, false); !ok {
 			return bq, badRequest("invalid start")
@@ -463,14 +467,14 @@ func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
 // the token of the next bar, or nil when there is none.
 func (s *Server) walkBars(syms []*stock, bq barsQuery, now time.Time, emit func(i int, br bar)) *pageToken {
 	start := bq.start
-	if hs := historyStart.midnight(); start.Before(hs) {
+	if hs := historyStart.At(0, 0); start.Before(hs) {
 		start = hs
 	}
 	end := bq.end
 	if end.After(now) {
 		end = now
 	}
-	first, last := civilOf(start), civilOf(end)
+	first, last := market.DateOf(start), market.DateOf(end)
 	// Resume at the token's symbol and time; a symbol gone since (vanished)
 	// resumes at the next one.
 	i0 := 0

@@ -8,8 +8,8 @@ import (
 
 // Alpaca's calendar covers these years; the simulator clamps to them too.
 var (
-	calendarFirst = civil{1970, time.January, 1}
-	calendarLast  = civil{2029, time.December, 31}
+	calendarFirst = market.Date{Year: 1970, Month: time.January, Day: 1}
+	calendarLast  = market.Date{Year: 2029, Month: time.December, Day: 31}
 )
 
 // calendar answers GET /v2/calendar?start=&end=: one object per trading day
@@ -26,24 +26,24 @@ func (s *Server) calendar(b []byte, req request) ([]byte, *apiError) {
 		if !ok {
 			return nil, badRequest("invalid start")
 		}
-		from = civilOf(t)
+		from = market.DateOf(t)
 	}
 	if v := q.Get("end"); v != "" {
 		t, ok := parseInstant(v, true)
 		if !ok {
 			return nil, badRequest("invalid end")
 		}
-		to = civilOf(t)
+		to = market.DateOf(t)
 	}
-	if from.before(calendarFirst) {
+	if from.Before(calendarFirst) {
 		from = calendarFirst
 	}
-	if calendarLast.before(to) {
+	if calendarLast.Before(to) {
 		to = calendarLast
 	}
 	b = append(b, '[')
 	first := true
-	for c := from; !to.before(c); c = c.add(1) {
+	for c := from; !to.Before(c); c = c.AddDays(1) {
 		h := s.days.day(c)
 		if !h.Trading {
 			continue
@@ -53,7 +53,7 @@ func (s *Server) calendar(b []byte, req request) ([]byte, *apiError) {
 		}
 		first = false
 		b = append(b, `{"date":"`...)
-		b = c.appendTo(b)
+		b = appendDate(b, c)
 		b = append(b, `","open":"`...)
 		b = appendClock(b, h.Open, true)
 		b = append(b, `","close":"`...)
@@ -63,7 +63,7 @@ func (s *Server) calendar(b []byte, req request) ([]byte, *apiError) {
 		b = append(b, `","session_close":"`...)
 		b = appendClock(b, h.AfterClose, false)
 		b = append(b, `","settlement_date":"`...)
-		b = s.settlement(c).appendTo(b)
+		b = appendDate(b, s.settlement(c))
 		b = append(b, `"}`...)
 	}
 	return append(b, ']'), nil
@@ -82,23 +82,23 @@ func appendClock(b []byte, t time.Time, colon bool) []byte {
 // Settlement cycles of US equities: T+1 from 2024-05-28, T+2 from 2017-09-05,
 // T+3 before.
 var (
-	tPlus1From = civil{2024, time.May, 28}
-	tPlus2From = civil{2017, time.September, 5}
+	tPlus1From = market.Date{Year: 2024, Month: time.May, Day: 28}
+	tPlus2From = market.Date{Year: 2017, Month: time.September, Day: 5}
 )
 
 // settlement returns the settlement date of a trade on trading day c: the
 // n-th following day that is both a trading day and a bank business day.
-func (s *Server) settlement(c civil) civil {
+func (s *Server) settlement(c market.Date) market.Date {
 	n := 3
 	switch {
-	case !c.before(tPlus1From):
+	case !c.Before(tPlus1From):
 		n = 1
-	case !c.before(tPlus2From):
+	case !c.Before(tPlus2From):
 		n = 2
 	}
 	d := c
 	for n > 0 {
-		d = d.add(1)
+		d = d.AddDays(1)
 		if s.days.day(d).Trading && !bankHoliday(d) {
 			n--
 		}
@@ -110,13 +110,13 @@ func (s *Server) settlement(c civil) civil {
 // trades but nothing settles: Columbus Day (second Monday of October) and
 // Veterans Day (11 November, moved to Monday when on a Sunday; not moved
 // from a Saturday).
-func bankHoliday(c civil) bool {
-	wd := c.weekday()
-	switch c.m {
+func bankHoliday(c market.Date) bool {
+	wd := c.Weekday()
+	switch c.Month {
 	case time.October:
-		return wd == time.Monday && c.d >= 8 && c.d <= 14
+		return wd == time.Monday && c.Day >= 8 && c.Day <= 14
 	case time.November:
-		return (c.d == 11 && wd != time.Saturday && wd != time.Sunday) || (c.d == 12 && wd == time.Monday)
+		return (c.Day == 11 && wd != time.Saturday && wd != time.Sunday) || (c.Day == 12 && wd == time.Monday)
 	}
 	return false
 }

@@ -7,56 +7,17 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// civil is a New York calendar date.
-type civil struct {
-	y int
-	m time.Month
-	d int
-}
+// dateKey is c as the integer YYYYMMDD.
+func dateKey(c market.Date) int32 { return int32(c.Year*10000 + int(c.Month)*100 + c.Day) }
 
-func civilOf(t time.Time) civil {
-	y, m, d := t.In(market.NewYork).Date()
-	return civil{y, m, d}
-}
-
-// add returns the date n days after c (n may be negative), normalised.
-func (c civil) add(n int) civil {
-	y, m, d := time.Date(c.y, c.m, c.d+n, 12, 0, 0, 0, time.UTC).Date()
-	return civil{y, m, d}
-}
-
-func (c civil) weekday() time.Weekday {
-	return time.Date(c.y, c.m, c.d, 12, 0, 0, 0, time.UTC).Weekday()
-}
-
-// midnight is the instant the day begins in New York: Alpaca's stamp for
-// daily, weekly and monthly bars.
-func (c civil) midnight() time.Time {
-	return time.Date(c.y, c.m, c.d, 0, 0, 0, 0, market.NewYork)
-}
-
-func (c civil) before(o civil) bool {
-	if c.y != o.y {
-		return c.y < o.y
-	}
-	if c.m != o.m {
-		return c.m < o.m
-	}
-	return c.d < o.d
-}
-
-func (c civil) key() int32 { return int32(c.y*10000 + int(c.m)*100 + c.d) }
-
-// appendTo appends YYYY-MM-DD.
-func (c civil) appendTo(b []byte) []byte {
-	b = appendPadded(b, c.y, 4)
+// appendDate appends c as YYYY-MM-DD, without fmt's cost.
+func appendDate(b []byte, c market.Date) []byte {
+	b = appendPadded(b, c.Year, 4)
 	b = append(b, '-')
-	b = appendPadded(b, int(c.m), 2)
+	b = appendPadded(b, int(c.Month), 2)
 	b = append(b, '-')
-	return appendPadded(b, c.d, 2)
+	return appendPadded(b, c.Day, 2)
 }
-
-func (c civil) String() string { return string(c.appendTo(nil)) }
 
 func appendPadded(b []byte, v, width int) []byte {
 	var tmp [8]byte
@@ -73,13 +34,13 @@ func appendPadded(b []byte, v, width int) []byte {
 }
 
 // parseDate parses YYYY-MM-DD strictly.
-func parseDate(s string) (civil, bool) {
+func parseDate(s string) (market.Date, bool) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return civil{}, false
+		return market.Date{}, false
 	}
 	y, m, d := t.Date()
-	return civil{y, m, d}, true
+	return market.Date{Year: y, Month: m, Day: d}, true
 }
 
 // days memoises the market calendar's answers per date: the simulator asks
@@ -99,18 +60,18 @@ func newDays(cal *market.Calendar) *days {
 	return &days{cal: cal, cache: make(map[int32]market.DayHours)}
 }
 
-func (ds *days) day(c civil) market.DayHours {
-	if c.y < cacheFirstYear || c.y > cacheLastYear {
-		return ds.cal.Day(c.y, c.m, c.d)
+func (ds *days) day(c market.Date) market.DayHours {
+	if c.Year < cacheFirstYear || c.Year > cacheLastYear {
+		return ds.cal.Day(c.Year, c.Month, c.Day)
 	}
-	k := c.key()
+	k := dateKey(c)
 	ds.mu.RLock()
 	h, ok := ds.cache[k]
 	ds.mu.RUnlock()
 	if ok {
 		return h
 	}
-	h = ds.cal.Day(c.y, c.m, c.d)
+	h = ds.cal.Day(c.Year, c.Month, c.Day)
 	ds.mu.Lock()
 	ds.cache[k] = h
 	ds.mu.Unlock()
@@ -125,10 +86,10 @@ const maxGap = 14
 // contains now, or else the most recent trading day whose window ended before
 // now, with anchor = now in the first case and to(day) in the second. ok is
 // false only if no trading day lies within maxGap days.
-func (ds *days) lastSession(now time.Time, from, to func(market.DayHours) time.Time) (day market.DayHours, c civil, anchor time.Time, ok bool) {
-	today := civilOf(now)
+func (ds *days) lastSession(now time.Time, from, to func(market.DayHours) time.Time) (day market.DayHours, c market.Date, anchor time.Time, ok bool) {
+	today := market.DateOf(now)
 	for i := 0; i <= maxGap; i++ {
-		c := today.add(-i)
+		c := today.AddDays(-i)
 		h := ds.day(c)
 		if !h.Trading {
 			continue
@@ -143,18 +104,18 @@ func (ds *days) lastSession(now time.Time, from, to func(market.DayHours) time.T
 		}
 		return h, c, to(h), true
 	}
-	return market.DayHours{}, civil{}, time.Time{}, false
+	return market.DayHours{}, market.Date{}, time.Time{}, false
 }
 
 // prevTrading returns the trading day before c.
-func (ds *days) prevTrading(c civil) (market.DayHours, civil, bool) {
+func (ds *days) prevTrading(c market.Date) (market.DayHours, market.Date, bool) {
 	for i := 1; i <= maxGap; i++ {
-		p := c.add(-i)
+		p := c.AddDays(-i)
 		if h := ds.day(p); h.Trading {
 			return h, p, true
 		}
 	}
-	return market.DayHours{}, civil{}, false
+	return market.DayHours{}, market.Date{}, false
 }
 
 func extendedOpen(h market.DayHours) time.Time  { return h.PreOpen }

@@ -20,11 +20,11 @@ func TestParseOCC(t *testing.T) {
 		want contract
 		ok   bool
 	}{
-		{"AAPL240426C00152500", contract{"AAPL", civil{2024, 4, 26}, false, 152500}, true},
-		{"SPXW240327P04925000", contract{"SPXW", civil{2024, 3, 27}, true, 4925000}, true},
-		{"F261127P00012500", contract{"F", civil{2026, 11, 27}, true, 12500}, true},
-		{"AAPL1240426C00152500", contract{"AAPL1", civil{2024, 4, 26}, false, 152500}, true},
-		{"GOOGLX261127C00100000", contract{"GOOGLX", civil{2026, 11, 27}, false, 100000}, true},
+		{"AAPL240426C00152500", contract{"AAPL", market.Date{Year: 2024, Month: 4, Day: 26}, false, 152500}, true},
+		{"SPXW240327P04925000", contract{"SPXW", market.Date{Year: 2024, Month: 3, Day: 27}, true, 4925000}, true},
+		{"F261127P00012500", contract{"F", market.Date{Year: 2026, Month: 11, Day: 27}, true, 12500}, true},
+		{"AAPL1240426C00152500", contract{"AAPL1", market.Date{Year: 2024, Month: 4, Day: 26}, false, 152500}, true},
+		{"GOOGLX261127C00100000", contract{"GOOGLX", market.Date{Year: 2026, Month: 11, Day: 27}, false, 100000}, true},
 		{"GOOGLXY261127C00100000", contract{}, false}, // root of 7
 		{"261127C00100000", contract{}, false},        // no root
 		{"1AAPL261127C00100000", contract{}, false},   // root starts with a digit
@@ -57,7 +57,7 @@ func TestChainSymbolsValid(t *testing.T) {
 		time.Date(2027, 12, 30, 15, 0, 0, 0, time.UTC), // year end
 	} {
 		s := New(Config{Clock: at(now)})
-		today := civilOf(now)
+		today := market.DateOf(now)
 		underlyings := OptionUnderlyings()
 		if len(underlyings) < 30 {
 			t.Fatalf("%d option underlyings", len(underlyings))
@@ -81,8 +81,8 @@ func TestChainSymbolsValid(t *testing.T) {
 				y, _ := strconv.Atoi(m[2])
 				mo, _ := strconv.Atoi(m[3])
 				d, _ := strconv.Atoi(m[4])
-				exp := civil{2000 + y, time.Month(mo), d}
-				if exp.add(0) != exp || exp.before(today) || !s.days.day(exp).Trading {
+				exp := market.Date{Year: 2000 + y, Month: time.Month(mo), Day: d}
+				if exp.AddDays(0) != exp || exp.Before(today) || !s.days.day(exp).Trading {
 					t.Errorf("%s: expiration %v (today %v)", sym, exp, today)
 				}
 				k, _ := strconv.Atoi(m[6])
@@ -100,7 +100,7 @@ func TestChainSymbolsValid(t *testing.T) {
 
 func TestExpirations(t *testing.T) {
 	s := New(Config{})
-	list := func(c civil) []string {
+	list := func(c market.Date) []string {
 		var out []string
 		for _, d := range s.expirations(c).dates {
 			out = append(out, d.String())
@@ -109,18 +109,18 @@ func TestExpirations(t *testing.T) {
 	}
 	// Week of Good Friday 2026 (3 April): that week's expiration moves to
 	// Thursday 2 April; June's monthly moves off Juneteenth (Friday 19 June).
-	got := list(civil{2026, 3, 30})
+	got := list(market.Date{Year: 2026, Month: 3, Day: 30})
 	want := []string{"2026-04-02", "2026-04-10", "2026-04-17", "2026-04-24", "2026-05-01", "2026-05-08", "2026-05-15", "2026-06-18", "2026-07-17"}
 	if !slices.Equal(got, want) {
 		t.Errorf("from 2026-03-30: %v, want %v", got, want)
 	}
 	// On Good Friday itself, the Thursday expiration is past.
-	if got := list(civil{2026, 4, 3}); got[0] != "2026-04-10" || len(got) != 8 {
+	if got := list(market.Date{Year: 2026, Month: 4, Day: 3}); got[0] != "2026-04-10" || len(got) != 8 {
 		t.Errorf("on Good Friday: %v", got)
 	}
 	// A Friday lists itself (0DTE); Christmas and New Year's Day move their
 	// weeks' expirations to the Thursdays.
-	got = list(civil{2026, 11, 27})
+	got = list(market.Date{Year: 2026, Month: 11, Day: 27})
 	want = []string{"2026-11-27", "2026-12-04", "2026-12-11", "2026-12-18", "2026-12-24", "2026-12-31", "2027-01-15", "2027-02-19", "2027-03-19"}
 	if !slices.Equal(got, want) {
 		t.Errorf("from 2026-11-27: %v, want %v", got, want)

@@ -1,6 +1,8 @@
 package alpacasim
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"math"
 	"time"
 )
@@ -47,7 +49,7 @@ func (c *chain) hasStrike(k int64) bool {
 // contract is a parsed OCC option symbol.
 type contract struct {
 	root   string
-	expiry civil
+	expiry market.Date
 	put    bool
 	strike int64 // thousandths of a dollar
 }
@@ -92,8 +94,8 @@ func parseOCC(s string) (contract, bool) {
 		}
 		return v
 	}
-	c := civil{2000 + num(tail[0:2]), time.Month(num(tail[2:4])), num(tail[4:6])}
-	if c.m < 1 || c.m > 12 || c.d < 1 || c.add(0) != c {
+	c := market.Date{Year: 2000 + num(tail[0:2]), Month: time.Month(num(tail[2:4])), Day: num(tail[4:6])}
+	if c.Month < 1 || c.Month > 12 || c.Day < 1 || c.AddDays(0) != c {
 		return contract{}, false
 	}
 	return contract{root: root, expiry: c, put: put, strike: int64(num(tail[7:15]))}, true
@@ -102,9 +104,9 @@ func parseOCC(s string) (contract, bool) {
 // appendTo appends the OCC symbol of c.
 func (c contract) appendTo(b []byte) []byte {
 	b = append(b, c.root...)
-	b = appendPadded(b, c.expiry.y%100, 2)
-	b = appendPadded(b, int(c.expiry.m), 2)
-	b = appendPadded(b, c.expiry.d, 2)
+	b = appendPadded(b, c.expiry.Year%100, 2)
+	b = appendPadded(b, int(c.expiry.Month), 2)
+	b = appendPadded(b, c.expiry.Day, 2)
 	if c.put {
 		b = append(b, 'P')
 	} else {

@@ -12,9 +12,9 @@ import (
 
 // expirationSet is the list of listed expirations on one date.
 type expirationSet struct {
-	date   civil
-	dates  []civil   // ascending
-	closes []float64 // unix seconds of each expiration day's regular close
+	date   market.Date
+	dates  []market.Date // ascending
+	closes []float64     // unix seconds of each expiration day's regular close
 }
 
 // Weekly expirations listed ahead, then monthly ones after them.
@@ -27,31 +27,31 @@ const (
 // Fridays (today's included) and the next three monthly expirations (third
 // Fridays) after the last of them. An expiration falling on a holiday moves to
 // the trading day before, and is dropped if that is already past.
-func (s *Server) expirations(today civil) *expirationSet {
+func (s *Server) expirations(today market.Date) *expirationSet {
 	if e := s.exps.Load(); e != nil && e.date == today {
 		return e
 	}
 	e := &expirationSet{date: today}
-	add := func(c civil) {
+	add := func(c market.Date) {
 		if !s.days.day(c).Trading {
 			if _, p, ok := s.days.prevTrading(c); ok {
 				c = p
 			}
 		}
-		if c.before(today) || slices.Contains(e.dates, c) {
+		if c.Before(today) || slices.Contains(e.dates, c) {
 			return
 		}
 		e.dates = append(e.dates, c)
 		e.closes = append(e.closes, unixSeconds(s.days.day(c).Close))
 	}
-	friday := today.add((int(time.Friday) - int(today.weekday()) + 7) % 7)
+	friday := today.AddDays((int(time.Friday) - int(today.Weekday()) + 7) % 7)
 	for k := range weeklyExpirations {
-		add(friday.add(7 * k))
+		add(friday.AddDays(7 * k))
 	}
-	lastWeekly := friday.add(7 * (weeklyExpirations - 1))
+	lastWeekly := friday.AddDays(7 * (weeklyExpirations - 1))
 	for k, n := 0, 0; n < monthlyExpirations; k++ {
-		m := addMonths(civil{lastWeekly.y, lastWeekly.m, 1}, k)
-		if third := m.add((int(time.Friday)-int(m.weekday())+7)%7 + 14); lastWeekly.before(third) {
+		m := addMonths(market.Date{Year: lastWeekly.Year, Month: lastWeekly.Month, Day: 1}, k)
+		if third := m.AddDays((int(time.Friday)-int(m.Weekday())+7)%7 + 14); lastWeekly.Before(third) {
 			add(third)
 			n++
 		}
@@ -60,7 +60,7 @@ func (s *Server) expirations(today civil) *expirationSet {
 	return e
 }
 
-func (e *expirationSet) index(c civil) int {
+func (e *expirationSet) index(c market.Date) int {
 	for i, d := range e.dates {
 		if d == c {
 			return i
@@ -73,7 +73,7 @@ func (e *expirationSet) index(c civil) int {
 // trade.
 type optionSession struct {
 	day    market.DayHours
-	date   civil
+	date   market.Date
 	anchor time.Time // now inside the session, else the close of the last one
 	prev   market.DayHours
 	prevOK bool
@@ -115,7 +115,7 @@ func (s *Server) findContract(sym string, exps *expirationSet) (listed, bool) {
 }
 
 func newListed(st *stock, k contract, expiresAt float64) listed {
-	x := uint64(k.expiry.key())<<32 ^ uint64(k.strike)<<1
+	x := uint64(dateKey(k.expiry))<<32 ^ uint64(k.strike)<<1
 	if k.put {
 		x |= 1
 	}
@@ -239,7 +239,7 @@ func appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
 
 	minute := tt.Truncate(time.Minute)
 	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), sess.anchor), 2)
-	daily := l.bar(sess.date.midnight(), sess.day.Open, sess.anchor, 6)
+	daily := l.bar(sess.date.At(0, 0), sess.day.Open, sess.anchor, 6)
 
 	b = append(b, `{"dailyBar":`...)
 	b = appendOptionBar(b, daily)
@@ -272,8 +272,8 @@ func appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
 	b = appendOptionBar(b, minuteBar)
 	if sess.prevOK {
 		b = append(b, `,"prevDailyBar":`...)
-		pc := civilOf(sess.prev.Open)
-		b = appendOptionBar(b, l.bar(pc.midnight(), sess.prev.Open, sess.prev.Close, 6))
+		pc := market.DateOf(sess.prev.Open)
+		b = appendOptionBar(b, l.bar(pc.At(0, 0), sess.prev.Open, sess.prev.Close, 6))
 	}
 	return append(b, '}')
 }
@@ -306,7 +306,7 @@ func (s *Server) optionQuotes(b []byte, req request) ([]byte, *apiError) {
 		return nil, e
 	}
 	sess := s.optionSessionAt(req.now)
-	exps := s.expirations(civilOf(req.now))
+	exps := s.expirations(market.DateOf(req.now))
 	b = append(b, `{"quotes":{`...)
 	first := true
 	for _, sym := range syms {
@@ -370,7 +370,7 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 		return nil, e
 	}
 	sess := s.optionSessionAt(req.now)
-	exps := s.expirations(civilOf(req.now))
+	exps := s.expirations(market.DateOf(req.now))
 	b = append(b, `{"snapshots":{`...)
 	var next *pageToken
 	n := 0
@@ -401,8 +401,8 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 // chainFilter is the validated filters of a chain request.
 type chainFilter struct {
 	calls, puts          bool
-	strikeMin, strikeMax int64 // thousandths, inclusive
-	expiryMin, expiryMax civil // inclusive
+	strikeMin, strikeMax int64       // thousandths, inclusive
+	expiryMin, expiryMax market.Date // inclusive
 	root                 string
 	limit                int
 	from                 string // page token: the first symbol to return
@@ -439,14 +439,14 @@ func parseChainFilter(q url.Values) (chainFilter, *apiError) {
 	if e := strike("strike_price_lte", math.Floor, &f.strikeMax); e != nil {
 		return f, e
 	}
-	date := func(name string) (civil, bool, *apiError) {
+	date := func(name string) (market.Date, bool, *apiError) {
 		v := q.Get(name)
 		if v == "" {
-			return civil{}, false, nil
+			return market.Date{}, false, nil
 		}
 		c, ok := parseDate(v)
 		if !ok {
-			return civil{}, false, badRequest("invalid " + name)
+			return market.Date{}, false, badRequest("invalid " + name)
 		}
 		return c, true, nil
 	}
@@ -461,7 +461,7 @@ func parseChainFilter(q url.Values) (chainFilter, *apiError) {
 		return f, e
 	}
 	if hasExact {
-		if (f.hasExpMin && exact.before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.before(exact)) {
+		if (f.hasExpMin && exact.Before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.Before(exact)) {
 			f.empty = true
 		}
 		f.expiryMin, f.expiryMax, f.hasExpMin, f.hasExpMax = exact, exact, true, true
@@ -501,7 +501,7 @@ func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
 	st, ok := s.lookup(req.param)
 	sess := s.optionSessionAt(req.now)
 	if ok && st.chain != nil && sess.ok && !f.empty && (f.root == "" || f.root == st.chain.root) {
-		next = s.walkChain(st, f, civilOf(req.now), func(l listed, sym []byte, first bool) {
+		next = s.walkChain(st, f, market.DateOf(req.now), func(l listed, sym []byte, first bool) {
 			if !first {
 				b = comma(b)
 			}
@@ -519,13 +519,13 @@ func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
 // walkChain visits up to f.limit contracts of st's chain that pass f, in OCC
 // order (expiration, calls before puts, strike), and returns the token of the
 // next one, or nil.
-func (s *Server) walkChain(st *stock, f chainFilter, today civil, emit func(l listed, sym []byte, first bool)) *pageToken {
+func (s *Server) walkChain(st *stock, f chainFilter, today market.Date, emit func(l listed, sym []byte, first bool)) *pageToken {
 	c := st.chain
 	exps := s.expirations(today)
 	var sym [32]byte
 	n := 0
 	for i, exp := range exps.dates {
-		if (f.hasExpMin && exp.before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.before(exp)) {
+		if (f.hasExpMin && exp.Before(f.expiryMin)) || (f.hasExpMax && f.expiryMax.Before(exp)) {
 			continue
 		}
 		for _, put := range [2]bool{false, true} {
@@ -568,6 +568,6 @@ func (s *Server) OptionSymbols(underlying string) []string {
 	}
 	var out []string
 	f := chainFilter{calls: true, puts: true, strikeMin: math.MinInt64, strikeMax: math.MaxInt64, limit: math.MaxInt}
-	s.walkChain(st, f, civilOf(s.clock.Now()), func(_ listed, sym []byte, _ bool) { out = append(out, string(sym)) })
+	s.walkChain(st, f, market.DateOf(s.clock.Now()), func(_ listed, sym []byte, _ bool) { out = append(out, string(sym)) })
 	return out
 }

@@ -1,7 +1,6 @@
 package market
 
 import (
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,7 +54,7 @@ const maxScanDays = 14
 // SpanAt for instants inside that span (the common case: every request asks
 // about "now") cost an atomic load and two comparisons, with no allocation.
 type Calendar struct {
-	days        map[date]special // weekday closures and early closes, from the table
+	days        map[Date]special // weekday closures and early closes, from the table
 	first, last int              // the years the table covers, inclusive
 	logger      *slog.Logger     // nil means slog.Default() at the time of logging
 
@@ -85,13 +84,13 @@ func NewCalendar(opts ...Option) *Calendar {
 
 func newCalendar(table []special, first, last int, opts ...Option) *Calendar {
 	c := &Calendar{
-		days:   make(map[date]special, len(table)),
+		days:   make(map[Date]special, len(table)),
 		first:  first,
 		last:   last,
 		warned: make(map[int]struct{}),
 	}
 	for _, s := range table {
-		c.days[s.date] = s
+		c.days[s.Date] = s
 	}
 	for _, o := range opts {
 		o(c)
@@ -146,7 +145,7 @@ func (c *Calendar) NextChange(t time.Time) (at time.Time, next Session) {
 // Day describes the New York calendar day year-month-day. Out-of-range
 // values are normalised as time.Date does: Day(2026, 2, 29) is 2026-03-01.
 func (c *Calendar) Day(year int, month time.Month, day int) DayHours {
-	d := date{year, month, day}.add(0)
+	d := Date{year, month, day}.AddDays(0)
 	k, s := c.kind(d)
 	dh := DayHours{Date: d.String(), EarlyClose: k == earlyDay, Reason: s.name}
 	if k == closedDay {
@@ -161,7 +160,7 @@ func (c *Calendar) Day(year int, month time.Month, day int) DayHours {
 // spanAt computes the span containing t without consulting or updating the
 // remembered span.
 func (c *Calendar) spanAt(t time.Time) Span {
-	d := dateOf(t)
+	d := DateOf(t)
 	k, _ := c.kind(d)
 	if k == closedDay {
 		return Span{Closed, c.closedSince(d), c.closedUntil(d)}
@@ -183,26 +182,26 @@ func (c *Calendar) spanAt(t time.Time) Span {
 
 // closedSince returns the start of the closed stretch that includes the
 // midnight beginning day d: the AfterClose of the last trading day before d.
-func (c *Calendar) closedSince(d date) time.Time {
+func (c *Calendar) closedSince(d Date) time.Time {
 	for i := 1; i <= maxScanDays; i++ {
-		p := d.add(-i)
+		p := d.AddDays(-i)
 		if k, _ := c.kind(p); k != closedDay {
 			return hoursOn(p, k).afterClose
 		}
 	}
-	return d.add(-maxScanDays).at(0, 0)
+	return d.AddDays(-maxScanDays).At(0, 0)
 }
 
 // closedUntil returns the end of the closed stretch that includes the
 // midnight ending day d: the PreOpen of the first trading day after d.
-func (c *Calendar) closedUntil(d date) time.Time {
+func (c *Calendar) closedUntil(d Date) time.Time {
 	for i := 1; i <= maxScanDays; i++ {
-		n := d.add(i)
+		n := d.AddDays(i)
 		if k, _ := c.kind(n); k != closedDay {
 			return hoursOn(n, k).preOpen
 		}
 	}
-	return d.add(maxScanDays+1).at(0, 0)
+	return d.AddDays(maxScanDays+1).At(0, 0)
 }
 
 type dayKind uint8
@@ -215,11 +214,11 @@ const (
 
 // kind classifies day d and returns its table entry, if any. Asking about a
 // day outside the table logs the year's warning once.
-func (c *Calendar) kind(d date) (dayKind, special) {
-	if !c.InTable(d.y) {
-		c.warnOutside(d.y)
+func (c *Calendar) kind(d Date) (dayKind, special) {
+	if !c.InTable(d.Year) {
+		c.warnOutside(d.Year)
 	}
-	if wd := d.weekday(); wd == time.Saturday || wd == time.Sunday {
+	if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return closedDay, special{}
 	}
 	s, ok := c.days[d]
@@ -258,54 +257,22 @@ type hours struct {
 
 // hoursOn returns the boundaries of trading day d of kind k (fullDay or
 // earlyDay). Each is built with time.Date in NewYork, so DST days are exact.
-func hoursOn(d date, k dayKind) hours {
+func hoursOn(d Date, k dayKind) hours {
 	closeH, afterH := 16, 20
 	if k == earlyDay {
 		closeH, afterH = 13, 17
 	}
 	return hours{
-		preOpen:    d.at(4, 0),
-		open:       d.at(9, 30),
-		close:      d.at(closeH, 0),
-		afterClose: d.at(afterH, 0),
+		preOpen:    d.At(4, 0),
+		open:       d.At(9, 30),
+		close:      d.At(closeH, 0),
+		afterClose: d.At(afterH, 0),
 	}
-}
-
-// date is a civil date in New York.
-type date struct {
-	y int
-	m time.Month
-	d int
 }
 
 // special is one table row: a weekday closure, or an early close when early.
 type special struct {
-	date
+	Date
 	early bool
 	name  string
-}
-
-func dateOf(t time.Time) date {
-	y, m, d := t.In(NewYork).Date()
-	return date{y, m, d}
-}
-
-// add returns the date n days after d (n may be negative), normalised. Noon UTC
-// keeps the arithmetic clear of any time zone transition.
-func (d date) add(n int) date {
-	y, m, dd := time.Date(d.y, d.m, d.d+n, 12, 0, 0, 0, time.UTC).Date()
-	return date{y, m, dd}
-}
-
-func (d date) weekday() time.Weekday {
-	return time.Date(d.y, d.m, d.d, 12, 0, 0, 0, time.UTC).Weekday()
-}
-
-// at returns the instant hour:minute on day d in New York.
-func (d date) at(hour, minute int) time.Time {
-	return time.Date(d.y, d.m, d.d, hour, minute, 0, 0, NewYork)
-}
-
-func (d date) String() string {
-	return fmt.Sprintf("%04d-%02d-%02d", d.y, int(d.m), d.d)
 }

@@ -408,11 +408,11 @@ func TestTableMatchesReference(t *testing.T) {
 		}
 	}
 	for _, s := range nyseDays {
-		if wd := s.weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("table row %s falls on a %s", s.date, wd)
+		if wd := s.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t.Errorf("table row %s falls on a %s", s.Date, wd)
 		}
-		if s.y < nyseFirstYear || s.y > nyseLastYear {
-			t.Errorf("table row %s outside %d–%d", s.date, nyseFirstYear, nyseLastYear)
+		if s.Year < nyseFirstYear || s.Year > nyseLastYear {
+			t.Errorf("table row %s outside %d–%d", s.Date, nyseFirstYear, nyseLastYear)
 		}
 	}
 }
@@ -536,9 +536,9 @@ func TestSpanProperties(t *testing.T) {
 // the span is clamped, still contains t, and is found without scanning further.
 func TestBoundedSearch(t *testing.T) {
 	var long []special
-	for d := (date{2026, time.January, 1}); d.m < time.April; d = d.add(1) {
-		if wd := d.weekday(); wd != time.Saturday && wd != time.Sunday {
-			long = append(long, special{date: d, name: "long closure"})
+	for d := (Date{2026, time.January, 1}); d.Month < time.April; d = d.AddDays(1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			long = append(long, special{Date: d, name: "long closure"})
 		}
 	}
 	c := newCalendar(long, 2026, 2026, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
