@@ -17,7 +17,6 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/budget"
-	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -665,7 +664,7 @@ func TestAlarms(t *testing.T) {
 			}
 		}
 	}
-	if !same(layers, map[string]bool{string(cache.LayerL1): true, string(cache.LayerL2): true}) {
+	if !same(layers, map[string]bool{metrics.L1.String(): true, metrics.L2.String(): true}) {
 		t.Errorf("hit-rate alarm layers %v, want the cache's l1 and l2", layers)
 	}
 

@@ -54,18 +54,6 @@ const (
 // Values of the Reason dimension of PrefetchSkipped.
 const ReasonMarketClosed = "market_closed"
 
-// Values of the Result dimension of CacheRequests.
-const (
-	ResultHit   = "hit"
-	ResultMiss  = "miss"
-	ResultStale = "stale"
-	ResultError = "error"
-	ResultWrite = "write"
-	// ResultExpired counts an answer that stopped being fresh while its
-	// request waited for others, and was looked up again.
-	ResultExpired = "expired"
-)
-
 // Values of the Result dimension of UpstreamRequests.
 const (
 	UpstreamOK          = "ok"
