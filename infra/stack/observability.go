@@ -102,7 +102,7 @@ func dimensionSet(metric string, dims ...string) []string {
 
 // upstreamQuery sums UpstreamRequests over every function, for the Result
 // values given.
-func upstreamQuery(results ...string) string {
+func upstreamQuery(results ...metrics.UpstreamResult) string {
 	quoted := make([]string, len(results))
 	for i, r := range results {
 		quoted[i] = fmt.Sprintf("%s = '%s'", metrics.DimResult, r)
@@ -301,7 +301,7 @@ func (s *Stack) dashboard() {
 	upstream := dimensionSet(metrics.UpstreamRequests, metrics.DimResult)
 	origin := []awscloudwatch.IMetric{
 		searchExpr("origin calls", search(metrics.UpstreamRequests, upstream, "", "Sum")),
-		expr(fmt.Sprintf("SUM(%s)", search(metrics.UpstreamRequests, upstream, term(metrics.DimResult, metrics.UpstreamRateLimited), "Sum")),
+		expr(fmt.Sprintf("SUM(%s)", search(metrics.UpstreamRequests, upstream, term(metrics.DimResult, metrics.UpstreamRateLimited.String()), "Sum")),
 			"429s, all functions", map[string]awscloudwatch.IMetric{}),
 	}
 	budget := []awscloudwatch.IMetric{

@@ -669,9 +669,9 @@ func TestAlarms(t *testing.T) {
 	}
 
 	for id, results := range map[string][]string{
-		"OriginFailures":           {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
-		"OriginRateLimited":        {metrics.UpstreamRateLimited},
-		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused},
+		"OriginFailures":           {metrics.UpstreamServerError.String(), metrics.UpstreamTimeout.String(), metrics.UpstreamNetwork.String()},
+		"OriginRateLimited":        {metrics.UpstreamRateLimited.String()},
+		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused.String()},
 	} {
 		checkUpstreamAlarm(t, id, byID[id], results)
 	}
@@ -736,7 +736,7 @@ func TestDashboard(t *testing.T) {
 		metrics.Namespace,
 		`MetricName=\"` + metrics.ApiLatency + `\"`, "'p50'", "'p95'", "'p99'",
 		`MetricName=\"` + metrics.CacheRequests + `\"`, "hit rate",
-		`MetricName=\"` + metrics.UpstreamRequests + `\"`, metrics.UpstreamRateLimited,
+		`MetricName=\"` + metrics.UpstreamRequests + `\"`, metrics.UpstreamRateLimited.String(),
 		`MetricName=\"` + metrics.OriginBudgetLeft + `\"`,
 		`MetricName=\"` + metrics.DataAge + `\"`,
 		`MetricName=\"` + metrics.PrefetchedSymbols + `\"`,

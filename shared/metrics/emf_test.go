@@ -437,13 +437,13 @@ func decodeAll(t *testing.T, out []byte) []map[string]any {
 var _ interface {
 	CacheResult(layer Layer, result Result, dataType DataType)
 	Coalesced(dataType DataType)
-	UpstreamRequest(endpoint, result string, d time.Duration)
+	UpstreamRequest(endpoint string, result UpstreamResult, d time.Duration)
 	OriginRateLimit(limit, remaining int, reset time.Time)
 	APIRequest(route string, status int, d time.Duration)
 	DataAge(dataType DataType, age time.Duration)
 	Batch(size int, d time.Duration)
 	OriginBudgetLeft(n int)
-	Prefetched(result string, n int)
-	PrefetchSkipped(reason string)
+	Prefetched(result PrefetchResult, n int)
+	PrefetchSkipped(reason Reason)
 	FlushEMF(w io.Writer, now time.Time) error
 } = (*Recorder)(nil)

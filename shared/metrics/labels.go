@@ -68,6 +68,71 @@ func (d DataType) index() int { return known(int(d), int(numDataTypes)) }
 // String returns the data type's label text ("stock_quote", ...).
 func (d DataType) String() string { return dataTypeNames[d.index()] }
 
+// UpstreamResult is the Result dimension of UpstreamRequests: how one call
+// to the origin ended.
+type UpstreamResult uint8
+
+// Values of the Result dimension of UpstreamRequests.
+const (
+	_ UpstreamResult = iota // Other
+	UpstreamOK
+	UpstreamRateLimited
+	UpstreamClientError
+	UpstreamServerError
+	UpstreamTimeout
+	UpstreamNetwork
+	// UpstreamCredentialsRefused: the origin refused the service's own
+	// credentials (a deployment fault, alarmed), as opposed to refusing one
+	// request (client_error).
+	UpstreamCredentialsRefused
+	numUpstreamResults
+)
+
+var upstreamResultNames = [numUpstreamResults]string{Other, "ok", "rate_limited", "client_error",
+	"server_error", "timeout", "network_error", "credentials_refused"}
+
+func (u UpstreamResult) index() int { return known(int(u), int(numUpstreamResults)) }
+
+// String returns the result's label text ("ok", "rate_limited", ...).
+func (u UpstreamResult) String() string { return upstreamResultNames[u.index()] }
+
+// PrefetchResult is the Result dimension of PrefetchedSymbols.
+type PrefetchResult uint8
+
+// Values of the Result dimension of PrefetchedSymbols.
+const (
+	_ PrefetchResult = iota // Other
+	PrefetchResultRefreshed
+	PrefetchResultSkipped
+	PrefetchResultFailed
+	numPrefetchResults
+)
+
+var prefetchResultNames = [numPrefetchResults]string{Other, "refreshed", "skipped", "failed"}
+
+func (p PrefetchResult) index() int { return known(int(p), int(numPrefetchResults)) }
+
+// String returns the result's label text ("refreshed", "skipped", "failed").
+func (p PrefetchResult) String() string { return prefetchResultNames[p.index()] }
+
+// Reason is the Reason dimension of PrefetchSkipped: why a prefetch run did
+// nothing.
+type Reason uint8
+
+// Values of the Reason dimension of PrefetchSkipped.
+const (
+	_ Reason = iota // Other
+	ReasonMarketClosed
+	numReasons
+)
+
+var reasonNames = [numReasons]string{Other, "market_closed"}
+
+func (r Reason) index() int { return known(int(r), int(numReasons)) }
+
+// String returns the reason's label text ("market_closed").
+func (r Reason) String() string { return reasonNames[r.index()] }
+
 // known returns i if it is below n, else 0 (Other).
 func known(i, n int) int {
 	if i < n {

@@ -9,13 +9,11 @@ import (
 
 // Interner sizes: a label takes one value fewer than its size before new
 // values are recorded as Other (slot 0 is Other itself). Typed labels (Layer,
-// Result, DataType) need no interner: each value is its own index.
+// Result, DataType, UpstreamResult, PrefetchResult, Reason) need no interner: each value is its own index.
 const (
-	resultValues   = 16
 	routeValues    = 32
 	statusValues   = 32
 	endpointValues = 16
-	reasonValues   = 8
 )
 
 // Recorder records the service's metrics vocabulary. With WithEMF it
@@ -29,8 +27,7 @@ const (
 // value is a small index (typed labels are their own; the others are
 // interned) and the combination's sink instruments and EMF series are
 // resolved once. A string label takes a bounded number of distinct values:
-// 7 prefetch skip reasons, 15 upstream results, prefetch results or
-// endpoints, 31 routes or statuses. Values beyond those, values that cannot
+// 15 endpoints, 31 routes or statuses. Values beyond those, values that cannot
 // be labels (empty, over 250 bytes, invalid UTF-8, an HTTP status outside
 // 100–599) and typed values outside their known set are recorded as Other.
 type Recorder struct {
@@ -39,9 +36,8 @@ type Recorder struct {
 	function string
 	sink     Sink
 
-	routes, endpoints, upstreamResults *interner[string]
-	prefetchResults, reasons           *interner[string]
-	statuses                           *interner[int]
+	routes, endpoints *interner[string]
+	statuses          *interner[int]
 
 	cache, api, upLatency, upRequests, dataAge, coalesced, prefetched, skipped family
 
@@ -77,13 +73,10 @@ func WithSink(s Sink) Option {
 // New returns a Recorder configured by opts.
 func New(opts ...Option) *Recorder {
 	r := &Recorder{
-		routes:          newInterner(routeValues, stringLabel),
-		endpoints:       newInterner(endpointValues, stringLabel),
-		upstreamResults: newInterner(resultValues, stringLabel),
-		prefetchResults: newInterner(resultValues, stringLabel),
-		reasons:         newInterner(reasonValues, stringLabel),
-		statuses:        newInterner(statusValues, statusLabel),
-		aggs:            map[string]*agg{},
+		routes:    newInterner(routeValues, stringLabel),
+		endpoints: newInterner(endpointValues, stringLabel),
+		statuses:  newInterner(statusValues, statusLabel),
+		aggs:      map[string]*agg{},
 	}
 	for _, o := range opts {
 		o(r)
@@ -92,11 +85,11 @@ func New(opts ...Option) *Recorder {
 	r.cache.init(int(numLayers) * int(numResults) * int(numDataTypes))
 	r.api.init(routeValues * statusValues)
 	r.upLatency.init(endpointValues)
-	r.upRequests.init(endpointValues * resultValues)
+	r.upRequests.init(endpointValues * int(numUpstreamResults))
 	r.dataAge.init(int(numDataTypes))
 	r.coalesced.init(int(numDataTypes))
-	r.prefetched.init(resultValues)
-	r.skipped.init(reasonValues)
+	r.prefetched.init(int(numPrefetchResults))
+	r.skipped.init(int(numReasons))
 
 	r.batchSize = &series{emf: r.agg(defBatchSize)}
 	r.batchDuration = &series{emf: r.agg(defBatchDuration)}
@@ -168,17 +161,17 @@ func (r *Recorder) DataAge(dataType DataType, age time.Duration) {
 }
 
 // UpstreamRequest records one call to the origin: endpoint names the origin
-// endpoint, result is one of the Upstream* constants, d the call's latency.
-func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
+// endpoint, result how the call ended, d the call's latency.
+func (r *Recorder) UpstreamRequest(endpoint string, result UpstreamResult, d time.Duration) {
 	if r == nil || !r.on {
 		return
 	}
-	e, res := r.endpoints.index(endpoint), r.upstreamResults.index(result)
+	e, res := r.endpoints.index(endpoint), result.index()
 	r.upLatency.series(e, func() *series {
 		return r.newSeries(defUpstreamLatency, []string{r.endpoints.labelOf(e)}, noInst, InstUpstreamLatency)
 	}).duration(d)
-	r.upRequests.series(e*resultValues+res, func() *series {
-		ep, rs := r.endpoints.labelOf(e), r.upstreamResults.labelOf(res)
+	r.upRequests.series(e*int(numUpstreamResults)+res, func() *series {
+		ep, rs := r.endpoints.labelOf(e), upstreamResultNames[res]
 		// The EMF side has no Endpoint dimension.
 		s := r.newSeries(defUpstreamRequests, []string{rs}, noInst, noInst)
 		if r.sink != nil {
@@ -225,25 +218,25 @@ func (r *Recorder) OriginBudgetLeft(n int) {
 
 // Prefetched counts n symbols handled by one prefetch run with the given
 // result (PrefetchResultRefreshed, PrefetchResultSkipped or PrefetchResultFailed).
-func (r *Recorder) Prefetched(result string, n int) {
+func (r *Recorder) Prefetched(result PrefetchResult, n int) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.prefetchResults.index(result)
+	i := result.index()
 	r.prefetched.series(i, func() *series {
-		return r.newSeries(defPrefetched, []string{r.prefetchResults.labelOf(i)}, InstPrefetched, noInst)
+		return r.newSeries(defPrefetched, []string{prefetchResultNames[i]}, InstPrefetched, noInst)
 	}).count(float64(n))
 }
 
 // PrefetchSkipped counts a prefetch run that did nothing, and why (for
 // example ReasonMarketClosed).
-func (r *Recorder) PrefetchSkipped(reason string) {
+func (r *Recorder) PrefetchSkipped(reason Reason) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.reasons.index(reason)
+	i := reason.index()
 	r.skipped.series(i, func() *series {
-		return r.newSeries(defPrefetchSkipped, []string{r.reasons.labelOf(i)}, InstPrefetchSkipped, noInst)
+		return r.newSeries(defPrefetchSkipped, []string{reasonNames[i]}, InstPrefetchSkipped, noInst)
 	}).count(1)
 }
 
