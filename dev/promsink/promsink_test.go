@@ -20,20 +20,20 @@ func TestPrometheusScripted(t *testing.T) {
 	r := metrics.New(metrics.WithSink(promsink.New(reg)))
 
 	// A miss at l1 and l2, filled from the origin.
-	r.CacheResult("l1", metrics.ResultMiss, "stock_quote")
-	r.CacheResult("l2", metrics.ResultMiss, "stock_quote")
+	r.CacheResult(metrics.L1, metrics.ResultMiss, metrics.StockQuote)
+	r.CacheResult(metrics.L2, metrics.ResultMiss, metrics.StockQuote)
 	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamOK, 80*time.Millisecond)
-	r.CacheResult("origin", metrics.ResultWrite, "stock_quote")
+	r.CacheResult(metrics.Origin, metrics.ResultWrite, metrics.StockQuote)
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 82*time.Millisecond)
 	// A hit at l1.
-	r.CacheResult("l1", metrics.ResultHit, "stock_quote")
+	r.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 20*time.Microsecond)
-	r.DataAge("stock_quote", 3*time.Second)
+	r.DataAge(metrics.StockQuote, 3*time.Second)
 	// A batch whose origin call fails twice.
 	r.Batch(20, 400*time.Millisecond)
 	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamServerError, time.Second)
 	r.UpstreamRequest("stocks_quotes_latest", metrics.UpstreamServerError, 2*time.Second)
-	r.Coalesced("stock_quote")
+	r.Coalesced(metrics.StockQuote)
 	r.APIRequest("GET /v2/stocks/quotes/latest", 503, 3*time.Second)
 	r.OriginBudgetLeft(120)
 	r.OriginRateLimit(200, 199, time.Unix(1741617060, 500_000_000))
@@ -123,11 +123,11 @@ func TestPrometheusSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	sa, sb := promsink.New(reg), promsink.New(reg)
 	a, b := metrics.New(metrics.WithSink(sa)), metrics.New(metrics.WithSink(sb), metrics.WithEMF("f"))
-	a.CacheResult("l1", metrics.ResultHit, "d")
-	b.CacheResult("l1", metrics.ResultHit, "d")
+	a.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
+	b.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 	a.OriginBudgetLeft(5)
 	b.OriginBudgetLeft(7)
-	if n := value(sb.Counter(metrics.InstCacheRequests, "l1", "hit", "d")); n != 2 {
+	if n := value(sb.Counter(metrics.InstCacheRequests, "l1", "hit", "stock_quote")); n != 2 {
 		t.Errorf("shared cache_requests_total = %v, want 2", n)
 	}
 	if n := value(sa.Gauge(metrics.InstBudgetLeft)); n != 7 {
@@ -140,7 +140,7 @@ func TestPrometheusSharedRegistry(t *testing.T) {
 func TestPrometheusOther(t *testing.T) {
 	sink := promsink.New(prometheus.NewRegistry())
 	r := metrics.New(metrics.WithSink(sink))
-	r.CacheResult("l1", metrics.ResultHit, "\xff\xfe")
+	r.CacheResult(metrics.L1, metrics.ResultHit, 0)
 	r.APIRequest("", 0, time.Millisecond)
 	if n := value(sink.Counter(metrics.InstCacheRequests, "l1", "hit", metrics.Other)); n != 1 {
 		t.Errorf("cache_requests_total{data_type=other} = %v, want 1", n)

@@ -495,7 +495,7 @@ func runPrefetch(t *testing.T, h harness, at time.Time, want market.Session) {
 		}
 		quote, err := rdb.Get(context.Background(), cache.Key(cache.StockQuote, "AAPL")).Bytes()
 		if want == market.Closed {
-			if rep.SkippedReason != metrics.ReasonMarketClosed || rep.Passes != 0 || rep.OriginCalls != 0 || err == nil {
+			if rep.SkippedReason != metrics.ReasonMarketClosed.String() || rep.Passes != 0 || rep.OriginCalls != 0 || err == nil {
 				t.Errorf("%s: market closed, yet the run did something: %s (L2 AAPL: %v)", s.Name, raw, err)
 			}
 			continue

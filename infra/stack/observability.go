@@ -17,7 +17,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/opitios/opitios-alpaca/shared/api"
-	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
@@ -26,7 +25,7 @@ import (
 // forever.
 var (
 	// CacheLayers are the Layer values of the in-process and Redis caches.
-	CacheLayers = []string{string(cache.LayerL1), string(cache.LayerL2)}
+	CacheLayers = []string{metrics.L1.String(), metrics.L2.String()}
 	// SuccessStatus is the Status value of ApiLatency for a 200 response
 	// (the status code in decimal).
 	SuccessStatus = strconv.Itoa(http.StatusOK)
@@ -103,7 +102,7 @@ func dimensionSet(metric string, dims ...string) []string {
 
 // upstreamQuery sums UpstreamRequests over every function, for the Result
 // values given.
-func upstreamQuery(results ...string) string {
+func upstreamQuery(results ...metrics.UpstreamResult) string {
 	quoted := make([]string, len(results))
 	for i, r := range results {
 		quoted[i] = fmt.Sprintf("%s = '%s'", metrics.DimResult, r)
@@ -203,9 +202,9 @@ func (s *Stack) alarms() {
 		fmt.Sprintf("cache hit rate (L1 or L2) below %d %% in 5 of 10 market-hours minutes", HitRateMinPercent),
 		expr(fmt.Sprintf("IF(%s >= %d, 100*(FILL(l1hit,0)+FILL(l2hit,0))/%s, 100)", lookups, hitRateMinLookups, lookups),
 			"hit rate (%)", map[string]awscloudwatch.IMetric{
-				"l1hit":  m(CacheLayers[0], metrics.ResultHit),
-				"l1miss": m(CacheLayers[0], metrics.ResultMiss),
-				"l2hit":  m(CacheLayers[1], metrics.ResultHit),
+				"l1hit":  m(CacheLayers[0], metrics.ResultHit.String()),
+				"l1miss": m(CacheLayers[0], metrics.ResultMiss.String()),
+				"l2hit":  m(CacheLayers[1], metrics.ResultHit.String()),
 			}),
 		lt, HitRateMinPercent, 5, 10)
 
@@ -291,8 +290,8 @@ func (s *Stack) dashboard() {
 	byLayer := dimensionSet(metrics.CacheRequests, metrics.DimLayer, metrics.DimResult)
 	var hitRates []awscloudwatch.IMetric
 	for _, layer := range CacheLayers {
-		hits := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" "+term(metrics.DimResult, metrics.ResultHit), "Sum")
-		lookups := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" NOT "+term(metrics.DimResult, metrics.ResultWrite), "Sum")
+		hits := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" "+term(metrics.DimResult, metrics.ResultHit.String()), "Sum")
+		lookups := search(metrics.CacheRequests, byLayer, term(metrics.DimLayer, layer)+" NOT "+term(metrics.DimResult, metrics.ResultWrite.String()), "Sum")
 		hitRates = append(hitRates, expr(fmt.Sprintf("100*SUM(%s)/SUM(%s)", hits, lookups), layer+" hit rate (%)",
 			map[string]awscloudwatch.IMetric{}))
 	}
@@ -302,7 +301,7 @@ func (s *Stack) dashboard() {
 	upstream := dimensionSet(metrics.UpstreamRequests, metrics.DimResult)
 	origin := []awscloudwatch.IMetric{
 		searchExpr("origin calls", search(metrics.UpstreamRequests, upstream, "", "Sum")),
-		expr(fmt.Sprintf("SUM(%s)", search(metrics.UpstreamRequests, upstream, term(metrics.DimResult, metrics.UpstreamRateLimited), "Sum")),
+		expr(fmt.Sprintf("SUM(%s)", search(metrics.UpstreamRequests, upstream, term(metrics.DimResult, metrics.UpstreamRateLimited.String()), "Sum")),
 			"429s, all functions", map[string]awscloudwatch.IMetric{}),
 	}
 	budget := []awscloudwatch.IMetric{

@@ -17,7 +17,6 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/budget"
-	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -665,14 +664,14 @@ func TestAlarms(t *testing.T) {
 			}
 		}
 	}
-	if !same(layers, map[string]bool{string(cache.LayerL1): true, string(cache.LayerL2): true}) {
+	if !same(layers, map[string]bool{metrics.L1.String(): true, metrics.L2.String(): true}) {
 		t.Errorf("hit-rate alarm layers %v, want the cache's l1 and l2", layers)
 	}
 
 	for id, results := range map[string][]string{
-		"OriginFailures":           {metrics.UpstreamServerError, metrics.UpstreamTimeout, metrics.UpstreamNetwork},
-		"OriginRateLimited":        {metrics.UpstreamRateLimited},
-		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused},
+		"OriginFailures":           {metrics.UpstreamServerError.String(), metrics.UpstreamTimeout.String(), metrics.UpstreamNetwork.String()},
+		"OriginRateLimited":        {metrics.UpstreamRateLimited.String()},
+		"OriginCredentialsRefused": {metrics.UpstreamCredentialsRefused.String()},
 	} {
 		checkUpstreamAlarm(t, id, byID[id], results)
 	}
@@ -737,7 +736,7 @@ func TestDashboard(t *testing.T) {
 		metrics.Namespace,
 		`MetricName=\"` + metrics.ApiLatency + `\"`, "'p50'", "'p95'", "'p99'",
 		`MetricName=\"` + metrics.CacheRequests + `\"`, "hit rate",
-		`MetricName=\"` + metrics.UpstreamRequests + `\"`, metrics.UpstreamRateLimited,
+		`MetricName=\"` + metrics.UpstreamRequests + `\"`, metrics.UpstreamRateLimited.String(),
 		`MetricName=\"` + metrics.OriginBudgetLeft + `\"`,
 		`MetricName=\"` + metrics.DataAge + `\"`,
 		`MetricName=\"` + metrics.PrefetchedSymbols + `\"`,

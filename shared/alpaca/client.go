@@ -99,8 +99,8 @@ type Limiter interface {
 // goroutines of concurrent chunks and must be safe for concurrent use.
 type Recorder interface {
 	// UpstreamRequest is called once per HTTP attempt with the endpoint
-	// template, a metrics.Upstream* result and the attempt's duration.
-	UpstreamRequest(endpoint, result string, d time.Duration)
+	// template, how it ended and the attempt's duration.
+	UpstreamRequest(endpoint string, result metrics.UpstreamResult, d time.Duration)
 	// RateLimit is called with the X-RateLimit-* headers of every response
 	// that carries them.
 	RateLimit(rl RateLimit)
@@ -267,7 +267,7 @@ const (
 // attempt is the result of one HTTP attempt.
 type attempt struct {
 	outcome outcome
-	result  string // metrics.Upstream*
+	result  metrics.UpstreamResult
 	sim     bool
 	err     *Error        // nil on success
 	wait    time.Duration // on a 429: how long the origin asked us to wait (0 unknown)

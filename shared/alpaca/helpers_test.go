@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 const (
@@ -62,11 +64,11 @@ type recorder struct {
 	rls     []RateLimit
 }
 
-func (r *recorder) UpstreamRequest(endpoint, result string, _ time.Duration) {
+func (r *recorder) UpstreamRequest(endpoint string, result metrics.UpstreamResult, _ time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.eps = append(r.eps, endpoint)
-	r.results = append(r.results, result)
+	r.results = append(r.results, result.String())
 }
 
 func (r *recorder) RateLimit(rl RateLimit) {

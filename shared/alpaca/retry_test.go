@@ -35,7 +35,7 @@ func TestRateLimitWaitsForResetInsideDeadline(t *testing.T) {
 	if got := e.clock.Sleeps(); !slices.Equal(got, []time.Duration{2 * time.Second}) {
 		t.Errorf("sleeps %v, want exactly until the reset [2s]", got)
 	}
-	if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamRateLimited, metrics.UpstreamOK}) {
+	if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamRateLimited.String(), metrics.UpstreamOK.String()}) {
 		t.Errorf("recorded %v", got)
 	}
 	if e.lim.calls.Load() != 2 {
@@ -125,7 +125,7 @@ func TestServerErrorThenSuccess(t *testing.T) {
 	if got := e.clock.Sleeps(); !slices.Equal(got, []time.Duration{25 * time.Millisecond, 50 * time.Millisecond}) {
 		t.Errorf("sleeps %v", got)
 	}
-	if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamServerError, metrics.UpstreamServerError, metrics.UpstreamOK}) {
+	if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamServerError.String(), metrics.UpstreamServerError.String(), metrics.UpstreamOK.String()}) {
 		t.Errorf("recorded %v", got)
 	}
 	if e.lim.calls.Load() != 3 {
@@ -226,14 +226,14 @@ func TestHungOriginIsCutAtTheDeadline(t *testing.T) {
 	if elapsed > deadline+100*time.Millisecond {
 		t.Errorf("returned after %s, deadline was %s", elapsed, deadline)
 	}
-	if got := e.rec.Results(); len(got) != 1 || got[0] != metrics.UpstreamTimeout {
+	if got := e.rec.Results(); len(got) != 1 || got[0] != metrics.UpstreamTimeout.String() {
 		t.Errorf("recorded %v, want one timeout", got)
 	}
 }
 
 func TestFinalStatusesAreNotRetried(t *testing.T) {
 	const sip = "subscription does not permit querying recent SIP data"
-	refused, client := metrics.UpstreamCredentialsRefused, metrics.UpstreamClientError
+	refused, client := metrics.UpstreamCredentialsRefused.String(), metrics.UpstreamClientError.String()
 	tests := []struct {
 		status  int
 		body    string

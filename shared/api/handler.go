@@ -20,6 +20,7 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // Origin is the part of the Alpaca client the API calls (*alpaca.Client).
@@ -34,7 +35,7 @@ type Origin interface {
 // Recorder receives the API's metrics (*metrics.Recorder).
 type Recorder interface {
 	APIRequest(route string, status int, d time.Duration)
-	DataAge(dataType string, age time.Duration)
+	DataAge(dataType metrics.DataType, age time.Duration)
 	Batch(size int, d time.Duration)
 }
 

@@ -116,7 +116,7 @@ func (s *refusalStack) refused(t *testing.T) float64 {
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "result" && l.GetValue() == metrics.UpstreamCredentialsRefused {
+				if l.GetName() == "result" && l.GetValue() == metrics.UpstreamCredentialsRefused.String() {
 					n += m.GetCounter().GetValue()
 				}
 			}

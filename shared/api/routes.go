@@ -113,7 +113,7 @@ func (h *Handler) stockQuoteFetch(feed string) cache.FetchFunc {
 // optimizer's windows.
 func (h *Handler) observe(dt cache.DataType, res cache.Result, r *request) {
 	if h.rec != nil {
-		h.rec.DataAge(string(dt), res.Entry.Age(res.At))
+		h.rec.DataAge(dt.Metric(), res.Entry.Age(res.At))
 	}
 	if h.win != nil {
 		h.win.Observe(string(dt), res.Layer != cache.LayerOrigin, time.Since(r.start))

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 
 	"context"
 	"errors"
@@ -133,7 +134,7 @@ func (f *filler) fetchAndStore(ctx context.Context, ps []*pending) {
 		_ = f.c.l2.unlock(ctx, keysOf(ps), f.token)
 	}
 	for _, a := range answers {
-		f.c.rec.CacheResult(string(LayerOrigin), originResult(a.err), string(f.dt))
+		f.c.rec.CacheResult(LayerOrigin, originResult(a.err), f.dt.Metric())
 		if a.err != nil {
 			f.finish(a.p, Result{}, a.err)
 			continue
@@ -189,12 +190,12 @@ func (c *Cache) answers(dt DataType, ps []*pending, items map[string]Item, ferr 
 }
 
 // originResult is the origin layer's metric result of an answer.
-func originResult(err error) string {
+func originResult(err error) metrics.Result {
 	switch {
 	case err == nil:
-		return resultHit
+		return metrics.ResultHit
 	case errors.Is(err, ErrNotFound):
-		return resultMiss
+		return metrics.ResultMiss
 	}
-	return resultError
+	return metrics.ResultError
 }

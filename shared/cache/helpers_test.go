@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // ny returns an instant in New York time.
@@ -22,16 +23,20 @@ type countRecorder struct {
 	m  map[string]int
 }
 
-func (r *countRecorder) CacheResult(layer, result, dt string) {
+func (r *countRecorder) CacheResult(layer Layer, result metrics.Result, dt metrics.DataType) {
+	r.add(layer.String() + "/" + result.String() + "/" + dt.String())
+}
+
+func (r *countRecorder) Coalesced(dt metrics.DataType) { r.add("coalesced//" + dt.String()) }
+
+func (r *countRecorder) add(k string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
 		r.m = map[string]int{}
 	}
-	r.m[layer+"/"+result+"/"+dt]++
+	r.m[k]++
 }
-
-func (r *countRecorder) Coalesced(dt string) { r.CacheResult("coalesced", "", dt) }
 
 func (r *countRecorder) get(k string) int {
 	r.mu.Lock()

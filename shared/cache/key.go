@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // DataType names a TTL class of cached data (docs/design.md, "TTLs").
@@ -30,6 +31,10 @@ func (dt DataType) index() int {
 	}
 	return -1
 }
+
+// Metric returns dt as a metrics label (metrics.DataType; Other if dt is
+// not a known data type).
+func (dt DataType) Metric() metrics.DataType { return metrics.DataType(dt.index() + 1) }
 
 // Valid reports whether dt is one of the known data types.
 func (dt DataType) Valid() bool { return dt.index() >= 0 }

@@ -1,41 +1,35 @@
 package cache
 
-// Layer names the place an answer came from.
-type Layer string
+import "github.com/opitios/opitios-alpaca/shared/metrics"
+
+// Layer names the place an answer came from: the metrics label type itself,
+// so a Result's layer is recorded as it is.
+type Layer = metrics.Layer
 
 // The layers, as reported in results and metrics.
 const (
-	LayerL1     Layer = "l1"
-	LayerL2     Layer = "l2"
-	LayerOrigin Layer = "origin"
-)
-
-// Results reported to a Recorder.
-const (
-	resultHit     = "hit"
-	resultMiss    = "miss"
-	resultStale   = "stale"
-	resultError   = "error"
-	resultWrite   = "write"
-	resultExpired = "expired"
+	LayerL1     = metrics.L1
+	LayerL2     = metrics.L2
+	LayerOrigin = metrics.Origin
 )
 
 // Recorder receives the cache's events. Implementations must be safe for
 // concurrent use and cheap: CacheResult is called on every read.
 //
-// CacheResult is called once per key and layer consulted, with result "hit",
-// "miss", "stale" (an L2 entry past its freshness, deleted), "error" (an L2
-// failure or corrupt value; for the origin layer, a failed fetch) or "write"
-// (an entry stored) or "expired" (an answer, from any layer, that stopped
-// being fresh while its call waited for others, and was looked up again).
+// CacheResult is called once per key and layer consulted, with result
+// ResultHit, ResultMiss, ResultStale (an L2 entry past its freshness,
+// deleted), ResultError (an L2 failure or corrupt value; for the origin
+// layer, a failed fetch), ResultWrite (an entry stored) or ResultExpired (an
+// answer, from any layer, that stopped being fresh while its call waited for
+// others, and was looked up again); all are metrics.Result values.
 // Coalesced is called once per key a caller received from
 // another caller's fetch, in this process or another.
 type Recorder interface {
-	CacheResult(layer, result, dataType string)
-	Coalesced(dataType string)
+	CacheResult(layer Layer, result metrics.Result, dataType metrics.DataType)
+	Coalesced(dataType metrics.DataType)
 }
 
 type nopRecorder struct{}
 
-func (nopRecorder) CacheResult(string, string, string) {}
-func (nopRecorder) Coalesced(string)                   {}
+func (nopRecorder) CacheResult(Layer, metrics.Result, metrics.DataType) {}
+func (nopRecorder) Coalesced(metrics.DataType)                          {}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // entry builds the entry for an origin answer completed at now. It is
@@ -50,11 +51,11 @@ func (c *Cache) persist(ctx context.Context, dt DataType, answers []answer) (int
 		return 0, nil
 	}
 	if err := c.l2.setMany(ctx, writes); err != nil {
-		c.rec.CacheResult(string(LayerL2), resultError, string(dt))
+		c.rec.CacheResult(LayerL2, metrics.ResultError, dt.Metric())
 		return 0, err
 	}
 	for range writes {
-		c.rec.CacheResult(string(LayerL2), resultWrite, string(dt))
+		c.rec.CacheResult(LayerL2, metrics.ResultWrite, dt.Metric())
 	}
 	return len(writes), nil
 }
@@ -112,16 +113,16 @@ const (
 )
 
 // result is the verdict's metric result.
-func (v verdict) result() string {
+func (v verdict) result() metrics.Result {
 	switch v {
 	case missing:
-		return resultMiss
+		return metrics.ResultMiss
 	case corrupt:
-		return resultError
+		return metrics.ResultError
 	case stale:
-		return resultStale
+		return metrics.ResultStale
 	}
-	return resultHit
+	return metrics.ResultHit
 }
 
 // decodeEach decodes each L2 value (vals[i] read from keys[i]) and calls f

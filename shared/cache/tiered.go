@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"runtime/metrics"
+	rtmetrics "runtime/metrics"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // ErrNotFound is the error of an identifier the origin did not return.
@@ -180,10 +181,10 @@ func (c *Cache) Calendar() *market.Calendar { return c.cal }
 func (c *Cache) Get(ctx context.Context, dt DataType, id string, fetch FetchFunc) (Result, error) {
 	now := c.clock.Now()
 	if e, ok := c.l1.get(newL1Key(dt, id), now, string(c.cal.SessionAt(now))); ok {
-		c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
+		c.rec.CacheResult(LayerL1, metrics.ResultHit, dt.Metric())
 		return Result{Entry: e, Layer: LayerL1, At: now}, nil
 	}
-	c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
+	c.rec.CacheResult(LayerL1, metrics.ResultMiss, dt.Metric())
 	ps := []*pending{newPending(dt, id)}
 	c.serve(ctx, dt, ps, fetch)
 	return ps[0].res, ps[0].err
@@ -233,10 +234,10 @@ func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 		recs = append(recs, pending{id: id, key: Key(dt, id), l1: newL1Key(dt, id)})
 		p := &recs[len(recs)-1]
 		if e, ok := c.l1.get(p.l1, now, session); ok {
-			c.rec.CacheResult(string(LayerL1), resultHit, string(dt))
+			c.rec.CacheResult(LayerL1, metrics.ResultHit, dt.Metric())
 			p.resolve(Result{Entry: e, Layer: LayerL1}, nil)
 		} else {
-			c.rec.CacheResult(string(LayerL1), resultMiss, string(dt))
+			c.rec.CacheResult(LayerL1, metrics.ResultMiss, dt.Metric())
 		}
 		ps = append(ps, p)
 	}
@@ -277,7 +278,7 @@ func (c *Cache) expire(dt DataType, ps []*pending, now time.Time) []*pending {
 			continue
 		}
 		if !p.res.Entry.Fresh(now, session) {
-			c.rec.CacheResult(string(p.res.Layer), resultExpired, string(dt))
+			c.rec.CacheResult(p.res.Layer, metrics.ResultExpired, dt.Metric())
 			p.res, p.resolved = Result{}, false
 			stale = append(stale, p)
 			continue
@@ -311,7 +312,7 @@ func (c *Cache) lower(ctx context.Context, dt DataType, open []*pending, fetch F
 			r, err := p.call.res, p.call.err
 			if err == nil && (!p.owner || r.Coalesced) {
 				r.Coalesced = true
-				c.rec.Coalesced(string(dt))
+				c.rec.Coalesced(dt.Metric())
 			}
 			p.resolve(r, err)
 		case <-ctx.Done():
@@ -327,7 +328,7 @@ func (c *Cache) readL2(ctx context.Context, dt DataType, open []*pending) {
 	vals, err := c.l2.getMany(ctx, keys)
 	if err != nil {
 		for range open {
-			c.rec.CacheResult(string(LayerL2), resultError, string(dt))
+			c.rec.CacheResult(LayerL2, metrics.ResultError, dt.Metric())
 		}
 		return
 	}
@@ -335,7 +336,7 @@ func (c *Cache) readL2(ctx context.Context, dt DataType, open []*pending) {
 	var drop []string
 	c.decodeEach(keys, vals, now, func(i int, e *Entry, v verdict) {
 		p := open[i]
-		c.rec.CacheResult(string(LayerL2), v.result(), string(dt))
+		c.rec.CacheResult(LayerL2, v.result(), dt.Metric())
 		switch v {
 		case corrupt, stale:
 			drop = append(drop, p.key)
@@ -372,9 +373,9 @@ const heapMetric = "/memory/classes/heap/objects:bytes"
 // RelieveMemory drops L1 when the live heap exceeds limit bytes (for
 // example 80 % of the function's memory size) and reports whether it did.
 func (c *Cache) RelieveMemory(limit uint64) bool {
-	s := []metrics.Sample{{Name: heapMetric}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 || s[0].Value.Uint64() <= limit {
+	s := []rtmetrics.Sample{{Name: heapMetric}}
+	rtmetrics.Read(s)
+	if s[0].Value.Kind() != rtmetrics.KindUint64 || s[0].Value.Uint64() <= limit {
 		return false
 	}
 	c.l1.purge()

@@ -30,9 +30,9 @@ func BenchmarkL1Hit(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				r.CacheResult("l1", metrics.ResultHit, "stock_quote")
+				r.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 				r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
-				r.DataAge("stock_quote", 2*time.Second)
+				r.DataAge(metrics.StockQuote, 2*time.Second)
 				if i++; i%50 == 0 {
 					b.StopTimer()
 					_ = r.FlushEMF(io.Discard, time.Time{})
@@ -50,9 +50,9 @@ func BenchmarkL1HitParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r.CacheResult("l1", metrics.ResultHit, "stock_quote")
+			r.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 			r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
-			r.DataAge("stock_quote", 2*time.Second)
+			r.DataAge(metrics.StockQuote, 2*time.Second)
 		}
 	})
 }
@@ -62,9 +62,9 @@ func BenchmarkFlushEMF(b *testing.B) {
 	r := metrics.New(metrics.WithEMF("opitios-api"))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.CacheResult("l1", metrics.ResultHit, "stock_quote")
+		r.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 		r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 3*time.Microsecond)
-		r.DataAge("stock_quote", 2*time.Second)
+		r.DataAge(metrics.StockQuote, 2*time.Second)
 		if err := r.FlushEMF(io.Discard, time.Time{}); err != nil {
 			b.Fatal(err)
 		}

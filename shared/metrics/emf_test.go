@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,22 +25,22 @@ var flushTime = time.Date(2025, 3, 10, 14, 30, 5, 123_000_000, time.UTC)
 // script records one of every call the consumers make, as an invocation
 // serving a miss, a hit and a failed batch would.
 func script(r *Recorder) {
-	r.CacheResult("l1", ResultMiss, "stock_quote")
-	r.CacheResult("l2", ResultMiss, "stock_quote")
+	r.CacheResult(L1, ResultMiss, StockQuote)
+	r.CacheResult(L2, ResultMiss, StockQuote)
 	r.UpstreamRequest("stocks_quotes_latest", UpstreamOK, 84*time.Millisecond+250*time.Microsecond)
 	r.OriginRateLimit(200, 187, time.Date(2025, 3, 10, 14, 31, 0, 0, time.UTC))
 	r.OriginBudgetLeft(150)
-	r.CacheResult("origin", ResultWrite, "stock_quote")
+	r.CacheResult(Origin, ResultWrite, StockQuote)
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 86*time.Millisecond+500*time.Microsecond)
-	r.DataAge("stock_quote", 0)
+	r.DataAge(StockQuote, 0)
 
-	r.CacheResult("l1", ResultHit, "stock_quote")
+	r.CacheResult(L1, ResultHit, StockQuote)
 	r.APIRequest("GET /v2/stocks/{symbol}/quotes/latest", 200, 12*time.Microsecond)
-	r.DataAge("stock_quote", 4*time.Second+250*time.Millisecond)
+	r.DataAge(StockQuote, 4*time.Second+250*time.Millisecond)
 
-	r.CacheResult("l1", ResultHit, "option_quote")
-	r.CacheResult("l2", ResultHit, "option_quote")
-	r.Coalesced("option_quote")
+	r.CacheResult(L1, ResultHit, OptionQuote)
+	r.CacheResult(L2, ResultHit, OptionQuote)
+	r.Coalesced(OptionQuote)
 	r.UpstreamRequest("options_snapshots", UpstreamServerError, 2*time.Second)
 	r.UpstreamRequest("options_snapshots", UpstreamServerError, 1500*time.Millisecond)
 	r.Batch(20, 310*time.Millisecond)
@@ -100,13 +99,13 @@ func TestFlushEMFGolden(t *testing.T) {
 // what was recorded since the previous flush.
 func TestFlushEMFNextInvocation(t *testing.T) {
 	r := New(WithEMF("f"))
-	r.CacheResult("l1", ResultHit, "stock_quote")
+	r.CacheResult(L1, ResultHit, StockQuote)
 	r.APIRequest("r", 200, time.Millisecond)
 	if err := r.FlushEMF(&bytes.Buffer{}, flushTime); err != nil {
 		t.Fatal(err)
 	}
-	r.CacheResult("l1", ResultHit, "stock_quote")
-	r.CacheResult("l1", ResultHit, "stock_quote")
+	r.CacheResult(L1, ResultHit, StockQuote)
+	r.CacheResult(L1, ResultHit, StockQuote)
 	var out bytes.Buffer
 	if err := r.FlushEMF(&out, flushTime.Add(time.Second)); err != nil {
 		t.Fatal(err)
@@ -172,7 +171,7 @@ func TestFlushEMFSplitsSamples(t *testing.T) {
 		r.APIRequest("r", 200, time.Duration(i+1)*time.Millisecond)
 		want = append(want, float64(i+1))
 	}
-	r.CacheResult("l1", ResultHit, "d") // another group: its own document
+	r.CacheResult(L1, ResultHit, HistoricalData) // another group: its own document
 	var out bytes.Buffer
 	if err := r.FlushEMF(&out, flushTime); err != nil {
 		t.Fatal(err)
@@ -232,7 +231,7 @@ func TestFlushEMFUnevenRuns(t *testing.T) {
 func TestFlushEMFCapsSamples(t *testing.T) {
 	r := New(WithEMF(""))
 	for range maxSamples + 500 {
-		r.DataAge("stock_quote", time.Second)
+		r.DataAge(StockQuote, time.Second)
 	}
 	var out bytes.Buffer
 	if err := r.FlushEMF(&out, flushTime); err != nil {
@@ -275,15 +274,16 @@ func TestRecorderOff(t *testing.T) {
 }
 
 // TestLabelOverflow checks that a label past its distinct-value limit, and
-// values that cannot be labels, are recorded as Other.
+// values that cannot be labels (typed values outside their known set), are
+// recorded as Other.
 func TestLabelOverflow(t *testing.T) {
 	r := New(WithEMF(""))
 	for i := range routeValues + 9 {
 		r.APIRequest(fmt.Sprintf("/r%02d", i), 200, time.Millisecond)
 	}
-	r.CacheResult("l1", ResultHit, "")
-	r.CacheResult("l1", ResultHit, strings.Repeat("x", maxLabelBytes+1))
-	r.CacheResult("l1", ResultHit, "\xff")
+	r.CacheResult(L1, ResultHit, 0)
+	r.CacheResult(L1, ResultHit, numDataTypes)
+	r.CacheResult(L1, ResultHit, 255)
 	r.APIRequest("/r00", 42, time.Millisecond)
 	var out bytes.Buffer
 	if err := r.FlushEMF(&out, flushTime); err != nil {
@@ -352,9 +352,9 @@ func TestRecorderConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dt := []string{"a", "b"}[w%2]
+			dt := []DataType{StockQuote, OptionQuote}[w%2]
 			for range each {
-				r.CacheResult("l1", ResultHit, dt)
+				r.CacheResult(L1, ResultHit, dt)
 				r.DataAge(dt, time.Millisecond)
 			}
 		}()
@@ -435,15 +435,15 @@ func decodeAll(t *testing.T, out []byte) []map[string]any {
 // shared/api and shared/prefetch), which *Recorder must satisfy; alpaca's
 // RateLimit(alpaca.RateLimit) is adapted to OriginRateLimit by the wiring.
 var _ interface {
-	CacheResult(layer, result, dataType string)
-	Coalesced(dataType string)
-	UpstreamRequest(endpoint, result string, d time.Duration)
+	CacheResult(layer Layer, result Result, dataType DataType)
+	Coalesced(dataType DataType)
+	UpstreamRequest(endpoint string, result UpstreamResult, d time.Duration)
 	OriginRateLimit(limit, remaining int, reset time.Time)
 	APIRequest(route string, status int, d time.Duration)
-	DataAge(dataType string, age time.Duration)
+	DataAge(dataType DataType, age time.Duration)
 	Batch(size int, d time.Duration)
 	OriginBudgetLeft(n int)
-	Prefetched(result string, n int)
-	PrefetchSkipped(reason string)
+	Prefetched(result PrefetchResult, n int)
+	PrefetchSkipped(reason Reason)
 	FlushEMF(w io.Writer, now time.Time) error
 } = (*Recorder)(nil)

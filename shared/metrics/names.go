@@ -40,42 +40,7 @@ const (
 )
 
 // Other is the label value recorded in place of a value that cannot be a
-// label: empty, longer than 250 bytes, not valid UTF-8, or beyond the number
-// of distinct values a label may take (see Recorder).
+// label: empty, longer than 250 bytes, not valid UTF-8, beyond the number
+// of distinct values a label may take, or a typed label value outside its
+// known set (see Recorder).
 const Other = "other"
-
-// Values of the Result dimension of PrefetchedSymbols.
-const (
-	PrefetchResultRefreshed = "refreshed"
-	PrefetchResultSkipped   = "skipped"
-	PrefetchResultFailed    = "failed"
-)
-
-// Values of the Reason dimension of PrefetchSkipped.
-const ReasonMarketClosed = "market_closed"
-
-// Values of the Result dimension of CacheRequests.
-const (
-	ResultHit   = "hit"
-	ResultMiss  = "miss"
-	ResultStale = "stale"
-	ResultError = "error"
-	ResultWrite = "write"
-	// ResultExpired counts an answer that stopped being fresh while its
-	// request waited for others, and was looked up again.
-	ResultExpired = "expired"
-)
-
-// Values of the Result dimension of UpstreamRequests.
-const (
-	UpstreamOK          = "ok"
-	UpstreamRateLimited = "rate_limited"
-	UpstreamClientError = "client_error"
-	UpstreamServerError = "server_error"
-	UpstreamTimeout     = "timeout"
-	UpstreamNetwork     = "network_error"
-	// UpstreamCredentialsRefused: the origin refused the service's own
-	// credentials (a deployment fault, alarmed), as opposed to refusing one
-	// request (client_error).
-	UpstreamCredentialsRefused = "credentials_refused"
-)

@@ -8,15 +8,12 @@ import (
 )
 
 // Interner sizes: a label takes one value fewer than its size before new
-// values are recorded as Other (slot 0 is Other itself).
+// values are recorded as Other (slot 0 is Other itself). Typed labels (Layer,
+// Result, DataType, UpstreamResult, PrefetchResult, Reason) need no interner: each value is its own index.
 const (
-	layerValues    = 8
-	resultValues   = 16
-	dataTypeValues = 16
 	routeValues    = 32
 	statusValues   = 32
 	endpointValues = 16
-	reasonValues   = 8
 )
 
 // Recorder records the service's metrics vocabulary. With WithEMF it
@@ -27,23 +24,20 @@ const (
 //
 // All methods are safe for concurrent use. The recording methods do not
 // allocate once a combination of label values has been seen: each label
-// value is interned to a small index and the combination's sink
-// instruments and EMF series are resolved once. A label takes a bounded number
-// of distinct values: 7 layers, 7 prefetch skip reasons, 15 cache results,
-// upstream results, prefetch results, data types or endpoints, 31 routes or
-// statuses. Values beyond those, and values that cannot be labels (empty,
-// over 250 bytes, invalid UTF-8, an HTTP status outside 100–599), are
-// recorded as Other.
+// value is a small index (typed labels are their own; the others are
+// interned) and the combination's sink instruments and EMF series are
+// resolved once. A string label takes a bounded number of distinct values:
+// 15 endpoints, 31 routes or statuses. Values beyond those, values that cannot
+// be labels (empty, over 250 bytes, invalid UTF-8, an HTTP status outside
+// 100–599) and typed values outside their known set are recorded as Other.
 type Recorder struct {
 	on       bool // EMF or a sink
 	emf      bool
 	function string
 	sink     Sink
 
-	layers, cacheResults, dataTypes, routes *interner[string]
-	endpoints, upstreamResults              *interner[string]
-	prefetchResults, reasons                *interner[string]
-	statuses                                *interner[int]
+	routes, endpoints *interner[string]
+	statuses          *interner[int]
 
 	cache, api, upLatency, upRequests, dataAge, coalesced, prefetched, skipped family
 
@@ -79,29 +73,23 @@ func WithSink(s Sink) Option {
 // New returns a Recorder configured by opts.
 func New(opts ...Option) *Recorder {
 	r := &Recorder{
-		layers:          newInterner(layerValues, stringLabel),
-		cacheResults:    newInterner(resultValues, stringLabel),
-		dataTypes:       newInterner(dataTypeValues, stringLabel),
-		routes:          newInterner(routeValues, stringLabel),
-		endpoints:       newInterner(endpointValues, stringLabel),
-		upstreamResults: newInterner(resultValues, stringLabel),
-		prefetchResults: newInterner(resultValues, stringLabel),
-		reasons:         newInterner(reasonValues, stringLabel),
-		statuses:        newInterner(statusValues, statusLabel),
-		aggs:            map[string]*agg{},
+		routes:    newInterner(routeValues, stringLabel),
+		endpoints: newInterner(endpointValues, stringLabel),
+		statuses:  newInterner(statusValues, statusLabel),
+		aggs:      map[string]*agg{},
 	}
 	for _, o := range opts {
 		o(r)
 	}
 	r.on = r.emf || r.sink != nil
-	r.cache.init(layerValues * resultValues * dataTypeValues)
+	r.cache.init(int(numLayers) * int(numResults) * int(numDataTypes))
 	r.api.init(routeValues * statusValues)
 	r.upLatency.init(endpointValues)
-	r.upRequests.init(endpointValues * resultValues)
-	r.dataAge.init(dataTypeValues)
-	r.coalesced.init(dataTypeValues)
-	r.prefetched.init(resultValues)
-	r.skipped.init(reasonValues)
+	r.upRequests.init(endpointValues * int(numUpstreamResults))
+	r.dataAge.init(int(numDataTypes))
+	r.coalesced.init(int(numDataTypes))
+	r.prefetched.init(int(numPrefetchResults))
+	r.skipped.init(int(numReasons))
 
 	r.batchSize = &series{emf: r.agg(defBatchSize)}
 	r.batchDuration = &series{emf: r.agg(defBatchDuration)}
@@ -120,47 +108,29 @@ func statusLabel(s int) (string, bool) {
 	return strconv.Itoa(s), s >= 100 && s <= 599
 }
 
-// CacheResult counts one cache lookup or write: layer is "l1", "l2" or
-// "origin", result one of the Result* constants.
-func (r *Recorder) CacheResult(layer, result, dataType string) {
+// CacheResult counts one cache lookup or write: the layer consulted, its
+// result and the data type.
+func (r *Recorder) CacheResult(layer Layer, result Result, dataType DataType) {
 	if r == nil || !r.on {
 		return
 	}
-	l, res, dt := r.layers.index(layer), r.cacheResults.index(result), r.dataTypes.index(dataType)
-	i := (l*resultValues+res)*dataTypeValues + dt
-	s := r.cache.get(i)
-	if s == nil {
-		s = r.cache.create(i, func() *series {
-			ls := []string{r.layers.labelOf(l), r.cacheResults.labelOf(res), r.dataTypes.labelOf(dt)}
-			s := &series{emf: r.agg(defCacheRequests, ls...)}
-			if r.sink != nil {
-				s.counter = r.sink.Counter(InstCacheRequests, ls...)
-			}
-			return s
-		})
-	}
-	s.count(1)
+	l, res, dt := layer.index(), result.index(), dataType.index()
+	r.cache.series((l*int(numResults)+res)*int(numDataTypes)+dt, func() *series {
+		ls := []string{layerNames[l], resultNames[res], dataTypeNames[dt]}
+		return r.newSeries(defCacheRequests, ls, InstCacheRequests, noInst)
+	}).count(1)
 }
 
 // Coalesced counts a caller served by another caller's fetch of the same
 // key, in this instance or through the fleet-wide lock.
-func (r *Recorder) Coalesced(dataType string) {
+func (r *Recorder) Coalesced(dataType DataType) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.dataTypes.index(dataType)
-	s := r.coalesced.get(i)
-	if s == nil {
-		s = r.coalesced.create(i, func() *series {
-			dt := r.dataTypes.labelOf(i)
-			s := &series{emf: r.agg(defCoalesced, dt)}
-			if r.sink != nil {
-				s.counter = r.sink.Counter(InstCoalesced, dt)
-			}
-			return s
-		})
-	}
-	s.count(1)
+	i := dataType.index()
+	r.coalesced.series(i, func() *series {
+		return r.newSeries(defCoalesced, []string{dataTypeNames[i]}, InstCoalesced, noInst)
+	}).count(1)
 }
 
 // APIRequest records one API response: its route (the route pattern, not
@@ -170,76 +140,45 @@ func (r *Recorder) APIRequest(route string, status int, d time.Duration) {
 		return
 	}
 	ro, st := r.routes.index(route), r.statuses.index(status)
-	i := ro*statusValues + st
-	s := r.api.get(i)
-	if s == nil {
-		s = r.api.create(i, func() *series {
-			ls := []string{r.routes.labelOf(ro), r.statuses.labelOf(st)}
-			s := &series{emf: r.agg(defAPILatency, ls...)}
-			if r.sink != nil {
-				s.observer = r.sink.Observer(InstAPILatency, ls...)
-				s.counter = r.sink.Counter(InstAPIRequests, ls...)
-			}
-			return s
-		})
-	}
+	s := r.api.series(ro*statusValues+st, func() *series {
+		ls := []string{r.routes.labelOf(ro), r.statuses.labelOf(st)}
+		return r.newSeries(defAPILatency, ls, InstAPIRequests, InstAPILatency)
+	})
 	s.count(1)
 	s.duration(d)
 }
 
 // DataAge records the age of data served: the time since it was fetched
 // from the origin.
-func (r *Recorder) DataAge(dataType string, age time.Duration) {
+func (r *Recorder) DataAge(dataType DataType, age time.Duration) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.dataTypes.index(dataType)
-	s := r.dataAge.get(i)
-	if s == nil {
-		s = r.dataAge.create(i, func() *series {
-			dt := r.dataTypes.labelOf(i)
-			s := &series{emf: r.agg(defDataAge, dt)}
-			if r.sink != nil {
-				s.observer = r.sink.Observer(InstDataAge, dt)
-			}
-			return s
-		})
-	}
-	s.duration(age)
+	i := dataType.index()
+	r.dataAge.series(i, func() *series {
+		return r.newSeries(defDataAge, []string{dataTypeNames[i]}, noInst, InstDataAge)
+	}).duration(age)
 }
 
 // UpstreamRequest records one call to the origin: endpoint names the origin
-// endpoint, result is one of the Upstream* constants, d the call's latency.
-func (r *Recorder) UpstreamRequest(endpoint, result string, d time.Duration) {
+// endpoint, result how the call ended, d the call's latency.
+func (r *Recorder) UpstreamRequest(endpoint string, result UpstreamResult, d time.Duration) {
 	if r == nil || !r.on {
 		return
 	}
-	e, res := r.endpoints.index(endpoint), r.upstreamResults.index(result)
-	s := r.upLatency.get(e)
-	if s == nil {
-		s = r.upLatency.create(e, func() *series {
-			ep := r.endpoints.labelOf(e)
-			s := &series{emf: r.agg(defUpstreamLatency, ep)}
-			if r.sink != nil {
-				s.observer = r.sink.Observer(InstUpstreamLatency, ep)
-			}
-			return s
-		})
-	}
-	s.duration(d)
-	i := e*resultValues + res
-	s = r.upRequests.get(i)
-	if s == nil {
-		s = r.upRequests.create(i, func() *series {
-			ep, rs := r.endpoints.labelOf(e), r.upstreamResults.labelOf(res)
-			s := &series{emf: r.agg(defUpstreamRequests, rs)}
-			if r.sink != nil {
-				s.counter = r.sink.Counter(InstUpstreamRequests, ep, rs)
-			}
-			return s
-		})
-	}
-	s.count(1)
+	e, res := r.endpoints.index(endpoint), result.index()
+	r.upLatency.series(e, func() *series {
+		return r.newSeries(defUpstreamLatency, []string{r.endpoints.labelOf(e)}, noInst, InstUpstreamLatency)
+	}).duration(d)
+	r.upRequests.series(e*int(numUpstreamResults)+res, func() *series {
+		ep, rs := r.endpoints.labelOf(e), upstreamResultNames[res]
+		// The EMF side has no Endpoint dimension.
+		s := r.newSeries(defUpstreamRequests, []string{rs}, noInst, noInst)
+		if r.sink != nil {
+			s.counter = r.sink.Counter(InstUpstreamRequests, ep, rs)
+		}
+		return s
+	}).count(1)
 }
 
 // OriginRateLimit records the origin's X-RateLimit-* headers as last seen:
@@ -279,44 +218,43 @@ func (r *Recorder) OriginBudgetLeft(n int) {
 
 // Prefetched counts n symbols handled by one prefetch run with the given
 // result (PrefetchResultRefreshed, PrefetchResultSkipped or PrefetchResultFailed).
-func (r *Recorder) Prefetched(result string, n int) {
+func (r *Recorder) Prefetched(result PrefetchResult, n int) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.prefetchResults.index(result)
-	s := r.prefetched.get(i)
-	if s == nil {
-		s = r.prefetched.create(i, func() *series {
-			rs := r.prefetchResults.labelOf(i)
-			s := &series{emf: r.agg(defPrefetched, rs)}
-			if r.sink != nil {
-				s.counter = r.sink.Counter(InstPrefetched, rs)
-			}
-			return s
-		})
-	}
-	s.count(float64(n))
+	i := result.index()
+	r.prefetched.series(i, func() *series {
+		return r.newSeries(defPrefetched, []string{prefetchResultNames[i]}, InstPrefetched, noInst)
+	}).count(float64(n))
 }
 
 // PrefetchSkipped counts a prefetch run that did nothing, and why (for
 // example ReasonMarketClosed).
-func (r *Recorder) PrefetchSkipped(reason string) {
+func (r *Recorder) PrefetchSkipped(reason Reason) {
 	if r == nil || !r.on {
 		return
 	}
-	i := r.reasons.index(reason)
-	s := r.skipped.get(i)
-	if s == nil {
-		s = r.skipped.create(i, func() *series {
-			rs := r.reasons.labelOf(i)
-			s := &series{emf: r.agg(defPrefetchSkipped, rs)}
-			if r.sink != nil {
-				s.counter = r.sink.Counter(InstPrefetchSkipped, rs)
-			}
-			return s
-		})
+	i := reason.index()
+	r.skipped.series(i, func() *series {
+		return r.newSeries(defPrefetchSkipped, []string{reasonNames[i]}, InstPrefetchSkipped, noInst)
+	}).count(1)
+}
+
+// noInst stands for no instrument in newSeries.
+const noInst Instrument = -1
+
+// newSeries builds the series of one label combination: its EMF series of
+// def and, with a sink, its counter and observer instruments (noInst for
+// none), labelled ls. It runs once per combination, so it may allocate.
+func (r *Recorder) newSeries(def *metricDef, ls []string, counter, observer Instrument) *series {
+	s := &series{emf: r.agg(def, ls...)}
+	if r.sink != nil && counter != noInst {
+		s.counter = r.sink.Counter(counter, ls...)
 	}
-	s.count(1)
+	if r.sink != nil && observer != noInst {
+		s.observer = r.sink.Observer(observer, ls...)
+	}
+	return s
 }
 
 // agg returns the EMF series of def with the given dimension values (in
@@ -398,10 +336,16 @@ type family struct {
 
 func (f *family) init(n int) { f.slots = make([]atomic.Pointer[series], n) }
 
-func (f *family) get(i int) *series { return f.slots[i].Load() }
+// series returns slot i's series, building it with mk on first use. The
+// hot path is one atomic load; mk runs at most once per slot, under f.mu,
+// so it may allocate.
+func (f *family) series(i int, mk func() *series) *series {
+	if s := f.slots[i].Load(); s != nil {
+		return s
+	}
+	return f.create(i, mk)
+}
 
-// create returns slot i's series, building it with mk if it is still empty.
-// It runs once per label combination, so mk may allocate.
 func (f *family) create(i int, mk func() *series) *series {
 	f.mu.Lock()
 	defer f.mu.Unlock()

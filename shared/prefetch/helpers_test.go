@@ -18,6 +18,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/hotset"
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/prefetch"
 )
 
@@ -31,21 +32,21 @@ var (
 // recorder is a prefetch.Recorder keeping its counts.
 type recorder struct {
 	mu       sync.Mutex
-	prefetch map[string]int
-	skipped  map[string]int
+	prefetch map[metrics.PrefetchResult]int
+	skipped  map[metrics.Reason]int
 }
 
 func newRecorder() *recorder {
-	return &recorder{prefetch: map[string]int{}, skipped: map[string]int{}}
+	return &recorder{prefetch: map[metrics.PrefetchResult]int{}, skipped: map[metrics.Reason]int{}}
 }
 
-func (r *recorder) Prefetched(result string, n int) {
+func (r *recorder) Prefetched(result metrics.PrefetchResult, n int) {
 	r.mu.Lock()
 	r.prefetch[result] += n
 	r.mu.Unlock()
 }
 
-func (r *recorder) PrefetchSkipped(reason string) {
+func (r *recorder) PrefetchSkipped(reason metrics.Reason) {
 	r.mu.Lock()
 	r.skipped[reason]++
 	r.mu.Unlock()

@@ -29,8 +29,8 @@ type Origin interface {
 
 // Recorder receives the job's metrics (*metrics.Recorder).
 type Recorder interface {
-	Prefetched(result string, n int)
-	PrefetchSkipped(reason string)
+	Prefetched(result metrics.PrefetchResult, n int)
+	PrefetchSkipped(reason metrics.Reason)
 }
 
 // Windows reads the API's minute windows (*hitrate.Windows).
@@ -214,7 +214,7 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 
 // skipClosed records a run that found the market closed.
 func (j *Job) skipClosed(rep *Report, at, opens time.Time) {
-	rep.SkippedReason = metrics.ReasonMarketClosed
+	rep.SkippedReason = metrics.ReasonMarketClosed.String()
 	if j.deps.Recorder != nil {
 		j.deps.Recorder.PrefetchSkipped(metrics.ReasonMarketClosed)
 	}

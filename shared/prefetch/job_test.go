@@ -36,7 +36,7 @@ func TestClosedMarketMakesNoCallAndTouchesNothing(t *testing.T) {
 	j := prefetch.New(e.deps(), prefetch.Config{Watchlist: []string{"AAPL"}})
 	rep := e.run(j)
 
-	if rep.SkippedReason != metrics.ReasonMarketClosed || rep.Session != market.Closed {
+	if rep.SkippedReason != metrics.ReasonMarketClosed.String() || rep.Session != market.Closed {
 		t.Errorf("report %+v, want skipped as market_closed", rep)
 	}
 	if rep.Passes != 0 || rep.Considered != 0 || rep.OriginCalls != 0 {

@@ -195,7 +195,7 @@ type originRecorder struct {
 	b *budget.Limiter
 }
 
-func (o originRecorder) UpstreamRequest(endpoint, result string, d time.Duration) {
+func (o originRecorder) UpstreamRequest(endpoint string, result metrics.UpstreamResult, d time.Duration) {
 	o.m.UpstreamRequest(endpoint, result, d)
 	if o.b != nil {
 		o.m.OriginBudgetLeft(o.b.Remaining())
