@@ -135,7 +135,7 @@ func TestStillFreshEntriesAreSkipped(t *testing.T) {
 func TestBudgetShareLeavesLiveTrafficItsSlots(t *testing.T) {
 	e := newEnv(t, preMarket)
 	// 20 requests a minute: a burst of 2, so a 0.5 share may hold 1.
-	fleet := budget.New(e.rdb, 20)
+	fleet := budget.New(e.rdb, budget.Options{PerMinute: 20})
 	share := fleet.WithShare(0.5)
 	calls := prefetch.CountCalls(share)
 	d := e.deps()

@@ -103,7 +103,7 @@ func New(cfg Config) (*Service, error) {
 	if s.Budget != nil {
 		ac.Limiter = s.Budget
 	} else {
-		ac.Limiter = budget.Local(cfg.BudgetPerMin)
+		ac.Limiter = budget.Local(budget.Options{PerMinute: cfg.BudgetPerMin})
 	}
 	if cfg.Metrics != nil {
 		ac.Recorder = originRecorder{m: cfg.Metrics, b: s.Budget}
@@ -156,7 +156,7 @@ func (s *Service) connectL2(cfg Config) error {
 		return config.RedisURLError(err)
 	}
 	s.Redis = rdb
-	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
+	s.Budget = budget.New(rdb, budget.Options{PerMinute: cfg.BudgetPerMin, Instances: cfg.OriginInstances, Logger: s.log})
 	s.Hot = hotset.NewFeed(rdb, time.Second)
 	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb))
 	return nil
