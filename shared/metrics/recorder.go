@@ -19,8 +19,8 @@ const (
 	reasonValues   = 8
 )
 
-// Recorder records the service's metrics vocabulary. With WithEMF it
-// aggregates them for FlushEMF, once per Lambda invocation; with WithSink
+// Recorder records the service's metrics vocabulary. With Options.EMF it
+// aggregates them for FlushEMF, once per Lambda invocation; with a Sink
 // it hands them to a Sink (Prometheus, locally); with both it does both,
 // and with neither it records nothing. A nil *Recorder is valid and records
 // nothing, so a component may be built without metrics.
@@ -57,27 +57,22 @@ type Recorder struct {
 	flush   flushScratch
 }
 
-// Option configures a Recorder.
-type Option func(*Recorder)
+// Options configures New. The zero value records nothing.
+type Options struct {
+	// EMF makes the Recorder aggregate metrics for FlushEMF.
+	EMF bool
 
-// WithEMF makes the Recorder aggregate metrics for FlushEMF. A non-empty
-// function is written as the Function dimension of every document (the
-// Lambda function's name); empty leaves it out.
-func WithEMF(function string) Option {
-	return func(r *Recorder) {
-		r.emf = true
-		r.function = function
-	}
+	// Function, with EMF, is written as the Function dimension of every
+	// document (the Lambda function's name); empty leaves it out.
+	Function string
+
+	// Sink, when not nil, is handed every value as it is recorded, beside
+	// or instead of EMF (the local server adapts it to Prometheus).
+	Sink Sink
 }
 
-// WithSink makes the Recorder hand every value to s as it is recorded,
-// beside or instead of EMF (the local server adapts it to Prometheus).
-func WithSink(s Sink) Option {
-	return func(r *Recorder) { r.sink = s }
-}
-
-// New returns a Recorder configured by opts.
-func New(opts ...Option) *Recorder {
+// New returns a Recorder configured by o.
+func New(o Options) *Recorder {
 	r := &Recorder{
 		layers:          newInterner(layerValues, stringLabel),
 		cacheResults:    newInterner(resultValues, stringLabel),
@@ -90,9 +85,7 @@ func New(opts ...Option) *Recorder {
 		statuses:        newInterner(statusValues, statusLabel),
 		aggs:            map[string]*agg{},
 	}
-	for _, o := range opts {
-		o(r)
-	}
+	r.emf, r.function, r.sink = o.EMF, o.Function, o.Sink
 	r.on = r.emf || r.sink != nil
 	r.cache.init(layerValues * resultValues * dataTypeValues)
 	r.api.init(routeValues * statusValues)

@@ -37,7 +37,7 @@ func TestMetricsOfAScriptedSequence(t *testing.T) {
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk})
 	rs := redistest.StartServer(t)
 	reg := prometheus.NewRegistry()
-	rec := metrics.New(metrics.WithEMF("api"), metrics.WithSink(promsink.New(reg)))
+	rec := metrics.New(metrics.Options{EMF: true, Function: "api", Sink: promsink.New(reg)})
 	svc, err := service.New(service.Config{
 		Redis:   cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1},
