@@ -390,7 +390,7 @@ func atoi(s string) int {
 
 func TestOptimizerStateCarriesToTheNextRun(t *testing.T) {
 	e := newEnv(t, preMarket)
-	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsOptions{Clock: e.clk, Timeout: time.Second})
 	// 1000 requests, 70 % hits: below the 80 % target.
 	if err := w.Record(context.Background(), "stock_quote", 700, 300, 5000, 1000); err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestOptimizerStretchesTTLOnlyWithinTheServiceLevel(t *testing.T) {
 	e := newEnv(t, regularSession)
 	pol, _ := cache.DefaultPolicy().WithBase(cache.StockQuote, 12*time.Second)
 	e.cache.SetPolicy(pol)
-	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsOptions{Clock: e.clk, Timeout: time.Second})
 	if err := w.Record(context.Background(), "stock_quote", 10, 990, 100, 1000); err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func (s *Service) connectL2(cfg Config) error {
 	s.Redis = rdb
 	s.Budget = budget.New(rdb, budget.Options{PerMinute: cfg.BudgetPerMin, Instances: cfg.OriginInstances, Logger: s.log})
 	s.Hot = hotset.NewFeed(rdb, time.Second)
-	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb))
+	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb), hitrate.WindowFeedOptions{})
 	return nil
 }
 
@@ -175,10 +175,7 @@ func (c Config) origin() alpaca.Config {
 // windows returns the per-minute windows over rdb, their minutes read from
 // the service's clock.
 func (c Config) windows(rdb redis.UniversalClient) *hitrate.Windows {
-	if c.Clock == nil {
-		return hitrate.NewWindows(rdb)
-	}
-	return hitrate.NewWindows(rdb, hitrate.WindowsClock(c.Clock.Now))
+	return hitrate.NewWindows(rdb, hitrate.WindowsOptions{Clock: c.Clock})
 }
 
 // Close releases the Redis connections.
