@@ -45,7 +45,7 @@ type Config struct {
 	MemoryLimitMB   int // the function's memory size; L1 is dropped above 80 % of it
 	// Clock is the service's one clock: the cache's sessions and TTLs, the
 	// origin client's (reading the origin's rate-limit reset against it,
-	// unless Alpaca.Now is set) and the minute of the per-minute windows the
+	// unless Alpaca.Clock is set) and the minute of the per-minute windows the
 	// API writes and the prefetch optimizer reads. Nil: market.SystemClock.
 	// The fleet budget (kept on Redis's own clock) and the feeds' flush
 	// intervals measure real durations and are not on it.
@@ -163,11 +163,11 @@ func (s *Service) connectL2(cfg Config) error {
 }
 
 // origin is the configuration of the service's origin clients: Alpaca, on
-// the service's clock unless Alpaca.Now is set.
+// the service's clock unless Alpaca.Clock is set.
 func (c Config) origin() alpaca.Config {
 	ac := c.Alpaca
-	if ac.Now == nil && c.Clock != nil {
-		ac.Now = c.Clock.Now
+	if ac.Clock == nil {
+		ac.Clock = c.Clock
 	}
 	return ac
 }
