@@ -501,7 +501,7 @@ func newAPIHandler(t *testing.T) (func(context.Context, events.APIGatewayV2HTTPR
 		Redis:   cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
 		Clock:   clock,
-		Metrics: metrics.New(metrics.WithEMF("api")),
+		Metrics: metrics.New(metrics.Options{EMF: true, Function: "api"}),
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

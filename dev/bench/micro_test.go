@@ -190,7 +190,7 @@ func newFixture(b *testing.B, clock market.Clock, l1 cache.L1Options) *fixture {
 		L1:            l1,
 		MemoryLimitMB: 1024,
 		Clock:         clock,
-		Metrics:       metrics.New(metrics.WithEMF("api")),
+		Metrics:       metrics.New(metrics.Options{EMF: true, Function: "api"}),
 		Logger:        logging.NewLogger(io.Discard, "json", slog.LevelInfo),
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"io"
 	"net"
 	"net/http"
@@ -46,10 +47,10 @@ type Gateway struct {
 	Routes     []string
 	Public     map[string]bool // templates served without the authorizer
 	Handler    Handler
-	Authorizer Authorizer // nil: no authorization
-	APIID      string     // default "local"
-	Now        func() time.Time
-	MaxBody    int64 // default 1 MiB
+	Authorizer Authorizer   // nil: no authorization
+	APIID      string       // default "local"
+	Clock      market.Clock // default market.SystemClock
+	MaxBody    int64        // default 1 MiB
 }
 
 // maxBody caps a request body.
@@ -68,10 +69,10 @@ const MaxRequestBytes = 10 << 10
 const ServerMaxHeaderBytes = 1 << 20
 
 func (g *Gateway) now() time.Time {
-	if g.Now != nil {
-		return g.Now()
+	if g.Clock != nil {
+		return g.Clock.Now()
 	}
-	return time.Now()
+	return market.SystemClock.Now()
 }
 
 // ServeHTTP implements http.Handler.

@@ -162,7 +162,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	cfg.Clock = clock
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	cfg.Metrics = metrics.New(metrics.WithSink(promsink.New(reg)))
+	cfg.Metrics = metrics.New(metrics.Options{Sink: promsink.New(reg)})
 	cfg.Logger = log
 	svc, err := service.New(cfg)
 	if err != nil {

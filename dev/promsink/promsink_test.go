@@ -17,7 +17,7 @@ import (
 // and checks every count exactly.
 func TestPrometheusScripted(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	r := metrics.New(metrics.WithSink(promsink.New(reg)))
+	r := metrics.New(metrics.Options{Sink: promsink.New(reg)})
 
 	// A miss at l1 and l2, filled from the origin.
 	r.CacheResult(metrics.L1, metrics.ResultMiss, metrics.StockQuote)
@@ -122,7 +122,7 @@ opitios_origin_ratelimit_reset_timestamp_seconds 1.7416170605e+09
 func TestPrometheusSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	sa, sb := promsink.New(reg), promsink.New(reg)
-	a, b := metrics.New(metrics.WithSink(sa)), metrics.New(metrics.WithSink(sb), metrics.WithEMF("f"))
+	a, b := metrics.New(metrics.Options{Sink: sa}), metrics.New(metrics.Options{Sink: sb, EMF: true, Function: "f"})
 	a.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 	b.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)
 	a.OriginBudgetLeft(5)
@@ -139,7 +139,7 @@ func TestPrometheusSharedRegistry(t *testing.T) {
 // Prometheus too, with valid UTF-8 (WithLabelValues panics otherwise).
 func TestPrometheusOther(t *testing.T) {
 	sink := promsink.New(prometheus.NewRegistry())
-	r := metrics.New(metrics.WithSink(sink))
+	r := metrics.New(metrics.Options{Sink: sink})
 	r.CacheResult(metrics.L1, metrics.ResultHit, 0)
 	r.APIRequest("", 0, time.Millisecond)
 	if n := value(sink.Counter(metrics.InstCacheRequests, "l1", "hit", metrics.Other)); n != 1 {
@@ -181,7 +181,7 @@ func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 
 func TestOriginRateLimitZeroReset(t *testing.T) {
 	sink := promsink.New(prometheus.NewRegistry())
-	r := metrics.New(metrics.WithSink(sink))
+	r := metrics.New(metrics.Options{Sink: sink})
 	r.OriginRateLimit(200, 10, time.Unix(1741617060, 0))
 	r.OriginRateLimit(200, 9, time.Time{})
 	if got := value(sink.Gauge(metrics.InstRateLimitReset)); got != 1741617060 {

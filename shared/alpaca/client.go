@@ -143,13 +143,13 @@ type Config struct {
 	// Sleep waits between attempts; default a timer that ends early with
 	// ctx.Err(). The client's own durations (an attempt's latency, whether a
 	// wait ends before ctx's deadline) are measured on Sleep's time line:
-	// real time with the default Sleep, whatever Now reads; Now with an
-	// injected one, which is taken to advance Now (a test's fake time).
+	// real time with the default Sleep, whatever Clock reads; Clock with an
+	// injected one, which is taken to advance Clock (a test's fake time).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the origin's clock, which a 429's X-RateLimit-Reset or
+	// Clock is the origin's clock, which a 429's X-RateLimit-Reset or
 	// Retry-After date is read against (a simulated origin's clock may be
-	// set apart from the real one); default time.Now.
-	Now func() time.Time
+	// set apart from the real one); default market.SystemClock.
+	Clock market.Clock
 }
 
 // Client calls the origin. It is safe for concurrent use.
@@ -216,10 +216,10 @@ func New(cfg Config) *Client {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = market.SystemClock
 	}
-	elapsed := cfg.Now
+	elapsed := cfg.Clock.Now
 	if cfg.Sleep == nil {
 		cfg.Sleep, elapsed = market.Sleep, time.Now
 	}
@@ -493,7 +493,7 @@ func (c *Client) errorMessage(body []byte) (int, string) {
 // or an HTTP date) when present, else until X-RateLimit-Reset. It returns 0
 // when neither gives a wait in the future.
 func (c *Client) rateLimitWait(h http.Header) (time.Duration, time.Time) {
-	now := c.cfg.Now()
+	now := c.cfg.Clock.Now()
 	if ra := h.Get("Retry-After"); ra != "" {
 		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs > 0 {
 			d := time.Duration(secs) * time.Second

@@ -136,7 +136,7 @@ func newEnv(t *testing.T, h http.HandlerFunc, mod ...func(*Config)) *testEnv {
 		Recorder:   e.rec,
 		Rand:       func() float64 { return 0.5 },
 		Sleep:      e.clock.Sleep,
-		Now:        e.clock.Now,
+		Clock:      e.clock,
 	}
 	for _, m := range mod {
 		m(&cfg)

@@ -1,6 +1,8 @@
 package alpaca
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"errors"
 	"net"
@@ -178,11 +180,11 @@ func TestBackoffNeverSleepsPastTheDeadline(t *testing.T) {
 func TestOriginClockApartFromRealTime(t *testing.T) {
 	for _, years := range []int{-1, 1} {
 		origin := time.Unix(time.Now().AddDate(years, 0, 0).Unix(), 0)
-		originNow := func() time.Time { return origin }
+		originNow := market.ClockFunc(func() time.Time { return origin })
 
 		// A reset 2 s away on the origin's clock does not fit in 300 ms.
 		e := newEnv(t, respond(429, `{"message":"slow down"}`, "X-RateLimit-Reset", epoch(origin.Add(2*time.Second))),
-			func(c *Config) { c.Sleep, c.Now = nil, originNow })
+			func(c *Config) { c.Sleep, c.Clock = nil, originNow })
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		start := time.Now()
 		_, _, err := e.c.LatestStockQuote(ctx, "AAPL", "")
@@ -195,7 +197,7 @@ func TestOriginClockApartFromRealTime(t *testing.T) {
 
 		// A 5xx retried after no backoff fits in 10 s.
 		e = newEnv(t, script(respond(503, ``), respond(200, okQuotes)),
-			func(c *Config) { c.Sleep, c.Now, c.Rand = nil, originNow, func() float64 { return 0 } })
+			func(c *Config) { c.Sleep, c.Clock, c.Rand = nil, originNow, func() float64 { return 0 } })
 		ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 		m, err := e.c.LatestStockQuotes(ctx, []string{"AAPL"}, "")
 		cancel()
@@ -212,7 +214,7 @@ func TestHungOriginIsCutAtTheDeadline(t *testing.T) {
 		case <-r.Context().Done():
 		case <-release:
 		}
-	}, func(c *Config) { c.Sleep, c.Now = nil, nil })
+	}, func(c *Config) { c.Sleep, c.Clock = nil, nil })
 	defer close(release)
 	const deadline = 300 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -370,7 +372,7 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 		func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 	}
 	for i, h := range handlers {
-		e := newEnv(t, h, func(c *Config) { c.Sleep, c.Now = nil, nil })
+		e := newEnv(t, h, func(c *Config) { c.Sleep, c.Clock = nil, nil })
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		_, _, err := e.c.LatestStockQuote(ctx, "AAPL", "")
 		cancel()
@@ -412,7 +414,7 @@ func TestBodiesAreDrainedForKeepAlive(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	clock := newFakeTime()
-	c := New(Config{BaseURL: srv.URL, HTTPClient: srv.Client(), Sleep: clock.Sleep, Now: clock.Now})
+	c := New(Config{BaseURL: srv.URL, HTTPClient: srv.Client(), Sleep: clock.Sleep, Clock: clock})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := c.LatestStockQuotes(ctx, []string{"AAPL"}, ""); err != nil {

@@ -28,7 +28,7 @@ func simClient(t *testing.T, cfg alpacasim.Config, mutate ...func(*alpaca.Config
 	cfg.KeyID, cfg.SecretKey = "sim-key", "sim-secret"
 	sim, srv := alpacasim.NewTestServer(t, cfg)
 	ac := alpaca.Config{BaseURL: srv.URL, TradingURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1,
-		Now: clock.Now}
+		Clock: clock}
 	for _, m := range mutate {
 		m(&ac)
 	}

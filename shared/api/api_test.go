@@ -60,7 +60,7 @@ func TestAttributionMissHitL1HitL2(t *testing.T) {
 	if err := s.svc.Windows.Flush(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := hitrate.NewWindows(s.rdb).Recent(s.ctx, "stock_quote", 2, s.clk.Now())
+	ws, err := hitrate.NewWindows(s.rdb, hitrate.WindowsOptions{}).Recent(s.ctx, "stock_quote", 2, s.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func newRefusalStack(t *testing.T) *refusalStack {
 		Alpaca:  alpaca.Config{BaseURL: osrv.URL, KeyID: originKeyID, SecretKey: originKey},
 		Clock:   market.NewManualClock(regular),
 		Logger:  logging.NewLogger(logs, "json", 0),
-		Metrics: metrics.New(metrics.WithSink(promsink.New(reg))),
+		Metrics: metrics.New(metrics.Options{Sink: promsink.New(reg)}),
 	})
 	if err != nil {
 		t.Fatal(err)

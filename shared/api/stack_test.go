@@ -52,7 +52,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	gw := &gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle, Now: clk.Now}
+	gw := &gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle, Clock: clk}
 	srv := httptest.NewUnstartedServer(gw)
 	srv.Config.MaxHeaderBytes = gateway.ServerMaxHeaderBytes
 	srv.Start()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"log/slog"
 	"sync"
 	"time"
@@ -51,8 +52,8 @@ type LoaderOptions struct {
 	MaxAge time.Duration
 	// FetchTimeout bounds one read of the secret (DefaultFetchTimeout).
 	FetchTimeout time.Duration
-	// Now is the clock (time.Now).
-	Now func() time.Time
+	// Clock is the clock (market.SystemClock).
+	Clock market.Clock
 	// Logger receives a warning when a refresh fails and the previous store
 	// is kept, and an error when the previous store is too old to keep
 	// (slog.Default()).
@@ -104,8 +105,8 @@ func NewLoader(sm config.SecretsGetter, arn string, opts LoaderOptions) (*Loader
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = market.SystemClock
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -127,7 +128,7 @@ func (l *Loader) Load(ctx context.Context) (*KeyStore, error) {
 	store, readAt, next := l.store, l.readAt, l.next
 	l.mu.Unlock()
 	if store != nil {
-		if now := l.opts.Now(); now.Before(next) {
+		if now := l.opts.Clock.Now(); now.Before(next) {
 			return l.trusted(store, readAt, now)
 		}
 	}
@@ -142,7 +143,7 @@ func (l *Loader) Load(ctx context.Context) (*KeyStore, error) {
 		return res.Val.(*KeyStore), nil
 	case <-ctx.Done():
 		if store != nil {
-			return l.trusted(store, readAt, l.opts.Now())
+			return l.trusted(store, readAt, l.opts.Clock.Now())
 		}
 		return nil, fmt.Errorf("auth: load client keys: %w", ctx.Err())
 	}
@@ -162,7 +163,7 @@ func (l *Loader) trusted(store *KeyStore, readAt, now time.Time) (*KeyStore, err
 func (l *Loader) refresh(ctx context.Context) (*KeyStore, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.FetchTimeout)
 	defer cancel()
-	started := l.opts.Now()
+	started := l.opts.Clock.Now()
 	fresh, err := l.fetch(ctx)
 
 	l.mu.Lock()
@@ -174,7 +175,7 @@ func (l *Loader) refresh(ctx context.Context) (*KeyStore, error) {
 	if l.store == nil {
 		return nil, err
 	}
-	now := l.opts.Now()
+	now := l.opts.Clock.Now()
 	l.next = now.Add(l.opts.RetryAfter)
 	attrs := []slog.Attr{slog.String("error", err.Error()), slog.Duration("age", now.Sub(l.readAt)),
 		slog.Duration("max_age", l.opts.MaxAge), slog.Duration("retry_after", l.opts.RetryAfter)}

@@ -103,7 +103,7 @@ func newTestLoader(t *testing.T, sm *fakeSM, logs *bytes.Buffer) (*Loader, *mark
 	if logs != nil {
 		logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}
-	l, err := NewLoader(sm, testARN, LoaderOptions{Now: clk.Now, Logger: logger})
+	l, err := NewLoader(sm, testARN, LoaderOptions{Clock: clk, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestLoaderOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.opts.RetryAfter != 10*time.Second || l.opts.FetchTimeout != DefaultFetchTimeout || l.opts.MaxAge != DefaultMaxAge || l.opts.Now == nil || l.opts.Logger == nil {
+	if l.opts.RetryAfter != 10*time.Second || l.opts.FetchTimeout != DefaultFetchTimeout || l.opts.MaxAge != DefaultMaxAge || l.opts.Clock == nil || l.opts.Logger == nil {
 		t.Fatalf("defaults not applied: %+v", l.opts)
 	}
 	l, err = NewLoader(&fakeSM{}, testARN, LoaderOptions{Refresh: time.Hour, MaxAge: time.Minute})

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"log/slog"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestSecretsFromLocalSecretsManager(t *testing.T) {
 	now := time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
 	loader, err := auth.NewLoader(sm, env[config.EnvClientKeysSecretARN], auth.LoaderOptions{
 		Refresh: time.Minute,
-		Now:     func() time.Time { return now },
+		Clock:   market.ClockFunc(func() time.Time { return now }),
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

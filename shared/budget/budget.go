@@ -12,7 +12,7 @@
 //
 // When Redis cannot be reached, each instance falls back to a limiter of its
 // own (golang.org/x/time/rate) with its share of the budget: the budget
-// divided by the most instances that can run at once (WithInstances, the
+// divided by the most instances that can run at once (Options.Instances, the
 // functions' reserved concurrency), shaped by FallbackShape so that the
 // fleet together stays within the budget. The origin is never called
 // without a limit; Redis is probed again at most once a second and used as
@@ -63,51 +63,68 @@ func (e *ExhaustedError) Error() string {
 // Is makes errors.Is(err, ErrExhausted) true.
 func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 
-// Option configures New.
-type Option func(*options)
+// Options configures New. The zero value of each field means its default.
+type Options struct {
+	// PerMinute is the budget: origin requests per minute. It must be
+	// positive.
+	PerMinute int
 
-type options struct {
-	key          string
-	burst        int
-	now          func() time.Time
-	fallbackRate int
-	instances    int
-	logger       *slog.Logger
-	redisTimeout time.Duration
+	// Key is the Redis key (default DefaultKey).
+	Key string
+
+	// Burst is B, the requests admitted at once from idle (default
+	// PerMinute/10, at least 1). It is clamped to [1, PerMinute−1] so that
+	// the sustained rate PerMinute−B stays positive.
+	Burst int
+
+	// Clock is the clock used for deadlines and the fallback limiter
+	// (default market.SystemClock). GCRA in Redis uses the server's own
+	// clock.
+	Clock market.Clock
+
+	// Instances is the most instances that can share the budget at once
+	// (default config.DefaultOriginInstances; values below 1 count as 1).
+	// While Redis is unreachable each instance's share is PerMinute/n,
+	// shaped as FallbackShape says.
+	Instances int
+
+	// FallbackPerMinute sets the per-instance share used while Redis is
+	// unreachable directly, instead of PerMinute divided by the instances
+	// (for a single process, the whole budget). It is shaped as
+	// FallbackShape says.
+	FallbackPerMinute int
+
+	// Logger is the logger for outage and recovery lines (default
+	// slog.Default()).
+	Logger *slog.Logger
+
+	// RedisTimeout bounds each Redis call (default
+	// config.DefaultRedisTimeout); a call that takes longer counts as Redis
+	// being unreachable. It takes effect when the client honours context
+	// deadlines (redis.Options.ContextTimeoutEnabled, as the cache
+	// package's clients do).
+	RedisTimeout time.Duration
 }
 
-// WithKey sets the Redis key (default DefaultKey).
-func WithKey(key string) Option { return func(o *options) { o.key = key } }
-
-// WithBurst sets B, the requests admitted at once from idle (default
-// perMinute/10, at least 1). It is clamped to [1, perMinute−1] so that the
-// sustained rate perMinute−B stays positive.
-func WithBurst(n int) Option { return func(o *options) { o.burst = n } }
-
-// WithClock sets the clock used for deadlines and the fallback limiter
-// (default time.Now). GCRA in Redis uses the server's own clock.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithInstances sets the most instances that can share the budget at once
-// (default config.DefaultOriginInstances; values below 1 count as 1). While
-// Redis is unreachable each instance's share is perMinute/n, shaped as
-// FallbackShape says.
-func WithInstances(n int) Option { return func(o *options) { o.instances = n } }
-
-// WithFallbackPerMinute sets the per-instance share used while Redis is
-// unreachable directly, instead of perMinute divided by the instances (for a
-// single process, the whole budget). It is shaped as FallbackShape says.
-func WithFallbackPerMinute(n int) Option { return func(o *options) { o.fallbackRate = n } }
-
-// WithLogger sets the logger for outage and recovery lines (default
-// slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithRedisTimeout bounds each Redis call (default 50 ms); a call that takes
-// longer counts as Redis being unreachable. It takes effect when the client
-// honours context deadlines (redis.Options.ContextTimeoutEnabled, as the
-// cache package's clients do).
-func WithRedisTimeout(d time.Duration) Option { return func(o *options) { o.redisTimeout = d } }
+// withDefaults returns o with each zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.Key == "" {
+		o.Key = DefaultKey
+	}
+	if o.Clock == nil {
+		o.Clock = market.SystemClock
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.RedisTimeout == 0 {
+		o.RedisTimeout = config.DefaultRedisTimeout
+	}
+	if o.Instances == 0 {
+		o.Instances = config.DefaultOriginInstances
+	}
+	return o
+}
 
 // Limiter is a view of the origin budget. Views made by WithShare share the
 // budget, the fallback and the outage state of the Limiter they came from.
@@ -124,7 +141,7 @@ type core struct {
 	key     string
 	burst   int           // B
 	period  time.Duration // emission interval of the Redis GCRA
-	now     func() time.Time
+	clock   market.Clock
 	log     *slog.Logger
 	timeout time.Duration
 
@@ -174,32 +191,29 @@ func fallbackShape(share float64) (int, float64) {
 	return burst, share
 }
 
-// New returns the budget of perMinute origin requests per minute kept in
-// rdb (a *redis.Client or *redis.ClusterClient). perMinute must be
+// New returns the budget of o.PerMinute origin requests per minute kept in
+// rdb (a *redis.Client or *redis.ClusterClient). o.PerMinute must be
 // positive.
-func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
+func New(rdb redis.UniversalClient, o Options) *Limiter {
+	perMinute := o.PerMinute
 	if perMinute <= 0 {
 		panic("budget: perMinute must be positive")
 	}
-	o := options{key: DefaultKey, now: time.Now, logger: slog.Default(), redisTimeout: config.DefaultRedisTimeout,
-		instances: config.DefaultOriginInstances}
-	for _, opt := range opts {
-		opt(&o)
+	o = o.withDefaults()
+	share := float64(perMinute) / float64(max(1, o.Instances))
+	if o.FallbackPerMinute > 0 {
+		share = float64(o.FallbackPerMinute)
 	}
-	share := float64(perMinute) / float64(max(1, o.instances))
-	if o.fallbackRate > 0 {
-		share = float64(o.fallbackRate)
-	}
-	burst, perMin := burstAndRate(perMinute, o.burst)
+	burst, perMin := burstAndRate(perMinute, o.Burst)
 	fbBurst, fbPerMin := fallbackShape(share)
 	c := &core{
 		rl:       redis_rate.NewLimiter(rdb),
-		key:      o.key,
+		key:      o.Key,
 		burst:    burst,
 		period:   time.Minute / time.Duration(perMin),
-		now:      o.now,
-		log:      o.logger,
-		timeout:  o.redisTimeout,
+		clock:    o.Clock,
+		log:      o.Logger,
+		timeout:  o.RedisTimeout,
 		fallback: rate.NewLimiter(rate.Limit(fbPerMin/60), fbBurst),
 		fbShare:  share,
 	}
@@ -210,11 +224,13 @@ func New(rdb redis.UniversalClient, perMinute int, opts ...Option) *Limiter {
 	}
 }
 
-// Local returns a budget of perMinute requests per minute kept in this
+// Local returns a budget of o.PerMinute requests per minute kept in this
 // process only, for a service running without Redis (a single local
 // process): the same GCRA split of burst and rate as New, never unlimited.
-func Local(perMinute int, opts ...Option) *Limiter {
-	l := New(nil, perMinute, append(opts, WithFallbackPerMinute(perMinute))...)
+// o.FallbackPerMinute is ignored: the process has the whole budget.
+func Local(o Options) *Limiter {
+	o.FallbackPerMinute = o.PerMinute
+	l := New(nil, o)
 	l.core.rl = nil
 	return l
 }
@@ -276,7 +292,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return nil
 		}
 		retryAfter = max(retryAfter, time.Millisecond)
-		if deadline, has := ctx.Deadline(); has && !l.core.now().Add(retryAfter).Before(deadline) {
+		if deadline, has := ctx.Deadline(); has && !l.core.clock.Now().Add(retryAfter).Before(deadline) {
 			return &ExhaustedError{RetryAfter: retryAfter}
 		}
 		if err := market.Sleep(ctx, retryAfter); err != nil {
@@ -325,7 +341,7 @@ func (c *core) redisDue() bool {
 	if !c.down {
 		return true
 	}
-	now := c.now()
+	now := c.clock.Now()
 	if now.Before(c.nextProbe) {
 		return false
 	}
@@ -345,7 +361,7 @@ func (c *core) up() {
 func (c *core) markDown(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nextProbe = c.now().Add(probeInterval)
+	c.nextProbe = c.clock.Now().Add(probeInterval)
 	if !c.down {
 		c.down = true
 		c.log.Warn("origin budget: redis unreachable; using the per-instance fallback limit",
@@ -359,7 +375,7 @@ func (c *core) markDown(err error) {
 func (c *core) fallbackTry(reserve int) (bool, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	now := c.clock.Now()
 	tokens := c.fallback.TokensAt(now)
 	need := float64(1 + reserve)
 	if tokens >= need && c.fallback.AllowN(now, 1) {

@@ -88,7 +88,7 @@ func TestConcurrentWaitersNeverExceedTheGCRA(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr(t), PoolSize: 64, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = rdb.Close() })
 	// 60/min: B = 6, rate 54/min, one slot every 60s/54 = 1.111s.
-	l := New(rdb, 60, WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	l := New(rdb, Options{PerMinute: 60, Key: redistest.Prefix(t) + "budget", RedisTimeout: 2 * time.Second})
 	const interval = time.Minute / 54
 	const callers = 500
 	var (
@@ -139,7 +139,7 @@ func TestConcurrentWaitersNeverExceedTheGCRA(t *testing.T) {
 func TestWaitWithinDeadline(t *testing.T) {
 	rdb := redistest.Client(t)
 	// 120/min with B = 20: rate 100/min, T = 600ms.
-	l := New(rdb, 120, WithBurst(20), WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	l := New(rdb, Options{PerMinute: 120, Burst: 20, Key: redistest.Prefix(t) + "budget", RedisTimeout: 2 * time.Second})
 	if got := l.Remaining(); got != 20 {
 		t.Errorf("Remaining() before any call = %d, want B = 20", got)
 	}
@@ -169,7 +169,7 @@ func TestShareLeavesHeadroom(t *testing.T) {
 	rdb := redistest.Client(t)
 	// 30/min with B = 10: rate 20/min, one slot every 3s, so nothing frees up
 	// during the test. Share 0.5: B' = 5.
-	l := New(rdb, 30, WithBurst(10), WithKey(redistest.Prefix(t)+"budget"), WithRedisTimeout(2*time.Second))
+	l := New(rdb, Options{PerMinute: 30, Burst: 10, Key: redistest.Prefix(t) + "budget", RedisTimeout: 2 * time.Second})
 	prefetch := l.WithShare(0.5)
 	if n := take(t, prefetch, 8, short); n != 5 {
 		t.Errorf("share view admitted %d, want 5 (B' = ⌊0.5·10⌋)", n)
@@ -203,8 +203,8 @@ func TestRedisDownFallsBackToAFiniteLimitAndRecovers(t *testing.T) {
 	clk := market.NewManualClock(time.Now())
 	logs := &logBuf{}
 	// 120/min over 4 instances: fallback 30/min each, burst 3, rate 27/min.
-	l := New(rdb, 120, WithInstances(4), WithClock(clk.Now), WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
-		WithRedisTimeout(100*time.Millisecond))
+	l := New(rdb, Options{PerMinute: 120, Instances: 4, Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		RedisTimeout: 100 * time.Millisecond})
 	// Waits get a second: longer than the Redis timeout (go-redis keeps
 	// redialling a refused address for ~400ms), shorter than any fallback wait.
 	const slow = time.Second
@@ -268,7 +268,7 @@ func TestClusterClient(t *testing.T) {
 	rdb := redistest.ClusterClient(t)
 	key := redistest.Prefix(t) + "budget"
 	// 100/min: B = 10, rate 90/min, T = 667ms.
-	l := New(rdb, 100, WithKey(key), WithRedisTimeout(2*time.Second))
+	l := New(rdb, Options{PerMinute: 100, Key: key, RedisTimeout: 2 * time.Second})
 	if n := take(t, l, 15, short); n != 10 {
 		t.Errorf("admitted %d of 15 on the cluster, want the burst of 10", n)
 	}
@@ -295,7 +295,7 @@ var _ interface{ Wait(context.Context) error } = (*Limiter)(nil)
 
 func TestLocalBudgetNeverUnlimited(t *testing.T) {
 	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
-	l := Local(60, WithClock(func() time.Time { return now }))
+	l := Local(Options{PerMinute: 60, Clock: market.ClockFunc(func() time.Time { return now })})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
 	allowed := 0
@@ -319,7 +319,7 @@ func fleetInFallback(perMinute, instances, minutes int) []int {
 	clk := market.NewManualClock(time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC))
 	fleet := make([]*Limiter, instances)
 	for i := range fleet {
-		fleet[i] = New(nil, perMinute, WithInstances(instances), WithClock(clk.Now))
+		fleet[i] = New(nil, Options{PerMinute: perMinute, Instances: instances, Clock: clk})
 	}
 	perSecond := make([]int, minutes*60)
 	for s := range perSecond {
@@ -380,15 +380,15 @@ func TestFallbackKeepsTheFleetWithinTheBudget(t *testing.T) {
 }
 
 func TestFallbackDefaultsToTheConfiguredInstances(t *testing.T) {
-	b, r := New(nil, 200).Fallback()
+	b, r := New(nil, Options{PerMinute: 200}).Fallback()
 	wb, wr := FallbackShape(200, config.DefaultOriginInstances)
 	if b != wb || math.Abs(r-wr) > 1e-9 {
 		t.Errorf("default fallback %d + %g/min, want FallbackShape(200, %d) = %d + %g/min", b, r, config.DefaultOriginInstances, wb, wr)
 	}
-	if b, r := New(nil, 200, WithInstances(101)).Fallback(); b != 1 || math.Abs(r-(200.0/101-1)) > 1e-9 {
+	if b, r := New(nil, Options{PerMinute: 200, Instances: 101}).Fallback(); b != 1 || math.Abs(r-(200.0/101-1)) > 1e-9 {
 		t.Errorf("200/min over 101 instances: burst %d rate %g, want 1 and %g", b, r, 200.0/101-1)
 	}
-	if b, r := Local(200).Fallback(); b != 20 || r != 180 {
+	if b, r := Local(Options{PerMinute: 200}).Fallback(); b != 20 || r != 180 {
 		t.Errorf("Local(200) fallback %d + %g/min, want the whole budget: 20 + 180", b, r)
 	}
 }

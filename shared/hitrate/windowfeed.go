@@ -3,6 +3,7 @@ package hitrate
 import (
 	"context"
 	"errors"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"sync"
 	"time"
 )
@@ -38,7 +39,7 @@ const (
 type WindowFeed struct {
 	w        *Windows
 	interval time.Duration
-	now      func() time.Time
+	clock    market.Clock
 
 	mu       sync.Mutex
 	pending  []tally
@@ -54,31 +55,27 @@ type tally struct {
 	latencyMs    float64
 }
 
-// WindowFeedOption configures a WindowFeed.
-type WindowFeedOption func(*WindowFeed)
+// WindowFeedOptions configures NewWindowFeed. The zero value of each field
+// means its default.
+type WindowFeedOptions struct {
+	// Interval is the least time between background flushes (default
+	// DefaultWindowFeedInterval; values below 1 mean the default).
+	Interval time.Duration
 
-// WindowFeedInterval sets the least time between background flushes
-// (default DefaultWindowFeedInterval).
-func WindowFeedInterval(d time.Duration) WindowFeedOption {
-	return func(f *WindowFeed) {
-		if d > 0 {
-			f.interval = d
-		}
-	}
-}
-
-// WindowFeedClock sets the clock the interval is measured on (default
-// time.Now). The minute a tally is recorded in is Windows' own clock at the
-// time of the flush.
-func WindowFeedClock(now func() time.Time) WindowFeedOption {
-	return func(f *WindowFeed) { f.now = now }
+	// Clock is the clock the interval is measured on (default
+	// market.SystemClock). The minute a tally is recorded in is Windows'
+	// own clock at the time of the flush.
+	Clock market.Clock
 }
 
 // NewWindowFeed returns a WindowFeed writing to w.
-func NewWindowFeed(w *Windows, opts ...WindowFeedOption) *WindowFeed {
-	f := &WindowFeed{w: w, interval: DefaultWindowFeedInterval, now: time.Now}
-	for _, o := range opts {
-		o(f)
+func NewWindowFeed(w *Windows, o WindowFeedOptions) *WindowFeed {
+	f := &WindowFeed{w: w, interval: DefaultWindowFeedInterval, clock: o.Clock}
+	if o.Interval > 0 {
+		f.interval = o.Interval
+	}
+	if f.clock == nil {
+		f.clock = market.SystemClock
 	}
 	return f
 }
@@ -104,7 +101,7 @@ func (f *WindowFeed) Observe(dataType string, hit bool, latency time.Duration) {
 	var batch []tally
 	var done chan struct{}
 	if f.inflight == nil && len(f.pending) > 0 {
-		if now := f.now(); now.Sub(f.last) >= f.interval {
+		if now := f.clock.Now(); now.Sub(f.last) >= f.interval {
 			batch, f.pending = f.pending, nil
 			done = make(chan struct{})
 			f.inflight, f.last = done, now
@@ -163,7 +160,7 @@ func (f *WindowFeed) Flush(ctx context.Context) error {
 		}
 		batch, f.pending = f.pending, nil
 		done = make(chan struct{})
-		f.inflight, f.last = done, f.now()
+		f.inflight, f.last = done, f.clock.Now()
 		f.mu.Unlock()
 	}
 	err := f.write(ctx, batch)

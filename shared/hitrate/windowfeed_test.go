@@ -1,6 +1,8 @@
 package hitrate
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"errors"
 	"sync"
@@ -15,7 +17,7 @@ import (
 func feedWindows(t *testing.T) (*Windows, func(dt string) Window) {
 	t.Helper()
 	c := redistest.StartServer(t).Client()
-	w := NewWindows(c, WindowsClock(func() time.Time { return windowStart.Add(30 * time.Second) }), WindowsTimeout(time.Second))
+	w := NewWindows(c, WindowsOptions{Clock: market.ClockFunc(func() time.Time { return windowStart.Add(30 * time.Second) }), Timeout: time.Second})
 	return w, func(dt string) Window {
 		t.Helper()
 		got, err := w.Recent(context.Background(), dt, 1, windowStart)
@@ -53,7 +55,7 @@ func pendingTypes(f *WindowFeed) int {
 
 func TestWindowFeedFlushWritesEveryObservation(t *testing.T) {
 	w, window := feedWindows(t)
-	f := NewWindowFeed(w, WindowFeedClock(func() time.Time { return windowStart }))
+	f := NewWindowFeed(w, WindowFeedOptions{Clock: market.ClockFunc(func() time.Time { return windowStart })})
 	// The first Observe starts a background flush (none has run yet); the
 	// rest stay pending until Flush, which waits for that flush first.
 	f.Observe("stock_quote", true, 1500*time.Microsecond)
@@ -88,7 +90,7 @@ func TestWindowFeedBackgroundFlushAtMostOncePerInterval(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	at := func(d time.Duration) { mu.Lock(); now = windowStart.Add(d); mu.Unlock() }
-	f := NewWindowFeed(w, WindowFeedClock(clock), WindowFeedInterval(time.Second))
+	f := NewWindowFeed(w, WindowFeedOptions{Clock: market.ClockFunc(clock), Interval: time.Second})
 
 	at(0)
 	f.Observe("stock_quote", true, time.Millisecond)
@@ -134,7 +136,7 @@ func TestWindowFeedBackgroundFlushAtMostOncePerInterval(t *testing.T) {
 
 func TestWindowFeedFlushWaitsForBackgroundFlushAndHonoursContext(t *testing.T) {
 	w, _ := feedWindows(t)
-	f := NewWindowFeed(w)
+	f := NewWindowFeed(w, WindowFeedOptions{})
 	blocker := make(chan struct{})
 	f.mu.Lock()
 	f.inflight = blocker
@@ -152,7 +154,7 @@ func TestWindowFeedFlushWaitsForBackgroundFlushAndHonoursContext(t *testing.T) {
 
 func TestWindowFeedBoundsDataTypesAndReportsInvalidOnes(t *testing.T) {
 	w, window := feedWindows(t)
-	f := NewWindowFeed(w, WindowFeedInterval(time.Hour), WindowFeedClock(func() time.Time { return windowStart }))
+	f := NewWindowFeed(w, WindowFeedOptions{Interval: time.Hour, Clock: market.ClockFunc(func() time.Time { return windowStart })})
 	f.mu.Lock()
 	f.last = windowStart // no background flush in this test
 	f.mu.Unlock()
@@ -181,7 +183,7 @@ func TestWindowFeedBoundsDataTypesAndReportsInvalidOnes(t *testing.T) {
 
 func TestWindowFeedConcurrentObservationsAllCounted(t *testing.T) {
 	w, window := feedWindows(t)
-	f := NewWindowFeed(w, WindowFeedInterval(time.Millisecond))
+	f := NewWindowFeed(w, WindowFeedOptions{Interval: time.Millisecond})
 	const workers, each = 8, 500
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -207,7 +209,7 @@ func TestWindowFeedNilIsANoOp(t *testing.T) {
 }
 
 func BenchmarkWindowFeedObserve(b *testing.B) {
-	f := NewWindowFeed(NewWindows(nil), WindowFeedInterval(time.Hour))
+	f := NewWindowFeed(NewWindows(nil, WindowsOptions{}), WindowFeedOptions{Interval: time.Hour})
 	f.last = time.Now()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -57,34 +58,31 @@ var (
 type Windows struct {
 	client   redis.UniversalClient
 	timeout  time.Duration
-	now      func() time.Time
+	clock    market.Clock
 	failures atomic.Int64
 }
 
-// WindowsOption configures Windows.
-type WindowsOption func(*Windows)
+// WindowsOptions configures NewWindows. The zero value of each field means
+// its default.
+type WindowsOptions struct {
+	// Timeout bounds each Record call (default DefaultWindowTimeout; values
+	// below 1 mean the default).
+	Timeout time.Duration
 
-// WindowsTimeout bounds each Record call (default DefaultWindowTimeout).
-func WindowsTimeout(d time.Duration) WindowsOption {
-	return func(w *Windows) {
-		if d > 0 {
-			w.timeout = d
-		}
-	}
-}
-
-// WindowsClock sets the clock Record reads its minute from (default
-// time.Now).
-func WindowsClock(now func() time.Time) WindowsOption {
-	return func(w *Windows) { w.now = now }
+	// Clock is the clock Record reads its minute from (default
+	// market.SystemClock).
+	Clock market.Clock
 }
 
 // NewWindows returns Windows over client, a *redis.Client or a
 // *redis.ClusterClient.
-func NewWindows(client redis.UniversalClient, opts ...WindowsOption) *Windows {
-	w := &Windows{client: client, timeout: DefaultWindowTimeout, now: time.Now}
-	for _, o := range opts {
-		o(w)
+func NewWindows(client redis.UniversalClient, o WindowsOptions) *Windows {
+	w := &Windows{client: client, timeout: DefaultWindowTimeout, clock: o.Clock}
+	if o.Timeout > 0 {
+		w.timeout = o.Timeout
+	}
+	if w.clock == nil {
+		w.clock = market.SystemClock
 	}
 	return w
 }
@@ -101,7 +99,7 @@ func (w *Windows) Record(ctx context.Context, dataType string, hits, misses int,
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	key := windowKey(dataType, w.now().Unix()/60)
+	key := windowKey(dataType, w.clock.Now().Unix()/60)
 	_, err := w.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HIncrBy(ctx, key, fieldHits, int64(hits))
 		p.HIncrBy(ctx, key, fieldMisses, int64(misses))

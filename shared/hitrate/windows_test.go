@@ -1,6 +1,8 @@
 package hitrate
 
 import (
+	"github.com/opitios/opitios-alpaca/shared/market"
+
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +45,7 @@ func testWindows(t *testing.T, c redis.UniversalClient) {
 	ctx := context.Background()
 	dt := testDataType(t, c)
 	now := windowStart
-	w := NewWindows(c, WindowsClock(func() time.Time { return now }), WindowsTimeout(time.Second))
+	w := NewWindows(c, WindowsOptions{Clock: market.ClockFunc(func() time.Time { return now }), Timeout: time.Second})
 
 	record := func(at time.Time, hits, misses int, latency float64, count int) {
 		t.Helper()
@@ -110,7 +112,7 @@ func TestWindowsRecentEdges(t *testing.T) {
 	c := redistest.Client(t)
 	ctx := context.Background()
 	dt := testDataType(t, c)
-	w := NewWindows(c)
+	w := NewWindows(c, WindowsOptions{})
 	for _, n := range []int{0, -3} {
 		if got, err := w.Recent(ctx, dt, n, windowStart); got != nil || err != nil {
 			t.Errorf("Recent(%d) = %v, %v; want nil, nil", n, got, err)
@@ -132,7 +134,7 @@ func TestWindowsCorrupt(t *testing.T) {
 	if err := c.HSet(ctx, windowKey(dt, windowStart.Unix()/60), fieldHits, "many").Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := NewWindows(c).Recent(ctx, dt, 1, windowStart)
+	_, err := NewWindows(c, WindowsOptions{}).Recent(ctx, dt, 1, windowStart)
 	if !errors.Is(err, ErrCorruptWindow) {
 		t.Errorf("Recent over a corrupt window = %v, want ErrCorruptWindow", err)
 	}
@@ -140,7 +142,7 @@ func TestWindowsCorrupt(t *testing.T) {
 
 func TestWindowsInvalidDataType(t *testing.T) {
 	c := redistest.Client(t)
-	w := NewWindows(c)
+	w := NewWindows(c, WindowsOptions{})
 	for _, dt := range []string{"", "Stock", "a:b", "x y", "{tag}", string(make([]byte, 65))} {
 		if err := w.Record(context.Background(), dt, 1, 0, 1, 1); !errors.Is(err, ErrInvalidDataType) {
 			t.Errorf("Record(%q) = %v, want ErrInvalidDataType", dt, err)
@@ -160,7 +162,7 @@ func TestWindowsRedisDown(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(redistest.FreePort(t)))
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	w := NewWindows(c, WindowsClock(func() time.Time { return windowStart }))
+	w := NewWindows(c, WindowsOptions{Clock: market.ClockFunc(func() time.Time { return windowStart })})
 	if err := w.Record(context.Background(), "stock_quote", 1, 0, 1, 1); err == nil {
 		t.Fatal("Record with Redis down returned nil")
 	}

@@ -6,6 +6,7 @@ package hotset
 import (
 	"context"
 	"errors"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ type Feed struct {
 	rdb      redis.UniversalClient
 	interval time.Duration
 	timeout  time.Duration
-	now      func() time.Time
+	clock    market.Clock
 
 	mu       sync.Mutex
 	counts   map[string]float64
@@ -38,7 +39,7 @@ func NewFeed(rdb redis.UniversalClient, interval time.Duration) *Feed {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	return &Feed{rdb: rdb, interval: interval, timeout: 200 * time.Millisecond, now: time.Now, counts: map[string]float64{}}
+	return &Feed{rdb: rdb, interval: interval, timeout: 200 * time.Millisecond, clock: market.SystemClock, counts: map[string]float64{}}
 }
 
 // maxPending bounds the symbols held between flushes.
@@ -56,7 +57,7 @@ func (f *Feed) Bump(symbols ...string) {
 			f.counts[s]++
 		}
 	}
-	now := f.now()
+	now := f.clock.Now()
 	start := !f.flushing && len(f.counts) > 0 && now.Sub(f.last) >= f.interval
 	var batch map[string]float64
 	if start {
@@ -81,7 +82,7 @@ func (f *Feed) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	batch := f.counts
 	f.counts = make(map[string]float64)
-	f.last = f.now()
+	f.last = f.clock.Now()
 	f.mu.Unlock()
 	return f.write(ctx, batch)
 }

@@ -2,6 +2,7 @@ package hotset
 
 import (
 	"context"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestFeedBumpsAndFlushes(t *testing.T) {
 	ctx := context.Background()
 	f := NewFeed(rdb, time.Hour)
 	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
-	f.now = func() time.Time { return now }
+	f.clock = market.ClockFunc(func() time.Time { return now })
 	f.last = now // the interval has not passed: nothing is written in the background
 	for range 5 {
 		f.Bump("AAPL")

@@ -64,36 +64,33 @@ type Calendar struct {
 	warned map[int]struct{} // years outside the table already warned about
 }
 
-// Option configures a Calendar.
-type Option func(*Calendar)
-
-// WithLogger sets the logger for the warning logged the first time the
-// calendar is asked about a year outside its table. A nil l, like the default,
-// means slog.Default() at the time of logging.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Calendar) { c.logger = l }
+// CalendarOptions configures NewCalendar. The zero value of each field
+// means its default.
+type CalendarOptions struct {
+	// Logger is the logger for the warning logged the first time the
+	// calendar is asked about a year outside its table. Nil, the default,
+	// means slog.Default() at the time of logging.
+	Logger *slog.Logger
 }
 
 // NewCalendar returns a calendar backed by the embedded NYSE table for
 // 2025–2028. Days in other years follow weekday rules: Monday to Friday are
 // full trading days, weekends are closed; the first question about each such
 // year logs one warning.
-func NewCalendar(opts ...Option) *Calendar {
-	return newCalendar(nyseDays, nyseFirstYear, nyseLastYear, opts...)
+func NewCalendar(o CalendarOptions) *Calendar {
+	return newCalendar(nyseDays, nyseFirstYear, nyseLastYear, o)
 }
 
-func newCalendar(table []special, first, last int, opts ...Option) *Calendar {
+func newCalendar(table []special, first, last int, o CalendarOptions) *Calendar {
 	c := &Calendar{
 		days:   make(map[Date]special, len(table)),
 		first:  first,
 		last:   last,
+		logger: o.Logger,
 		warned: make(map[int]struct{}),
 	}
 	for _, s := range table {
 		c.days[s.Date] = s
-	}
-	for _, o := range opts {
-		o(c)
 	}
 	return c
 }
@@ -103,10 +100,10 @@ var (
 	defaultCalendar *Calendar
 )
 
-// Default returns the process-wide calendar, created by NewCalendar() on first
+// Default returns the process-wide calendar, created by NewCalendar(CalendarOptions{}) on first
 // use. Its warnings go to slog.Default().
 func Default() *Calendar {
-	defaultOnce.Do(func() { defaultCalendar = NewCalendar() })
+	defaultOnce.Do(func() { defaultCalendar = NewCalendar(CalendarOptions{}) })
 	return defaultCalendar
 }
 

@@ -27,7 +27,7 @@ func utc(y int, m time.Month, d, h, mi int) time.Time {
 
 // quiet returns a calendar whose warnings are discarded.
 func quiet() *Calendar {
-	return NewCalendar(WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return NewCalendar(CalendarOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 func checkSpan(t *testing.T, c *Calendar, at time.Time, want Span) {
@@ -419,7 +419,7 @@ func TestTableMatchesReference(t *testing.T) {
 
 func TestOutsideTable(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewCalendar(WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	c := NewCalendar(CalendarOptions{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	for _, y := range []int{2024, 2029, 2030} {
 		if c.InTable(y) {
 			t.Errorf("InTable(%d) = true", y)
@@ -468,7 +468,7 @@ func TestOutsideTable(t *testing.T) {
 
 	// Another calendar warns for itself; an in-table year never warns.
 	buf.Reset()
-	c2 := NewCalendar(WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	c2 := NewCalendar(CalendarOptions{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	c2.SessionAt(ny(2026, time.July, 1, 12, 0, 0, 0))
 	if buf.Len() != 0 {
 		t.Errorf("in-table query logged: %s", buf.String())
@@ -485,7 +485,7 @@ func TestNilLoggerUsesDefault(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	NewCalendar(WithLogger(nil)).SessionAt(ny(2031, time.March, 3, 12, 0, 0, 0))
+	NewCalendar(CalendarOptions{Logger: nil}).SessionAt(ny(2031, time.March, 3, 12, 0, 0, 0))
 	if !strings.Contains(buf.String(), "year=2031") {
 		t.Errorf("slog.Default() got %q, want the 2031 warning", buf.String())
 	}
@@ -541,7 +541,7 @@ func TestBoundedSearch(t *testing.T) {
 			long = append(long, special{Date: d, name: "long closure"})
 		}
 	}
-	c := newCalendar(long, 2026, 2026, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	c := newCalendar(long, 2026, 2026, CalendarOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	at := ny(2026, time.February, 15, 12, 0, 0, 0)
 	sp := c.SpanAt(at)
 	if sp.Session != Closed || !sp.Contains(at) {

@@ -20,10 +20,10 @@ func BenchmarkL1Hit(b *testing.B) {
 		r    *metrics.Recorder
 	}{
 		{"nil", nil},
-		{"off", metrics.New()},
-		{"emf", metrics.New(metrics.WithEMF("opitios-api"))},
-		{"prometheus", metrics.New(metrics.WithSink(promsink.New(prometheus.NewRegistry())))},
-		{"emf+prometheus", metrics.New(metrics.WithEMF("opitios-api"), metrics.WithSink(promsink.New(prometheus.NewRegistry())))},
+		{"off", metrics.New(metrics.Options{})},
+		{"emf", metrics.New(metrics.Options{EMF: true, Function: "opitios-api"})},
+		{"prometheus", metrics.New(metrics.Options{Sink: promsink.New(prometheus.NewRegistry())})},
+		{"emf+prometheus", metrics.New(metrics.Options{EMF: true, Function: "opitios-api", Sink: promsink.New(prometheus.NewRegistry())})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := bc.r
@@ -46,7 +46,7 @@ func BenchmarkL1Hit(b *testing.B) {
 // BenchmarkL1HitParallel is BenchmarkL1Hit from all cores at once, as on
 // the local server (Prometheus only).
 func BenchmarkL1HitParallel(b *testing.B) {
-	r := metrics.New(metrics.WithSink(promsink.New(prometheus.NewRegistry())))
+	r := metrics.New(metrics.Options{Sink: promsink.New(prometheus.NewRegistry())})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -59,7 +59,7 @@ func BenchmarkL1HitParallel(b *testing.B) {
 
 // BenchmarkFlushEMF measures the end of an invocation that served one L1 hit.
 func BenchmarkFlushEMF(b *testing.B) {
-	r := metrics.New(metrics.WithEMF("opitios-api"))
+	r := metrics.New(metrics.Options{EMF: true, Function: "opitios-api"})
 	b.ReportAllocs()
 	for b.Loop() {
 		r.CacheResult(metrics.L1, metrics.ResultHit, metrics.StockQuote)

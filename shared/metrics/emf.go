@@ -46,7 +46,7 @@ type metricDef struct {
 }
 
 // The vocabulary's EMF side. Every dimension set below is prefixed with
-// Function when the Recorder has one (WithEMF).
+// Function when the Recorder has one (Options.Function).
 var (
 	defAPILatency       = &metricDef{name: ApiLatency, unit: unitMilliseconds, resolution: resolutionHigh, dims: []string{DimRoute, DimStatus}, rollups: [][]string{{}}}
 	defCacheRequests    = &metricDef{name: CacheRequests, unit: unitCount, resolution: resolutionHigh, summed: true, dims: []string{DimLayer, DimResult, DimDataType}, rollups: [][]string{{DimLayer, DimResult}}}

@@ -55,13 +55,13 @@ func script(r *Recorder) {
 func TestFlushEMFGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden string
-		opts   []Option
+		opts   Options
 	}{
-		{"lambda.golden", []Option{WithEMF("opitios-api")}},
-		{"no_function.golden", []Option{WithEMF("")}},
+		{"lambda.golden", Options{EMF: true, Function: "opitios-api"}},
+		{"no_function.golden", Options{EMF: true}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
-			r := New(tc.opts...)
+			r := New(tc.opts)
 			script(r)
 			var out bytes.Buffer
 			if err := r.FlushEMF(&out, flushTime); err != nil {
@@ -98,7 +98,7 @@ func TestFlushEMFGolden(t *testing.T) {
 // TestFlushEMFNextInvocation checks that an invocation's flush holds only
 // what was recorded since the previous flush.
 func TestFlushEMFNextInvocation(t *testing.T) {
-	r := New(WithEMF("f"))
+	r := New(Options{EMF: true, Function: "f"})
 	r.CacheResult(L1, ResultHit, StockQuote)
 	r.APIRequest("r", 200, time.Millisecond)
 	if err := r.FlushEMF(&bytes.Buffer{}, flushTime); err != nil {
@@ -165,7 +165,7 @@ func TestEncodeGroupSplitsMetrics(t *testing.T) {
 }
 
 func TestFlushEMFSplitsSamples(t *testing.T) {
-	r := New(WithEMF("f"))
+	r := New(Options{EMF: true, Function: "f"})
 	var want []float64
 	for i := range 250 {
 		r.APIRequest("r", 200, time.Duration(i+1)*time.Millisecond)
@@ -229,7 +229,7 @@ func TestFlushEMFUnevenRuns(t *testing.T) {
 }
 
 func TestFlushEMFCapsSamples(t *testing.T) {
-	r := New(WithEMF(""))
+	r := New(Options{EMF: true})
 	for range maxSamples + 500 {
 		r.DataAge(StockQuote, time.Second)
 	}
@@ -247,7 +247,7 @@ func TestFlushEMFCapsSamples(t *testing.T) {
 }
 
 func TestFlushEMFWriteError(t *testing.T) {
-	r := New(WithEMF("f"))
+	r := New(Options{EMF: true, Function: "f"})
 	script(r)
 	boom := errors.New("stdout closed")
 	if err := r.FlushEMF(failWriter{boom}, flushTime); !errors.Is(err, boom) {
@@ -264,7 +264,7 @@ type failWriter struct{ err error }
 func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func TestRecorderOff(t *testing.T) {
-	for name, r := range map[string]*Recorder{"nil": nil, "no options": New()} {
+	for name, r := range map[string]*Recorder{"nil": nil, "no options": New(Options{})} {
 		script(r)
 		var out bytes.Buffer
 		if err := r.FlushEMF(&out, flushTime); err != nil || out.Len() != 0 {
@@ -277,7 +277,7 @@ func TestRecorderOff(t *testing.T) {
 // values that cannot be labels (typed values outside their known set), are
 // recorded as Other.
 func TestLabelOverflow(t *testing.T) {
-	r := New(WithEMF(""))
+	r := New(Options{EMF: true})
 	for i := range routeValues + 9 {
 		r.APIRequest(fmt.Sprintf("/r%02d", i), 200, time.Millisecond)
 	}
@@ -324,7 +324,7 @@ func TestLabelOverflow(t *testing.T) {
 // TestRecorderConcurrent records from many goroutines while flushing; no
 // count is lost or doubled (and -race sees no race).
 func TestRecorderConcurrent(t *testing.T) {
-	r := New(WithEMF("f"))
+	r := New(Options{EMF: true, Function: "f"})
 	const workers, each = 8, maxSamples / 4 // at most maxSamples ages per data type, even unflushed
 	var wg sync.WaitGroup
 	var out bytes.Buffer

@@ -16,8 +16,8 @@ const (
 	endpointValues = 16
 )
 
-// Recorder records the service's metrics vocabulary. With WithEMF it
-// aggregates them for FlushEMF, once per Lambda invocation; with WithSink
+// Recorder records the service's metrics vocabulary. With Options.EMF it
+// aggregates them for FlushEMF, once per Lambda invocation; with a Sink
 // it hands them to a Sink (Prometheus, locally); with both it does both,
 // and with neither it records nothing. A nil *Recorder is valid and records
 // nothing, so a component may be built without metrics.
@@ -51,36 +51,29 @@ type Recorder struct {
 	flush   flushScratch
 }
 
-// Option configures a Recorder.
-type Option func(*Recorder)
+// Options configures New. The zero value records nothing.
+type Options struct {
+	// EMF makes the Recorder aggregate metrics for FlushEMF.
+	EMF bool
 
-// WithEMF makes the Recorder aggregate metrics for FlushEMF. A non-empty
-// function is written as the Function dimension of every document (the
-// Lambda function's name); empty leaves it out.
-func WithEMF(function string) Option {
-	return func(r *Recorder) {
-		r.emf = true
-		r.function = function
-	}
+	// Function, with EMF, is written as the Function dimension of every
+	// document (the Lambda function's name); empty leaves it out.
+	Function string
+
+	// Sink, when not nil, is handed every value as it is recorded, beside
+	// or instead of EMF (the local server adapts it to Prometheus).
+	Sink Sink
 }
 
-// WithSink makes the Recorder hand every value to s as it is recorded,
-// beside or instead of EMF (the local server adapts it to Prometheus).
-func WithSink(s Sink) Option {
-	return func(r *Recorder) { r.sink = s }
-}
-
-// New returns a Recorder configured by opts.
-func New(opts ...Option) *Recorder {
+// New returns a Recorder configured by o.
+func New(o Options) *Recorder {
 	r := &Recorder{
 		routes:    newInterner(routeValues, stringLabel),
 		endpoints: newInterner(endpointValues, stringLabel),
 		statuses:  newInterner(statusValues, statusLabel),
 		aggs:      map[string]*agg{},
 	}
-	for _, o := range opts {
-		o(r)
-	}
+	r.emf, r.function, r.sink = o.EMF, o.Function, o.Sink
 	r.on = r.emf || r.sink != nil
 	r.cache.init(int(numLayers) * int(numResults) * int(numDataTypes))
 	r.api.init(routeValues * statusValues)

@@ -114,7 +114,7 @@ func newEnv(t *testing.T, at time.Time) *env {
 // force chunks).
 func (e *env) newOrigin(l alpaca.Limiter, urlLen int) *alpaca.Client {
 	return alpaca.New(alpaca.Config{BaseURL: e.simURL, KeyID: "k", SecretKey: "s", MaxRetries: -1,
-		Limiter: l, MaxStockURLSymbolsLen: urlLen, Now: e.clk.Now})
+		Limiter: l, MaxStockURLSymbolsLen: urlLen, Clock: e.clk})
 }
 
 // deps returns the job's dependencies on this bed.

@@ -135,7 +135,7 @@ func TestStillFreshEntriesAreSkipped(t *testing.T) {
 func TestBudgetShareLeavesLiveTrafficItsSlots(t *testing.T) {
 	e := newEnv(t, preMarket)
 	// 20 requests a minute: a burst of 2, so a 0.5 share may hold 1.
-	fleet := budget.New(e.rdb, 20)
+	fleet := budget.New(e.rdb, budget.Options{PerMinute: 20})
 	share := fleet.WithShare(0.5)
 	calls := prefetch.CountCalls(share)
 	d := e.deps()
@@ -390,7 +390,7 @@ func atoi(s string) int {
 
 func TestOptimizerStateCarriesToTheNextRun(t *testing.T) {
 	e := newEnv(t, preMarket)
-	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsOptions{Clock: e.clk, Timeout: time.Second})
 	// 1000 requests, 70 % hits: below the 80 % target.
 	if err := w.Record(context.Background(), "stock_quote", 700, 300, 5000, 1000); err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestOptimizerStretchesTTLOnlyWithinTheServiceLevel(t *testing.T) {
 	e := newEnv(t, regularSession)
 	pol, _ := cache.DefaultPolicy().WithBase(cache.StockQuote, 12*time.Second)
 	e.cache.SetPolicy(pol)
-	w := hitrate.NewWindows(e.rdb, hitrate.WindowsClock(e.clk.Now), hitrate.WindowsTimeout(time.Second))
+	w := hitrate.NewWindows(e.rdb, hitrate.WindowsOptions{Clock: e.clk, Timeout: time.Second})
 	if err := w.Record(context.Background(), "stock_quote", 10, 990, 100, 1000); err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,10 @@ func benchL1Hit(b *testing.B, rec *metrics.Recorder) {
 // overhead on the L1-hit path (target: under 10 %).
 func BenchmarkHandlerL1HitNoMetrics(b *testing.B) { benchL1Hit(b, nil) }
 
-func BenchmarkHandlerL1HitEMF(b *testing.B) { benchL1Hit(b, metrics.New(metrics.WithEMF("api"))) }
+func BenchmarkHandlerL1HitEMF(b *testing.B) {
+	benchL1Hit(b, metrics.New(metrics.Options{EMF: true, Function: "api"}))
+}
 
 func BenchmarkHandlerL1HitEMFAndPrometheus(b *testing.B) {
-	benchL1Hit(b, metrics.New(metrics.WithEMF("api"), metrics.WithSink(promsink.New(prometheus.NewRegistry()))))
+	benchL1Hit(b, metrics.New(metrics.Options{EMF: true, Function: "api", Sink: promsink.New(prometheus.NewRegistry())}))
 }

@@ -56,7 +56,7 @@ func FromLambda(ctx context.Context, getenv func(string) string) (*Service, *slo
 		return nil, log, fmt.Errorf("configuration: %w", err)
 	}
 	cfg.Logger = log
-	cfg.Metrics = metrics.New(metrics.WithEMF(getenv(config.EnvLambdaFunctionName)))
+	cfg.Metrics = metrics.New(metrics.Options{EMF: true, Function: getenv(config.EnvLambdaFunctionName)})
 	svc, err := New(cfg)
 	return svc, log, err
 }

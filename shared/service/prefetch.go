@@ -50,7 +50,7 @@ func (s *Service) PrefetchJob(cfg prefetch.Config) *prefetch.Job {
 	}
 	fleet := s.Budget
 	if fleet == nil {
-		fleet = budget.Local(s.Config.BudgetPerMin)
+		fleet = budget.Local(budget.Options{PerMinute: s.Config.BudgetPerMin})
 	}
 	view := fleet.WithShare(share)
 	calls := prefetch.CountCalls(view)

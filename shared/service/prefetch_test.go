@@ -79,7 +79,7 @@ func TestPrefetchHandlerUsesTheBudgetShare(t *testing.T) {
 		Alpaca:       alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1, MaxStockURLSymbolsLen: 40},
 		BudgetPerMin: 20,
 		Clock:        clk,
-		Metrics:      metrics.New(metrics.WithEMF("prefetch")),
+		Metrics:      metrics.New(metrics.Options{EMF: true, Function: "prefetch"}),
 		Logger:       slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ type Config struct {
 	MemoryLimitMB   int // the function's memory size; L1 is dropped above 80 % of it
 	// Clock is the service's one clock: the cache's sessions and TTLs, the
 	// origin client's (reading the origin's rate-limit reset against it,
-	// unless Alpaca.Now is set) and the minute of the per-minute windows the
+	// unless Alpaca.Clock is set) and the minute of the per-minute windows the
 	// API writes and the prefetch optimizer reads. Nil: market.SystemClock.
 	// The fleet budget (kept on Redis's own clock) and the feeds' flush
 	// intervals measure real durations and are not on it.
@@ -103,7 +103,7 @@ func New(cfg Config) (*Service, error) {
 	if s.Budget != nil {
 		ac.Limiter = s.Budget
 	} else {
-		ac.Limiter = budget.Local(cfg.BudgetPerMin)
+		ac.Limiter = budget.Local(budget.Options{PerMinute: cfg.BudgetPerMin})
 	}
 	if cfg.Metrics != nil {
 		ac.Recorder = originRecorder{m: cfg.Metrics, b: s.Budget}
@@ -156,18 +156,18 @@ func (s *Service) connectL2(cfg Config) error {
 		return config.RedisURLError(err)
 	}
 	s.Redis = rdb
-	s.Budget = budget.New(rdb, cfg.BudgetPerMin, budget.WithInstances(cfg.OriginInstances), budget.WithLogger(s.log))
+	s.Budget = budget.New(rdb, budget.Options{PerMinute: cfg.BudgetPerMin, Instances: cfg.OriginInstances, Logger: s.log})
 	s.Hot = hotset.NewFeed(rdb, time.Second)
-	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb))
+	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb), hitrate.WindowFeedOptions{})
 	return nil
 }
 
 // origin is the configuration of the service's origin clients: Alpaca, on
-// the service's clock unless Alpaca.Now is set.
+// the service's clock unless Alpaca.Clock is set.
 func (c Config) origin() alpaca.Config {
 	ac := c.Alpaca
-	if ac.Now == nil && c.Clock != nil {
-		ac.Now = c.Clock.Now
+	if ac.Clock == nil {
+		ac.Clock = c.Clock
 	}
 	return ac
 }
@@ -175,10 +175,7 @@ func (c Config) origin() alpaca.Config {
 // windows returns the per-minute windows over rdb, their minutes read from
 // the service's clock.
 func (c Config) windows(rdb redis.UniversalClient) *hitrate.Windows {
-	if c.Clock == nil {
-		return hitrate.NewWindows(rdb)
-	}
-	return hitrate.NewWindows(rdb, hitrate.WindowsClock(c.Clock.Now))
+	return hitrate.NewWindows(rdb, hitrate.WindowsOptions{Clock: c.Clock})
 }
 
 // Close releases the Redis connections.

@@ -37,7 +37,7 @@ func TestMetricsOfAScriptedSequence(t *testing.T) {
 	sim, simSrv := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clk})
 	rs := redistest.StartServer(t)
 	reg := prometheus.NewRegistry()
-	rec := metrics.New(metrics.WithEMF("api"), metrics.WithSink(promsink.New(reg)))
+	rec := metrics.New(metrics.Options{EMF: true, Function: "api", Sink: promsink.New(reg)})
 	svc, err := service.New(service.Config{
 		Redis:   cache.RedisConfig{URL: "redis://" + rs.Addr, Timeout: time.Second},
 		Alpaca:  alpaca.Config{BaseURL: simSrv.URL, KeyID: "k", SecretKey: "s", MaxRetries: -1},
@@ -186,7 +186,7 @@ func TestPartsReadTheServiceClock(t *testing.T) {
 	if err := svc.Windows.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := hitrate.NewWindows(rs.Client()).Recent(ctx, "stock_quote", 1, clk.Now())
+	ws, err := hitrate.NewWindows(rs.Client(), hitrate.WindowsOptions{}).Recent(ctx, "stock_quote", 1, clk.Now())
 	if err != nil || len(ws) != 1 || ws[0].Misses != 1 || ws[0].Hits != 0 {
 		t.Fatalf("the window of %s: %+v, %v; want the one miss", clk.Now().UTC(), ws, err)
 	}
