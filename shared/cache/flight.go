@@ -15,8 +15,14 @@ type pending struct {
 	resolved bool
 }
 
+// makePending returns the unresolved record of id.
+func makePending(dt DataType, id string) pending {
+	return pending{id: id, key: Key(dt, id), l1: newL1Key(dt, id)}
+}
+
 func newPending(dt DataType, id string) *pending {
-	return &pending{id: id, key: Key(dt, id), l1: newL1Key(dt, id)}
+	p := makePending(dt, id)
+	return &p
 }
 
 func (p *pending) resolve(r Result, err error) {

@@ -231,7 +231,7 @@ func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 			continue
 		}
 		seen[id] = struct{}{}
-		recs = append(recs, pending{id: id, key: Key(dt, id), l1: newL1Key(dt, id)})
+		recs = append(recs, makePending(dt, id))
 		p := &recs[len(recs)-1]
 		if e, ok := c.l1.get(p.l1, now, session); ok {
 			c.rec.CacheResult(LayerL1, metrics.ResultHit, dt.Metric())
