@@ -19,7 +19,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
+	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"io"
 	"net"
@@ -318,15 +318,8 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// writeMessage writes one of the gateway's own refusals in Alpaca's error
-// shape: {"code": status×100000+10000, "message": msg}.
+// writeMessage writes one of the gateway's own refusals as the API writes
+// its own (api.ErrorResponse).
 func writeMessage(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	}{status*100000 + 10000, msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeResponse(w, api.ErrorResponse(status, msg))
 }

@@ -108,7 +108,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.ErrorContext(ctx, "api: panic", "route", rt.name, "panic", p)
-			resp = errorResponse(http.StatusInternalServerError, "internal error")
+			resp = ErrorResponse(http.StatusInternalServerError, "internal error")
 		}
 		if h.rec != nil {
 			h.rec.APIRequest(rt.name, resp.StatusCode, time.Since(start))
@@ -117,14 +117,14 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}()
 	switch {
 	case rt.serve == nil && !allowed:
-		return errorResponse(http.StatusNotFound, "route not found"), nil
+		return ErrorResponse(http.StatusNotFound, "route not found"), nil
 	case method(&ev) != http.MethodGet:
-		r := errorResponse(http.StatusMethodNotAllowed, "method not allowed: use GET")
+		r := ErrorResponse(http.StatusMethodNotAllowed, "method not allowed: use GET")
 		r.Headers["Allow"] = http.MethodGet
 		return r, nil
 	}
 	if headerBytes(&ev) > MaxHeaderBytes {
-		return errorResponse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large"), nil
+		return ErrorResponse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large"), nil
 	}
 	q, err := parseQuery(ev.RawQueryString)
 	if err != nil {

@@ -37,9 +37,6 @@ const (
 // Alpaca-style error codes of this service's own errors.
 const (
 	codeBadRequest  = 40010001
-	codeForbidden   = 40310000
-	codeNotFound    = 40410000
-	codeMethod      = 40510000
 	codeInternal    = 50010000
 	codeBadGateway  = 50210000
 	codeUnavailable = 50310000
@@ -52,12 +49,6 @@ func codeFor(status int) int {
 	switch status {
 	case http.StatusBadRequest:
 		return codeBadRequest
-	case http.StatusForbidden:
-		return codeForbidden
-	case http.StatusNotFound:
-		return codeNotFound
-	case http.StatusMethodNotAllowed:
-		return codeMethod
 	case http.StatusBadGateway:
 		return codeBadGateway
 	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -69,8 +60,10 @@ func codeFor(status int) int {
 	return codeInternal
 }
 
-// errorResponse is Alpaca's error shape: {"code": N, "message": "..."}.
-func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
+// ErrorResponse is a refusal in Alpaca's error shape, {"code": N,
+// "message": "..."}, never cached. Every refusal of the API, and of the
+// local gateway in front of it, is built here.
+func ErrorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
 	b := make([]byte, 0, 64+len(msg))
 	b = append(b, `{"code":`...)
 	b = strconv.AppendInt(b, int64(codeFor(status)), 10)
@@ -151,7 +144,7 @@ func (h *Handler) fail(ctx context.Context, err error) events.APIGatewayV2HTTPRe
 	case status >= 500:
 		h.log.WarnContext(ctx, "api: origin failure", "err", err)
 	}
-	r := errorResponse(status, msg)
+	r := ErrorResponse(status, msg)
 	if retry > 0 {
 		r.Headers["Retry-After"] = strconv.Itoa(retry)
 	}
