@@ -27,10 +27,25 @@ type Entry struct {
 // changes before.
 func (e *Entry) ExpiresAt() time.Time { return e.FetchedAt.Add(e.TTL) }
 
+// AnySession, passed to Entry.Fresh as the session, checks the expiry alone:
+// the session of an entry whose data type is not session-bound.
+const AnySession market.Session = ""
+
 // Fresh reports whether the entry may be served at now, when the market is in
-// session: now < FetchedAt + TTL and the session is the one it was fetched in.
+// session: now < FetchedAt + TTL and the session is the one it was fetched in
+// (any session, if session is AnySession).
 func (e *Entry) Fresh(now time.Time, session market.Session) bool {
-	return session == e.Session && now.Before(e.ExpiresAt())
+	return (session == AnySession || session == e.Session) && now.Before(e.ExpiresAt())
+}
+
+// sessionOf is the session an entry of dt must have been fetched in to be
+// fresh while the market is in session s: s, or AnySession if dt is not
+// session-bound.
+func sessionOf(dt DataType, s market.Session) market.Session {
+	if !dt.SessionBound() {
+		return AnySession
+	}
+	return s
 }
 
 // Age is how long ago the origin answered.

@@ -73,7 +73,7 @@ func (f *filler) finish(p *pending, r Result, err error) {
 // lookup and its claim (a fetch that just finished), and returns the rest.
 func (f *filler) fromL1(ps []*pending) []*pending {
 	now := f.c.clock.Now()
-	session := string(f.c.cal.SessionAt(now))
+	session := f.c.sessionAt(f.dt, now)
 	var rest []*pending
 	for _, p := range ps {
 		if e, ok := f.c.l1.get(p.l1, now, session); ok {
@@ -99,7 +99,7 @@ func (f *filler) lockRound(ctx context.Context, ps []*pending) (held, elsewhere 
 	}
 	now := f.c.clock.Now()
 	var release []string
-	f.c.decodeEach(keys, vals, now, func(i int, e *Entry, v verdict) {
+	f.c.decodeEach(f.dt, keys, vals, now, func(i int, e *Entry, v verdict) {
 		p := ps[i]
 		switch {
 		case v == fresh:

@@ -10,24 +10,26 @@ import (
 // DataType names a TTL class of cached data (docs/design.md, "TTLs").
 type DataType string
 
-// The data types the service caches.
+// The data types the service caches (their TTL rules: classes in policy.go).
 const (
 	StockQuote     DataType = "stock_quote"
 	OptionQuote    DataType = "option_quote"
 	HistoricalData DataType = "historical_data"
+	CryptoQuote    DataType = "crypto_quote"
+	Reference      DataType = "reference"
+	Screener       DataType = "screener"
+	News           DataType = "news"
 )
 
-// DataTypes lists every data type, in a fixed order.
-var DataTypes = []DataType{StockQuote, OptionQuote, HistoricalData}
+// DataTypes lists every data type, in a fixed order: the order of
+// metrics.DataType's values.
+var DataTypes = []DataType{StockQuote, OptionQuote, HistoricalData, CryptoQuote, Reference, Screener, News}
 
 func (dt DataType) index() int {
-	switch dt {
-	case StockQuote:
-		return 0
-	case OptionQuote:
-		return 1
-	case HistoricalData:
-		return 2
+	for i, d := range DataTypes {
+		if d == dt {
+			return i
+		}
 	}
 	return -1
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // L1Options bound the in-process cache.
@@ -75,12 +77,12 @@ func newL1(o L1Options) *l1 {
 }
 
 // get returns the entry under key if L1 may serve it at now in session.
-func (l *l1) get(key l1Key, now time.Time, session string) (*Entry, bool) {
+func (l *l1) get(key l1Key, now time.Time, session market.Session) (*Entry, bool) {
 	it, ok := l.c.GetIfPresent(key)
 	if !ok {
 		return nil, false
 	}
-	if !now.Before(it.until) || string(it.e.Session) != session {
+	if !now.Before(it.until) || (session != AnySession && it.e.Session != session) {
 		l.c.Invalidate(key)
 		return nil, false
 	}

@@ -30,7 +30,7 @@ func (c *Cache) entry(id string, it Item, started, now time.Time, span market.Sp
 		Session:    fspan.Session,
 		TTL:        c.Policy().EntryTTL(dt, fspan, fetched),
 	}
-	return e, e.Fresh(now, span.Session)
+	return e, e.Fresh(now, sessionOf(dt, span.Session))
 }
 
 // persist writes the cacheable entries of answers to L1 and, in one
@@ -94,7 +94,7 @@ func (c *Cache) Peek(ctx context.Context, dt DataType, ids []string) (map[string
 		return nil, err
 	}
 	out := make(map[string]*Entry, len(ids))
-	c.decodeEach(keys, vals, c.clock.Now(), func(i int, e *Entry, v verdict) {
+	c.decodeEach(dt, keys, vals, c.clock.Now(), func(i int, e *Entry, v verdict) {
 		if v == fresh {
 			out[ids[i]] = e
 		}
@@ -128,8 +128,8 @@ func (v verdict) result() metrics.Result {
 // decodeEach decodes each L2 value (vals[i] read from keys[i]) and calls f
 // with its index, its entry (nil unless valid) and its verdict at now. A
 // corrupt value is logged.
-func (c *Cache) decodeEach(keys []string, vals [][]byte, now time.Time, f func(i int, e *Entry, v verdict)) {
-	session := c.cal.SessionAt(now)
+func (c *Cache) decodeEach(dt DataType, keys []string, vals [][]byte, now time.Time, f func(i int, e *Entry, v verdict)) {
+	session := c.sessionAt(dt, now)
 	for i, b := range vals {
 		if b == nil {
 			f(i, nil, missing)

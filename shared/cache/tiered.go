@@ -174,13 +174,22 @@ func (c *Cache) Now() time.Time { return c.clock.Now() }
 // Calendar is the cache's market calendar.
 func (c *Cache) Calendar() *market.Calendar { return c.cal }
 
+// sessionAt is the session an entry of dt must have been fetched in to be
+// fresh at now (sessionOf).
+func (c *Cache) sessionAt(dt DataType, now time.Time) market.Session {
+	if !dt.SessionBound() {
+		return AnySession
+	}
+	return c.cal.SessionAt(now)
+}
+
 // Get returns the entry for id: from L1, else L2, else fetch (coalesced with
 // concurrent callers, in this process and across the fleet). The entry is
 // fresh at the returned Result's At. The error is ErrNotFound, ErrExpired,
 // the fetch's error, or ctx's error when ctx ends first.
 func (c *Cache) Get(ctx context.Context, dt DataType, id string, fetch FetchFunc) (Result, error) {
 	now := c.clock.Now()
-	if e, ok := c.l1.get(newL1Key(dt, id), now, string(c.cal.SessionAt(now))); ok {
+	if e, ok := c.l1.get(newL1Key(dt, id), now, c.sessionAt(dt, now)); ok {
 		c.rec.CacheResult(LayerL1, metrics.ResultHit, dt.Metric())
 		return Result{Entry: e, Layer: LayerL1, At: now}, nil
 	}
@@ -222,7 +231,7 @@ func (c *Cache) GetMany(ctx context.Context, dt DataType, ids []string, fetch Fe
 // them already resolved.
 func (c *Cache) lookupL1(dt DataType, ids []string) []*pending {
 	now := c.clock.Now()
-	session := string(c.cal.SessionAt(now))
+	session := c.sessionAt(dt, now)
 	recs := make([]pending, 0, len(ids)) // one allocation for every record
 	ps := make([]*pending, 0, len(ids))
 	seen := make(map[string]struct{}, len(ids))
@@ -271,7 +280,7 @@ func (c *Cache) serve(ctx context.Context, dt DataType, ps []*pending, fetch Fet
 // expire stamps every result of ps with now and reopens the ones not fresh
 // at now, which it returns.
 func (c *Cache) expire(dt DataType, ps []*pending, now time.Time) []*pending {
-	session := c.cal.SessionAt(now)
+	session := c.sessionAt(dt, now)
 	var stale []*pending
 	for _, p := range ps {
 		if p.err != nil {
@@ -334,7 +343,7 @@ func (c *Cache) readL2(ctx context.Context, dt DataType, open []*pending) {
 	}
 	now := c.clock.Now()
 	var drop []string
-	c.decodeEach(keys, vals, now, func(i int, e *Entry, v verdict) {
+	c.decodeEach(dt, keys, vals, now, func(i int, e *Entry, v verdict) {
 		p := open[i]
 		c.rec.CacheResult(LayerL2, v.result(), dt.Metric())
 		switch v {

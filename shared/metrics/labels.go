@@ -58,10 +58,15 @@ const (
 	StockQuote
 	OptionQuote
 	HistoricalData
+	CryptoQuote
+	Reference
+	Screener
+	News
 	numDataTypes
 )
 
-var dataTypeNames = [numDataTypes]string{Other, "stock_quote", "option_quote", "historical_data"}
+var dataTypeNames = [numDataTypes]string{Other, "stock_quote", "option_quote", "historical_data",
+	"crypto_quote", "reference", "screener", "news"}
 
 func (d DataType) index() int { return known(int(d), int(numDataTypes)) }
 
