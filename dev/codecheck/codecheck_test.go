@@ -51,9 +51,9 @@ func goFiles(t *testing.T, tests bool, dirs []string, f func(path string, file *
 	}
 }
 
-// No function in shared/ or functions/ is longer than maxFuncLines.
+// No function in shared/, functions/ or hub/ is longer than maxFuncLines.
 func TestFunctionsAreShort(t *testing.T) {
-	goFiles(t, false, []string{"shared", "functions"}, func(p string, file *ast.File, fset *token.FileSet) {
+	goFiles(t, false, []string{"shared", "functions", "hub"}, func(p string, file *ast.File, fset *token.FileSet) {
 		for _, d := range file.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Body == nil {
@@ -73,7 +73,7 @@ var outside = regexp.MustCompile(`\.\./shared/|DESIGN(\.md| §)|\b[Tt]he seed\b|
 // Comments describe the product: none points outside the repository or
 // speaks of its history.
 func TestCommentsStayInTheRepository(t *testing.T) {
-	goFiles(t, true, []string{"shared", "functions", "dev", "infra", "events"}, func(p string, file *ast.File, fset *token.FileSet) {
+	goFiles(t, true, []string{"shared", "functions", "hub", "dev", "infra", "events"}, func(p string, file *ast.File, fset *token.FileSet) {
 		for _, g := range file.Comments {
 			for _, c := range g.List {
 				if m := outside.FindString(c.Text); m != "" {
@@ -107,9 +107,10 @@ func goList(t *testing.T, args ...string) []string {
 	return strings.Fields(string(out))
 }
 
-// shared/ holds exactly what the functions run: every package in it is a
-// dependency of some function, and no function links Prometheus (the local
-// server alone adapts the metrics to it).
+// shared/ holds exactly what the deployed programs run: every package in
+// it is a dependency of some function or of the stream hub (hub/), and no
+// function links Prometheus (the local server alone adapts the metrics to
+// it).
 func TestSharedIsWhatTheFunctionsRun(t *testing.T) {
 	deps := map[string]bool{}
 	for _, p := range goList(t, "-deps", "./functions/...") {
@@ -118,9 +119,12 @@ func TestSharedIsWhatTheFunctionsRun(t *testing.T) {
 			t.Errorf("a function links %s", p)
 		}
 	}
+	for _, p := range goList(t, "-deps", "./hub/...") {
+		deps[p] = true
+	}
 	for _, p := range goList(t, "./shared/...") {
 		if !deps[p] {
-			t.Errorf("%s is in shared/ but no function runs it: test or dev support belongs under dev/", p)
+			t.Errorf("%s is in shared/ but neither a function nor the hub runs it: test or dev support belongs under dev/", p)
 		}
 	}
 }

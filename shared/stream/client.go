@@ -17,7 +17,7 @@ type client struct {
 	fh      *feedHub
 	conn    *websocket.Conn
 	framing Framing
-	send    chan []byte           // frames to write; bounded
+	send    chan []byte          // frames to write; bounded
 	subs    atomic.Pointer[Subs] // nil until authenticated
 	ctx     context.Context
 	cancel  context.CancelFunc
