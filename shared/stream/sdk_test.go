@@ -60,3 +60,84 @@ func TestSDKReceivesTradesQuotesBars(t *testing.T) {
 		return c.trades.Load() > 0 && c.quotes.Load() > 0 && c.bars.Load() > 0
 	})
 }
+
+// Ten SDK clients on one key all receive, over exactly one upstream
+// connection.
+func TestTenClientsOneUpstream(t *testing.T) {
+	clock := runningClock()
+	s := startSim(t, clock)
+	h := startHub(t, testOptions(s, clock, newRedis(t)))
+	cs := make([]*counts, 10)
+	for i := range cs {
+		cs[i] = &counts{}
+		sdkClient(t, h.url, cs[i], "AAPL", "MSFT")
+	}
+	eventually(t, 10*time.Second, "every client receives quotes and trades", func() bool {
+		for _, c := range cs {
+			if c.quotes.Load() == 0 || c.trades.Load() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if st := simStats(t, s); st.Connections != 1 || st.Total != 1 || st.Refused != 0 {
+		t.Fatalf("simulator stream connections = %+v, want exactly one", st)
+	}
+}
+
+// A dropped upstream and a silent one are both survived: the hub
+// reconnects, resubscribes, clients keep receiving, and there is never more
+// than one upstream connection.
+func TestUpstreamDropAndSilenceSurvived(t *testing.T) {
+	clock := runningClock()
+	s := startSim(t, clock)
+	h := startHub(t, testOptions(s, clock, newRedis(t)))
+	var c counts
+	sdkClient(t, h.url, &c, "AAPL")
+	receiving := func(what string) {
+		t.Helper()
+		n := c.quotes.Load()
+		eventually(t, 10*time.Second, what, func() bool { return c.quotes.Load() > n+3 })
+		if st := simStats(t, s); st.Connections != 1 || st.Refused != 0 {
+			t.Fatalf("%s: simulator stream connections = %+v, want one", what, st)
+		}
+	}
+	receiving("quotes before any fault")
+
+	simPost(t, s, "/_sim/stream/drop")
+	eventually(t, 5*time.Second, "a second upstream connection", func() bool { return simStats(t, s).Total == 2 })
+	receiving("quotes after the drop")
+
+	simPost(t, s, "/_sim/stream/silence?on=true")
+	drops := h.hub.Stats().UpstreamDrops.Load()
+	eventually(t, 5*time.Second, "the silent upstream declared dead", func() bool {
+		return h.hub.Stats().UpstreamDrops.Load() > drops
+	})
+	simPost(t, s, "/_sim/stream/silence?on=false")
+	receiving("quotes after the silence")
+	if n := h.hub.Stats().UpstreamConnects.Load(); n < 3 {
+		t.Fatalf("upstream sessions = %d, want 3", n)
+	}
+}
+
+// Two hubs on one Redis hold one upstream between them; stopping the
+// holder hands it over, and a client of the survivor receives.
+func TestTwoHubsOneUpstream(t *testing.T) {
+	clock := runningClock()
+	s := startSim(t, clock)
+	rdb := newRedis(t)
+	a := startHub(t, testOptions(s, clock, rdb))
+	eventually(t, 5*time.Second, "hub A connected", func() bool { return a.hub.Stats().UpstreamConnected.Load() == 1 })
+	b := startHub(t, testOptions(s, clock, rdb))
+	time.Sleep(time.Second) // B polls the lease ten times meanwhile
+	if st := simStats(t, s); st.Total != 1 || st.Refused != 0 || b.hub.Stats().UpstreamConnects.Load() != 0 {
+		t.Fatalf("with two hubs: simulator %+v, B connects %d; want one upstream, A's", st, b.hub.Stats().UpstreamConnects.Load())
+	}
+	a.stop()
+	var c counts
+	sdkClient(t, b.url, &c, "AAPL")
+	eventually(t, 5*time.Second, "B takes over and its client receives", func() bool { return c.quotes.Load() > 0 })
+	if st := simStats(t, s); st.Connections != 1 || st.Refused != 0 {
+		t.Fatalf("after the handover: simulator %+v, want one connection", st)
+	}
+}
