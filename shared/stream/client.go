@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ type client struct {
 	framing Framing
 	send    chan []byte          // frames to write; bounded
 	subs    atomic.Pointer[Subs] // nil until authenticated
+	slow    atomic.Bool
 	ctx     context.Context
 	cancel  context.CancelFunc
 	once    sync.Once
@@ -60,7 +60,7 @@ func (fh *feedHub) serveClient(w http.ResponseWriter, r *http.Request) {
 // enqueue queues a frame, or cuts the client off as slow when its queue is
 // full. It never blocks.
 func (c *client) enqueue(frame []byte) {
-	if c.ctx.Err() != nil {
+	if c.ctx.Err() != nil || c.slow.Load() {
 		return
 	}
 	select {
@@ -70,19 +70,18 @@ func (c *client) enqueue(frame []byte) {
 	}
 }
 
-// cutSlow sends 407 and disconnects, once, without waiting on the client.
+// cutSlow marks the client slow, once: the writer discards what is queued,
+// sends 407 as soon as the connection takes it (within WriteTimeout) and
+// disconnects. Nobody waits for it.
 func (c *client) cutSlow() {
-	c.once.Do(func() {
+	if c.slow.CompareAndSwap(false, true) {
 		c.fh.h.stats.SlowClients.Add(1)
 		c.fh.h.o.Logger.Info("stream: slow client cut off", "feed", c.fh.info.path)
-		c.cancel()
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			_ = c.conn.Write(ctx, c.messageType(), ErrorFrame(c.framing, CodeSlowClient))
-			_ = c.conn.CloseNow()
-		}()
-	})
+		select {
+		case c.send <- nil: // wakes the writer if it is idle
+		default:
+		}
+	}
 }
 
 // close ends the connection with a normal closure.
@@ -96,11 +95,11 @@ func (c *client) close() {
 // closeWith sends an error frame, then closes.
 func (c *client) closeWith(code int) {
 	c.once.Do(func() {
-		c.cancel()
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), c.fh.h.o.WriteTimeout)
 			defer cancel()
 			_ = c.conn.Write(ctx, c.messageType(), ErrorFrame(c.framing, code))
+			c.cancel()
 			_ = c.conn.Close(websocket.StatusPolicyViolation, errorText[code])
 		}()
 	})
@@ -114,20 +113,21 @@ func (c *client) messageType() websocket.MessageType {
 }
 
 // writeLoop writes queued frames until the client ends. A write that takes
-// longer than WriteTimeout makes the client slow.
+// longer than WriteTimeout closes the connection.
 func (c *client) writeLoop() {
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
 		case f := <-c.send:
+			if c.slow.Load() {
+				c.closeWith(CodeSlowClient)
+				return
+			}
 			ctx, cancel := context.WithTimeout(c.ctx, c.fh.h.o.WriteTimeout)
 			err := c.conn.Write(ctx, c.messageType(), f)
 			cancel()
 			if err != nil {
-				if errors.Is(err, context.DeadlineExceeded) {
-					c.cutSlow()
-				}
 				c.close()
 				return
 			}
@@ -135,25 +135,25 @@ func (c *client) writeLoop() {
 	}
 }
 
-// readLoop reads client messages: authentication first (within
-// AuthTimeout), then subscription changes.
+// readLoop reads client messages: authentication first (404 and
+// disconnection after AuthTimeout), then subscription changes.
 func (c *client) readLoop() {
-	authed := false
-	deadline := time.Now().Add(c.fh.h.o.AuthTimeout)
-	for c.ctx.Err() == nil {
-		ctx, cancel := c.ctx, context.CancelFunc(func() {})
-		if !authed {
-			ctx, cancel = context.WithDeadline(c.ctx, deadline)
+	var authed atomic.Bool
+	timer := time.AfterFunc(c.fh.h.o.AuthTimeout, func() {
+		if !authed.Load() {
+			c.closeWith(CodeAuthTimeout)
 		}
-		_, b, err := c.conn.Read(ctx)
-		cancel()
+	})
+	defer timer.Stop()
+	for c.ctx.Err() == nil {
+		_, b, err := c.conn.Read(c.ctx)
 		if err != nil {
-			if !authed && errors.Is(err, context.DeadlineExceeded) && c.ctx.Err() == nil {
-				c.closeWith(CodeAuthTimeout)
-			}
 			return
 		}
-		if !c.handle(b, &authed) {
+		ok := authed.Load()
+		goOn := c.handle(b, &ok)
+		authed.Store(ok)
+		if !goOn {
 			return
 		}
 	}

@@ -264,7 +264,7 @@ func decodeMsgpackValue(d *msgpack.Decoder) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj := make([]field, 0, max(n, 0))
+		obj := make([]field, 0, min(max(n, 0), 64)) // n is untrusted
 		for range max(n, 0) {
 			k, err := d.DecodeString()
 			if err != nil {
@@ -283,7 +283,7 @@ func decodeMsgpackValue(d *msgpack.Decoder) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		arr := make([]any, 0, max(n, 0))
+		arr := make([]any, 0, min(max(n, 0), 64))
 		for range max(n, 0) {
 			v, err := decodeMsgpackValue(d)
 			if err != nil {

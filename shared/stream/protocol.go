@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -152,10 +153,13 @@ func ParseAction(b []byte, f Framing) (Action, error) {
 func actionOf(obj []field) (Action, error) {
 	a := Action{Subs: Subs{}}
 	for _, f := range obj {
+		if !utf8.ValidString(f.k) {
+			return Action{}, errSyntax
+		}
 		switch f.k {
 		case "action", "key", "secret":
 			s, ok := f.v.(string)
-			if !ok {
+			if !ok || !utf8.ValidString(s) {
 				return Action{}, errSyntax
 			}
 			switch f.k {
@@ -193,7 +197,7 @@ func stringList(v any) ([]string, bool) {
 	out := make([]string, 0, len(arr))
 	for _, e := range arr {
 		s, ok := e.(string)
-		if !ok || s == "" || len(s) > 64 {
+		if !ok || s == "" || len(s) > 64 || !utf8.ValidString(s) {
 			return nil, false
 		}
 		out = append(out, s)
