@@ -22,6 +22,7 @@ type bannerInfo struct {
 	feed      string
 	set       settings
 	prefetch  string
+	hub       *localHub
 }
 
 // readyLine is the banner's last line: everything is serving.
@@ -75,6 +76,7 @@ func writeBanner(w io.Writer, b bannerInfo) {
 		line("client keys", "from %s: %s", config.EnvClientKeys, strings.Join(ids, ", "))
 	}
 	line("prefetch", "%s", b.prefetch)
+	writeHubLines(&sb, b.hub, b.apiURL)
 	line("try", "curl -i -H '%s: %s' -H '%s: %s' %s/v2/stocks/AAPL/quotes/latest",
 		auth.HeaderKeyID, id, auth.HeaderSecretKey, secret, b.apiURL)
 	line("stop", "Ctrl-C")

@@ -185,6 +185,18 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		cancel()
 	}
 
+	simURL := ""
+	if sim != nil {
+		simURL = sim.url
+	}
+	hub, err := startHub(ctx, getenv, svc, simURL, store, clock, log)
+	if err != nil {
+		return err
+	}
+	if hub != nil {
+		stops = append(stops, hub.stop)
+	}
+
 	authz := auth.NewAuthorizer(func(context.Context) (*auth.KeyStore, error) { return store, nil }, log)
 	gw := &gateway.Gateway{
 		Routes:     api.Routes,
@@ -197,7 +209,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("API: %w (set %s to another port)", err, envPort)
 	}
 	srv := &http.Server{
-		Handler:           routes(gw, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
+		Handler:           withHub(hub, routes(gw, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
 		ReadHeaderTimeout: 10 * time.Second,
 		// API Gateway (HTTP API) refuses a request line and headers over
 		// 10 KiB; so does the local gateway, in Alpaca's error shape. The
@@ -219,6 +231,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		feed:      cfg.Alpaca.StockFeed,
 		set:       set,
 		prefetch:  pf.describe(),
+		hub:       hub,
 	})
 	log.Info("serving", "addr", ln.Addr().String())
 

@@ -38,7 +38,7 @@ func startSimulator(addr string, clock market.Clock, log *slog.Logger) (*simulat
 	s := &simulator{
 		url: "http://" + ln.Addr().String(),
 		srv: &http.Server{
-			Handler:           alpacasim.New(alpacasim.Config{KeyID: simKeyID, SecretKey: simSecretKey, Clock: clock}),
+			Handler:           alpacasim.NewStreams(alpacasim.New(alpacasim.Config{KeyID: simKeyID, SecretKey: simSecretKey, Clock: clock}), alpacasim.StreamConfig{}),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
