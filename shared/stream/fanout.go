@@ -17,6 +17,7 @@ type feedHub struct {
 	up      *upstream
 	lease   *Lease // nil without Redis
 	sink    *sink  // nil without a cache or for a feed with no entries
+	relay   *relay // nil without Redis
 	clients atomic.Pointer[[]*client]
 	mu      sync.Mutex // serialises changes of clients
 }
@@ -27,6 +28,7 @@ func newFeedHub(h *Hub, f feedInfo) *feedHub {
 	fh.clients.Store(&[]*client{})
 	if o.Redis != nil {
 		fh.lease = NewLease(o.Redis, f.path, o.LeaseTTL)
+		fh.relay = newRelay(fh, o.Redis, fh.lease.owner)
 	}
 	fh.up = &upstream{fh: fh, url: upstreamURL(o.BaseURL, f.path)}
 	if o.Cache != nil && f.dt != "" {
@@ -64,10 +66,14 @@ func upstreamURL(base, path string) string {
 // until ctx ends; then it disconnects the clients.
 func (fh *feedHub) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		fh.writeLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		fh.relay.run(ctx)
 	}()
 	fh.lease.Hold(ctx, fh.h.o.LeasePoll, fh.up.setHeld, fh.up.run)
 	wg.Wait()
@@ -110,11 +116,18 @@ func (fh *feedHub) writeLoop(ctx context.Context) {
 	}
 }
 
-// publish hands a batch from upstream to the cache and to each subscribed
-// client. A client whose queue is full is cut off; nobody waits.
+// publish hands a batch from upstream to the cache, to the other hubs and
+// to this hub's clients.
 func (fh *feedHub) publish(msgs []*Msg) {
 	fh.h.stats.Messages.Add(int64(len(msgs)))
 	fh.sink.add(msgs)
+	fh.relay.publish(msgs)
+	fh.fanout(msgs)
+}
+
+// fanout sends each subscribed client its part of a batch. A client whose
+// queue is full is cut off; nobody waits.
+func (fh *feedHub) fanout(msgs []*Msg) {
 	var sel []*Msg
 	for _, c := range *fh.clients.Load() {
 		subs := c.subs.Load()

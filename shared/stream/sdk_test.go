@@ -8,7 +8,9 @@ import (
 
 	"github.com/alpacahq/alpaca-trade-api-go/v3/marketdata"
 	sdk "github.com/alpacahq/alpaca-trade-api-go/v3/marketdata/stream"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 )
 
@@ -120,8 +122,9 @@ func TestUpstreamDropAndSilenceSurvived(t *testing.T) {
 	}
 }
 
-// Two hubs on one Redis hold one upstream between them; stopping the
-// holder hands it over, and a client of the survivor receives.
+// Two hubs on one Redis hold one upstream between them, and a client of
+// either receives; stopping the holder hands the upstream over, and the
+// client of the survivor goes on receiving.
 func TestTwoHubsOneUpstream(t *testing.T) {
 	clock := runningClock()
 	s := startSim(t, clock)
@@ -129,15 +132,40 @@ func TestTwoHubsOneUpstream(t *testing.T) {
 	a := startHub(t, testOptions(s, clock, rdb))
 	eventually(t, 5*time.Second, "hub A connected", func() bool { return a.hub.Stats().UpstreamConnected.Load() == 1 })
 	b := startHub(t, testOptions(s, clock, rdb))
-	time.Sleep(time.Second) // B polls the lease ten times meanwhile
+	// A client of the standby B receives, through A's upstream.
+	var c counts
+	sdkClient(t, b.url, &c, "AAPL")
+	eventually(t, 5*time.Second, "B's client receives through A", func() bool { return c.quotes.Load() > 3 })
 	if st := simStats(t, s); st.Total != 1 || st.Refused != 0 || b.hub.Stats().UpstreamConnects.Load() != 0 {
 		t.Fatalf("with two hubs: simulator %+v, B connects %d; want one upstream, A's", st, b.hub.Stats().UpstreamConnects.Load())
 	}
 	a.stop()
-	var c counts
-	sdkClient(t, b.url, &c, "AAPL")
-	eventually(t, 5*time.Second, "B takes over and its client receives", func() bool { return c.quotes.Load() > 0 })
+	n := c.quotes.Load()
+	eventually(t, 5*time.Second, "B takes over and its client still receives", func() bool {
+		return b.hub.Stats().UpstreamConnects.Load() == 1 && c.quotes.Load() > n+3
+	})
 	if st := simStats(t, s); st.Connections != 1 || st.Refused != 0 {
 		t.Fatalf("after the handover: simulator %+v, want one connection", st)
+	}
+}
+
+// A holder cut off from Redis (as good as dead to the fleet) stops using
+// the upstream before its lease lapses; the standby takes over after the
+// lapse, with never two upstream connections.
+func TestLeaseLapseHandsOver(t *testing.T) {
+	clock := runningClock()
+	s := startSim(t, clock)
+	rdbA := redis.NewClient(&redis.Options{Addr: redistest.Addr(t)})
+	newRedis(t) // clears the leases
+	a := startHub(t, testOptions(s, clock, rdbA))
+	eventually(t, 5*time.Second, "A connected", func() bool { return a.hub.Stats().UpstreamConnected.Load() == 1 })
+	b := startHub(t, testOptions(s, clock, redistest.Client(t)))
+	_ = rdbA.Close() // A can no longer renew
+	eventually(t, 10*time.Second, "B holds the upstream", func() bool { return b.hub.Stats().UpstreamConnected.Load() == 1 })
+	if a.hub.Stats().UpstreamConnected.Load() != 0 {
+		t.Fatal("A still connected after B took over")
+	}
+	if st := simStats(t, s); st.Refused != 0 || st.Total != 2 {
+		t.Fatalf("simulator %+v: want two connections in turn, none refused", st)
 	}
 }

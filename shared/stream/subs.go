@@ -141,6 +141,7 @@ type registry struct {
 	clients map[*client]Subs
 	order   []string       // client trade/quote symbols, first requested first
 	refs    map[string]int // client trade/quote symbol -> clients holding it
+	remote  Subs           // the other hubs' clients' subscription (relay)
 	changed chan struct{}  // signalled (non-blocking) on every change
 }
 
@@ -185,16 +186,19 @@ func (r *registry) admit(cur, next Subs) int {
 	if r.limit <= 0 {
 		return 0
 	}
+	remote := r.remoteOnly()
 	added := 0
 	for x := range next.tqSymbols() {
 		if x == Wildcard {
 			return CodeSymbolLimit
 		}
-		if _, had := cur.tqSymbols()[x]; !had && r.refs[x] == 0 {
+		_, had := cur.tqSymbols()[x]
+		_, elsewhere := remote[x]
+		if !had && !elsewhere && r.refs[x] == 0 {
 			added++
 		}
 	}
-	if added > 0 && len(r.refs)+added > r.limit {
+	if added > 0 && len(r.refs)+len(remote)+added > r.limit {
 		return CodeSymbolLimit
 	}
 	return 0
@@ -239,10 +243,49 @@ func (r *registry) drop(c *client) {
 	}
 }
 
-// want returns the upstream subscription: the union of the clients', with
-// the hot symbols filling the room left under the limit for trades and
-// quotes (and added to bars), in priority order: clients' symbols first
-// requested first, then the hot list.
+// remoteOnly returns the other hubs' trade and quote symbols that no
+// local client holds.
+func (r *registry) remoteOnly() set {
+	out := set0()
+	for x := range r.remote.tqSymbols() {
+		if r.refs[x] == 0 {
+			out[x] = struct{}{}
+		}
+	}
+	return out
+}
+
+// setRemote records the other hubs' subscription and signals a change
+// when it differs.
+func (r *registry) setRemote(s Subs) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(s.minus(r.remote))+len(r.remote.minus(s)) == 0 {
+		return
+	}
+	r.remote = s
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// local returns the union of this hub's clients' subscriptions.
+func (r *registry) local() Subs {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := Subs{}
+	for _, s := range r.clients {
+		out.add(s)
+	}
+	return out
+}
+
+// want returns the upstream subscription: the union of the clients' (this
+// hub's, then the other hubs'), with the hot symbols filling the room left
+// under the limit for trades and quotes, in priority order: this hub's
+// clients' symbols first requested first, the other hubs' (sorted), then
+// the hot list. Channels without a limit take every symbol asked.
 func (r *registry) want() Subs {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -250,29 +293,50 @@ func (r *registry) want() Subs {
 	for _, s := range r.clients {
 		out.add(s)
 	}
-	room := len(r.hot)
+	room := -1 // unlimited
 	if r.limit > 0 {
 		room = max(r.limit-len(r.refs), 0)
 	}
-	for _, x := range r.hot {
+	for c, syms := range r.remote {
+		if !slices.Contains(limited, c) {
+			out.Add(c, sortedSet(syms)...)
+		}
+	}
+	for _, x := range sortedSet(r.remoteOnly()) {
 		if room == 0 {
 			break
 		}
-		if r.refs[x] > 0 {
-			continue
-		}
 		room--
-		for _, ch := range r.feed.hotChannels {
-			if out[ch] == nil {
-				out[ch] = set0()
+		for _, c := range limited {
+			if _, ok := r.remote[c][x]; ok {
+				out.Add(c, x)
 			}
-			out[ch][x] = struct{}{}
 		}
 	}
+	r.addHot(out, room)
 	for _, ch := range r.feed.followers {
 		delete(out, ch)
 	}
 	return out
+}
+
+// addHot adds the hot symbols to out, within room new trade and quote
+// symbols (-1: no limit); a hot symbol already there still gets the
+// channels without a limit.
+func (r *registry) addHot(out Subs, room int) {
+	have := out.tqSymbols()
+	for _, x := range r.hot {
+		_, there := have[x]
+		for _, ch := range r.feed.hotChannels {
+			if slices.Contains(limited, ch) && !there && room == 0 {
+				continue
+			}
+			out.Add(ch, x)
+		}
+		if !there && room > 0 {
+			room--
+		}
+	}
 }
 
 // count is how many symbols s subscribes in the limited channels.
