@@ -10,6 +10,8 @@
 // (STREAM_FEEDS, STREAM_URL, STREAM_HOT_SYMBOLS, STREAM_SYMBOL_LIMIT;
 // shared/stream). It listens on :PORT (default 8080) and answers GET
 // /healthz 200 while every feed's upstream is held, here or by another hub.
+// Logs are JSON on stdout, with an embedded-metric document of the hub's
+// counters every minute (stream.EMFWriter).
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/service"
 	"github.com/opitios/opitios-alpaca/shared/stream"
 )
@@ -74,7 +77,27 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	go emitMetrics(ctx, h, o.Clock)
 	return serve(ctx, h, ":"+or(getenv("PORT"), "8080"), log)
+}
+
+// emitMetrics writes the hub's CloudWatch embedded-metric document to
+// stdout every minute (the awslogs driver ships it to CloudWatch Logs).
+func emitMetrics(ctx context.Context, h *stream.Hub, clock market.Clock) {
+	if clock == nil {
+		clock = market.SystemClock
+	}
+	w := stream.NewEMFWriter(h)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = w.Write(os.Stdout, clock.Now())
+		}
+	}
 }
 
 // clientKeys returns the client key store: the secret's when

@@ -120,6 +120,12 @@ func (fh *feedHub) writeLoop(ctx context.Context) {
 // to this hub's clients.
 func (fh *feedHub) publish(msgs []*Msg) {
 	fh.h.stats.Messages.Add(int64(len(msgs)))
+	now := fh.h.o.Clock.Now()
+	for _, m := range msgs {
+		if t, ok := m.Field("t").(time.Time); ok {
+			fh.h.stats.observeLag(now, t)
+		}
+	}
 	fh.sink.add(msgs)
 	fh.relay.publish(msgs)
 	fh.fanout(msgs)

@@ -217,6 +217,7 @@ type Stats struct {
 	L2Writes          atomic.Int64 // entries written to L2
 	Clients           atomic.Int64 // clients connected now
 	SlowClients       atomic.Int64 // clients cut off with 407
+	lagMs             atomic.Int64 // the largest message delay since the last EMF document
 }
 
 // Stats returns the hub's counters.
