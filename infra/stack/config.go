@@ -80,6 +80,20 @@ type Config struct {
 	PrefetchTopN          int
 	PrefetchBudgetShare   string // a decimal in (0, 1], passed through verbatim
 	PrefetchUnderlyings   string
+
+	// HubTasks is the number of stream hub tasks (Fargate); 0 deploys no
+	// hub. One holds Alpaca's stream and the others stand by (shared/stream).
+	HubTasks int
+	// HubContextDir is the Docker build context of the hub image, holding
+	// hub/Dockerfile; "" means the Go module's root, found from the working
+	// directory up.
+	HubContextDir string
+	// HubCertificateArn, when set, puts TLS (wss://) on the hub's load
+	// balancer with this ACM certificate; otherwise it listens on ws:// port 80.
+	HubCertificateArn string
+	HubFeeds          string // STREAM_FEEDS
+	HubHotSymbols     string // STREAM_HOT_SYMBOLS
+	HubSymbolLimit    int    // STREAM_SYMBOL_LIMIT
 }
 
 // Defaults returns the configuration used when the context sets nothing.
@@ -138,6 +152,9 @@ func Defaults() Config {
 		PrefetchTopN:              200,
 		PrefetchBudgetShare:       "0.5",
 		PrefetchUnderlyings:       "SPY,QQQ",
+		HubTasks:                  1,
+		HubFeeds:                  "v2/iex",
+		HubSymbolLimit:            30,
 	}
 }
 
@@ -208,6 +225,12 @@ func (c *Config) settings() []setting {
 		intSetting("prefetchTopN", &c.PrefetchTopN),
 		stringSetting("prefetchBudgetShare", &c.PrefetchBudgetShare),
 		stringSetting("prefetchUnderlyings", &c.PrefetchUnderlyings),
+		intSetting("hubTasks", &c.HubTasks),
+		stringSetting("hubContextDir", &c.HubContextDir),
+		stringSetting("hubCertificateArn", &c.HubCertificateArn),
+		stringSetting("hubFeeds", &c.HubFeeds),
+		stringSetting("hubHotSymbols", &c.HubHotSymbols),
+		intSetting("hubSymbolLimit", &c.HubSymbolLimit),
 	}
 }
 
@@ -304,6 +327,9 @@ func (c Config) Validate() error {
 	if share, err := strconv.ParseFloat(c.PrefetchBudgetShare, 64); err != nil || share <= 0 || share > 1 {
 		return invalid("prefetchBudgetShare %q is not a decimal in (0, 1]", c.PrefetchBudgetShare)
 	}
+	if err := c.validateHub(); err != nil {
+		return err
+	}
 	for _, name := range FunctionNames {
 		bootstrap := filepath.Join(c.AssetsDir, name, "bootstrap")
 		if info, err := os.Stat(bootstrap); err != nil || !info.Mode().IsRegular() {
@@ -335,6 +361,56 @@ func (c Config) validateFunctions() error {
 		}
 	}
 	return nil
+}
+
+// validateHub checks the hub's settings and, when it is deployed, that its
+// Dockerfile is where the image is built from.
+func (c Config) validateHub() error {
+	if c.HubTasks < 0 || c.HubTasks > 4 {
+		return invalid("hubTasks %d is outside 0..4", c.HubTasks)
+	}
+	if c.HubTasks == 0 {
+		return nil
+	}
+	if c.HubCertificateArn != "" && !strings.HasPrefix(c.HubCertificateArn, "arn:") {
+		return invalid("hubCertificateArn %q is not an ARN", c.HubCertificateArn)
+	}
+	if c.HubSymbolLimit < -1 {
+		return invalid("hubSymbolLimit %d must be -1 (none) or more", c.HubSymbolLimit)
+	}
+	dir, err := c.HubContext()
+	if err != nil {
+		return invalid("hub image: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, HubDockerfile)); err != nil {
+		return invalid("%s is missing from the hub's build context %s (set -c hubContextDir=<repository root>, or hubTasks=0)", HubDockerfile, dir)
+	}
+	return nil
+}
+
+// HubDockerfile is the hub's Dockerfile, relative to its build context.
+const HubDockerfile = "hub/Dockerfile"
+
+// HubContext returns the hub image's build context: HubContextDir, or the
+// nearest directory from the working directory up that holds go.mod.
+func (c Config) HubContext() (string, error) {
+	if c.HubContextDir != "" {
+		return filepath.Abs(c.HubContextDir)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 // validateRedis checks the settings of the chosen Redis mode.

@@ -92,7 +92,13 @@ func synth(t *testing.T, ctx map[string]any) *synthesized {
 	if got, ok := synthCache[string(key)]; ok {
 		return got
 	}
-	out := synthWith(t, full, nil)
+	// A shared result outlives the test that made it: its assembly goes
+	// to the package's directory, not the test's.
+	dir, err := os.MkdirTemp(assetsDir, "synth-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := synthAt(t, dir, full, nil)
 	synthCache[string(key)] = out
 	return out
 }
@@ -101,7 +107,12 @@ func synth(t *testing.T, ctx map[string]any) *synthesized {
 // the stack before synthesis.
 func synthWith(t *testing.T, ctx map[string]any, extra func(scope constructs.Construct)) *synthesized {
 	t.Helper()
-	dir := t.TempDir()
+	return synthAt(t, t.TempDir(), ctx, extra)
+}
+
+// synthAt is synthWith into the cloud assembly directory dir.
+func synthAt(t *testing.T, dir string, ctx map[string]any, extra func(scope constructs.Construct)) *synthesized {
+	t.Helper()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), Context: &ctx})
 	s, err := FromApp(app, StackName)
 	if err != nil {

@@ -42,6 +42,26 @@ func (s *Stack) suppressions() {
 			"Health check for load balancers and uptime probes: it reports only whether Redis is reachable, "+
 				"serves no market data, and must answer without client keys.")
 	}
+	if s.HubService != nil {
+		s.hubSuppressions(suppress)
+	}
 	suppress(s.PrefetchDLQ, "AwsSolutions-SQS3",
 		"This queue is itself the dead-letter queue of the prefetch schedule; a dead-letter queue needs none.")
+}
+
+// hubSuppressions are the stream hub's accepted findings.
+func (s *Stack) hubSuppressions(suppress func(construct any, id, reason string, appliesTo ...string)) {
+	suppress(s.hubTaskDef, "AwsSolutions-ECS2",
+		"The environment holds only non-secret settings (feeds, limits, the Redis endpoint) and the ARNs of the "+
+			"secrets, which the hub reads from Secrets Manager at start with its task role, as the functions do.")
+	suppress(s.hubTaskDef.ExecutionRole(), "AwsSolutions-IAM5",
+		"ecr:GetAuthorizationToken, which ECS needs to pull the image, supports no resource-level permission: "+
+			"AWS requires Resource \"*\" for it. The pull itself is limited to the asset repository.",
+		"Resource::*")
+	suppress(s.hubLBSG, "AwsSolutions-EC23",
+		"The hub is a public WebSocket endpoint, as Alpaca's stream is: clients connect from anywhere and "+
+			"authenticate in-band with their issued keys (402 otherwise); only the listener port is open.")
+	suppress(s.HubLoadBalancer, "AwsSolutions-ELB2",
+		"WebSocket connections last hours; an access log line per connection says little, and the hub logs "+
+			"authentication failures and slow clients itself. An S3 log bucket would be the only other resource.")
 }

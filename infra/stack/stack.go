@@ -1,7 +1,8 @@
 // Package stack declares the whole opitios-alpaca deployment as one CDK
 // stack: the VPC, the ElastiCache cache (L2), the three Go functions, the
-// HTTP API and its Lambda authorizer, the prefetch schedule, the secrets, and
-// the CloudWatch dashboard and alarms.
+// HTTP API and its Lambda authorizer, the prefetch schedule, the secrets, the
+// stream hub (ECS Fargate behind a load balancer), and the CloudWatch
+// dashboard and alarms.
 //
 // Environment variable names come from shared/config and metric names from
 // shared/metrics, so the stack and the functions cannot drift apart. The
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -83,6 +86,14 @@ type Stack struct {
 
 	PrefetchDLQ awssqs.Queue
 
+	// The stream hub; nil when HubTasks is 0.
+	HubSG           awsec2.SecurityGroup
+	HubService      awsecs.FargateService
+	HubLoadBalancer awselasticloadbalancingv2.ApplicationLoadBalancer
+	HubURL          *string // ws:// or wss:// and the load balancer's name
+	hubTaskDef      awsecs.FargateTaskDefinition
+	hubLBSG         awsec2.SecurityGroup
+
 	AlarmTopic awssns.Topic
 	Dashboard  awscloudwatch.Dashboard
 	Alarms     []awscloudwatch.Alarm
@@ -109,6 +120,7 @@ func New(scope constructs.Construct, id string, cfg Config) *Stack {
 	s.api()
 	s.schedule()
 	s.observability()
+	s.hub()
 	s.outputs()
 	s.suppressions()
 	return s
@@ -147,4 +159,7 @@ func (s *Stack) outputs() {
 	out("ClientKeysSecretArn", `client keys: put {"keys":[{"id":"…","sha256":"<hex of the secret>"}]} here`, s.ClientKeysSecret.SecretArn())
 	out("PrefetchDeadLetterQueueUrl", "prefetch events that could not be delivered or failed", s.PrefetchDLQ.QueueUrl())
 	out("AlarmTopicArn", "SNS topic every alarm notifies", s.AlarmTopic.TopicArn())
+	if s.HubURL != nil {
+		out("HubUrl", "stream hub: Alpaca's stream protocol; point an SDK's stream base URL at <HubUrl>/v2", s.HubURL)
+	}
 }
