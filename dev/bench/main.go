@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		smoke     = fs.Bool("smoke", false, "seconds instead of minutes: prove the harness, write to bench/out/smoke")
-		only      = fs.String("only", "micro,load,soak", "comma-separated `sections` to run")
+		only      = fs.String("only", "micro,load,soak,hub", "comma-separated `sections` to run")
 		benchstat = fs.String("benchstat", ".bin/benchstat", "benchstat `binary` (make deps installs it)")
 		serve     = fs.String("serve", "", "run as a child server: bare or naive (used by the bench itself)")
 		addr      = fs.String("addr", "", "-serve: listen address")
@@ -101,10 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := options{smoke: *smoke, benchstat: *benchstat}
 	for s := range strings.SplitSeq(*only, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case secMicro, secLoad, secSoak:
+		case secMicro, secLoad, secSoak, secHub:
 			o.sections = append(o.sections, s)
 		default:
-			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak)\n", s)
+			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak, hub)\n", s)
 			return 2
 		}
 	}
@@ -197,6 +197,18 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 	if has(secLoad) || has(secSoak) {
 		if err := runLoadSections(ctx, o, r, logs, lay.scratch, step); err != nil {
 			r.Errors = append(r.Errors, err.Error())
+		}
+	}
+
+	if has(secHub) && ctx.Err() == nil {
+		plan := fullHub
+		if o.smoke {
+			plan = smokeHub
+		}
+		step("hub: %d clients, %d msg/s for %v", plan.clients, plan.rate, plan.dur)
+		var err error
+		if r.Hub, err = runHubFanout(ctx, plan); err != nil {
+			r.Errors = append(r.Errors, "hub: "+err.Error())
 		}
 	}
 

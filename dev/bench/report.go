@@ -27,6 +27,7 @@ type results struct {
 	Benchstat string        `json:"benchstat,omitempty"`
 	Load      []loadResult  `json:"load"`
 	Soak      *soakResult   `json:"soak,omitempty"`
+	Hub       *hubResult    `json:"hub,omitempty"` // the stream hub's fan-out
 	Verdicts  []verdict     `json:"verdicts"`
 	Errors    []string      `json:"errors,omitempty"` // sections or scenarios that could not run
 }
@@ -180,6 +181,9 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		p("| %s | %s | %s | %s | %s |\n", v.Level, v.Source, v.Target, v.Measured, st)
 	}
 	p("\n")
+	if r.Hub != nil {
+		hubMarkdown(p, r.Hub)
+	}
 
 	p("## Micro benchmarks (in process)\n\n")
 	p("`go test -bench . -benchmem -count N ./dev/bench`: the median of N runs. The handler benchmarks run the Lambda handler as deployed ")
