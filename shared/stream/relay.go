@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,8 +54,17 @@ func (r *relay) run(ctx context.Context) {
 	if r == nil {
 		return
 	}
-	go r.listen(ctx)
-	go r.exchange(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		r.listen(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		r.exchange(ctx)
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -72,8 +82,22 @@ func (r *relay) run(ctx context.Context) {
 func (r *relay) listen(ctx context.Context) {
 	for ctx.Err() == nil {
 		sub := r.rdb.Subscribe(ctx, r.channel)
-		ch := sub.Channel()
-		for m := range ch {
+		r.relayFrom(ctx, sub.Channel())
+		_ = sub.Close()
+		_ = sleepCtx(ctx, r.fh.h.o.LeasePoll)
+	}
+}
+
+// relayFrom fans out the batches of ch until it closes or ctx ends.
+func (r *relay) relayFrom(ctx context.Context, ch <-chan *redis.Message) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-ch:
+			if !ok {
+				return
+			}
 			if r.fh.up.held.Load() {
 				continue
 			}
@@ -81,8 +105,6 @@ func (r *relay) listen(ctx context.Context) {
 				r.fh.fanout(msgs)
 			}
 		}
-		_ = sub.Close()
-		_ = sleepCtx(ctx, r.fh.h.o.LeasePoll)
 	}
 }
 
