@@ -50,7 +50,7 @@ type StreamConfig struct {
 //	GET  /_sim/stream/stats              StreamStats as JSON
 //	POST /_sim/stream/drop               close every stream connection
 //	POST /_sim/stream/silence?on=true    freeze every connection (no data, no pongs); on=false thaws
-//	POST /_sim/stream/burst?symbol=AAPL&n=1000  send n quotes of symbol at once to its subscribers
+//	POST /_sim/stream/burst?symbol=AAPL&n=1000  send n quotes of symbol at once (frames of 5,000) to its subscribers
 type Streams struct {
 	s       *Server
 	cfg     StreamConfig

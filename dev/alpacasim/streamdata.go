@@ -140,7 +140,7 @@ func union(a, b []string) []string {
 	return out
 }
 
-// burst sends n copies of symbol's current quote, in frames of up to 1,000,
+// burst sends n copies of symbol's current quote, in frames of up to 5,000,
 // to every connection subscribed to its quotes.
 func (st *Streams) burst(symbol string, n int) {
 	st.mu.Lock()
@@ -160,7 +160,7 @@ func (st *Streams) burst(symbol string, n int) {
 		}
 		q := jsonMsg("q", symbol, string(appendStockQuote(nil, stk, ss, strings.TrimPrefix(c.feed, "v2/"))))
 		for sent := 0; sent < n; {
-			k := min(1000, n-sent)
+			k := min(5000, n-sent)
 			batch := make([]*stream.Msg, k)
 			for i := range batch {
 				batch[i] = q

@@ -19,6 +19,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
+	"github.com/opitios/opitios-alpaca/shared/stream"
 )
 
 func TestFunctions(t *testing.T) {
@@ -400,6 +401,7 @@ func TestNetworkIsPrivate(t *testing.T) {
 	}
 
 	redisSG, functionsSG := x.logicalID(x.s.RedisSG), x.logicalID(x.s.FunctionsSG)
+	hubSG, lbSG := x.logicalID(x.s.HubSG), x.logicalID(x.s.hubLBSG)
 	var ingress []map[string]any // every ingress rule, standalone or inline
 	for _, r := range x.resources("AWS::EC2::SecurityGroupIngress") {
 		ingress = append(ingress, r["Properties"].(map[string]any))
@@ -411,23 +413,34 @@ func TestNetworkIsPrivate(t *testing.T) {
 			ingress = append(ingress, rule)
 		}
 	}
-	if len(ingress) != 1 {
-		t.Errorf("ingress rules = %v, want exactly one (functions to Redis)", ingress)
+	// Exactly: the functions and the hub to Redis, the load balancer to the
+	// hub, and clients from anywhere to the load balancer's listener only.
+	type allowed struct {
+		into, from string
+		port       int
+	}
+	want := map[allowed]bool{{redisSG, functionsSG, RedisPort}: true, {redisSG, hubSG, RedisPort}: true,
+		{hubSG, lbSG, HubPort}: true, {lbSG, "0.0.0.0/0", 80}: true}
+	if len(ingress) != len(want) {
+		t.Errorf("ingress rules = %v, want exactly %d", ingress, len(want))
 	}
 	for _, rule := range ingress {
-		if rule["CidrIp"] != nil || rule["CidrIpv6"] != nil {
-			t.Errorf("ingress from an address range: %v", rule)
+		from, _ := rule["CidrIp"].(string)
+		if g, ok := rule["SourceSecurityGroupId"].(map[string]any); ok {
+			from = g["Fn::GetAtt"].([]any)[0].(string)
 		}
-		if !same(rule["GroupId"], getAtt(redisSG, "GroupId")) ||
-			!same(rule["SourceSecurityGroupId"], getAtt(functionsSG, "GroupId")) ||
-			rule["IpProtocol"] != "tcp" || !same(rule["FromPort"], RedisPort) || !same(rule["ToPort"], RedisPort) {
-			t.Errorf("ingress rule %v, want tcp/%d into %s from %s only", rule, RedisPort, redisSG, functionsSG)
+		into := rule["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		port, _ := rule["FromPort"].(float64)
+		if rule["CidrIpv6"] != nil || rule["IpProtocol"] != "tcp" || !same(rule["ToPort"], rule["FromPort"]) ||
+			!want[allowed{into, from, int(port)}] {
+			t.Errorf("ingress rule %v is not one of %v", rule, want)
 		}
 	}
-	// Only api and prefetch may open connections to Redis.
+	// Only api, prefetch and the hub may open connections to Redis.
 	for _, r := range x.resources("AWS::EC2::SecurityGroupEgress") {
 		p := r["Properties"].(map[string]any)
-		if same(p["DestinationSecurityGroupId"], getAtt(redisSG, "GroupId")) && !same(p["GroupId"], getAtt(functionsSG, "GroupId")) {
+		if same(p["DestinationSecurityGroupId"], getAtt(redisSG, "GroupId")) &&
+			!same(p["GroupId"], getAtt(functionsSG, "GroupId")) && !same(p["GroupId"], getAtt(hubSG, "GroupId")) {
 			t.Errorf("egress to Redis from %v", p["GroupId"])
 		}
 	}
@@ -475,7 +488,9 @@ func TestIAMIsLeastPrivilege(t *testing.T) {
 	for _, ctx := range []map[string]any{nil, replicationCtx} {
 		x := synth(t, ctx)
 		// Actions AWS grants on Resource "*" only.
-		starOnly := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+		starOnly := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
+			"ecr:GetAuthorizationToken": true} // the hub's image pull
+
 		for _, a := range vpcNetworkingActions {
 			starOnly[a] = true
 		}
@@ -526,6 +541,13 @@ func TestIAMIsLeastPrivilege(t *testing.T) {
 				t.Errorf("%v: %s reads secrets %v, want exactly %v", ctx, name, got, want)
 			}
 		}
+		hubReads := secretsOf[x.logicalID(x.s.hubTaskDef.TaskRole())]
+		hubWants := append(slices.Clone(origin), x.logicalID(x.s.ClientKeysSecret))
+		slices.Sort(hubReads)
+		slices.Sort(hubWants)
+		if !slices.Equal(hubReads, hubWants) {
+			t.Errorf("%v: the hub reads secrets %v, want exactly %v", ctx, hubReads, hubWants)
+		}
 		roles := map[string]bool{}
 		for _, fn := range []awslambda.Function{x.s.API, x.s.Prefetch, x.s.Authorizer} {
 			roles[roleOf(fn)] = true
@@ -575,6 +597,9 @@ func metricsIn(alarm map[string]any) (map[string][]string, []string) {
 // published reports whether metric is published with exactly these
 // dimension names (in any order).
 func published(metric string, dims []string) bool {
+	if hubMetrics[metric] {
+		return slices.Equal(dims, []string{"Service"}) // stream.EMFWriter
+	}
 	for _, set := range metrics.DimensionSets(metric) {
 		set = slices.Clone(set)
 		slices.Sort(set)
@@ -585,17 +610,35 @@ func published(metric string, dims []string) bool {
 	return false
 }
 
+// hubMetrics are the stream hub's metrics (shared/stream).
+var hubMetrics = map[string]bool{
+	stream.MetricUpstreamConnected: true, stream.MetricUpstreamDrops: true, stream.MetricUpstreamErrors: true,
+	stream.MetricUpstreamSymbols: true, stream.MetricUpstreamLag: true, stream.MetricMessages: true,
+	stream.MetricL2Writes: true, stream.MetricClients: true, stream.MetricSlowClients: true,
+}
+
 func TestAlarms(t *testing.T) {
 	x := synth(t, nil)
 	topic := ref(x.logicalID(x.s.AlarmTopic))
-	check(t, "twelve alarms, all notifying the topic and quiet without data", func() {
-		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(12))
+	check(t, "sixteen alarms (four the hub's), all notifying the topic", func() {
+		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(16))
 		x.tmpl.AllResourcesProperties(str("AWS::CloudWatch::Alarm"), obj(map[string]any{
-			"TreatMissingData": "notBreaching",
-			"AlarmActions":     list(topic),
-			"OKActions":        list(topic),
+			"AlarmActions": list(topic),
+			"OKActions":    list(topic),
 		}))
 	})
+	// Quiet without data, but for the hub's upstream alarm: no hub reporting
+	// is the incident it watches for.
+	for id, a := range x.resources("AWS::CloudWatch::Alarm") {
+		p := a["Properties"].(map[string]any)
+		want := "notBreaching"
+		if p["MetricName"] == "HubUpstreamConnected" {
+			want = "breaching"
+		}
+		if p["TreatMissingData"] != want {
+			t.Errorf("alarm %s treats missing data as %v, want %s", id, p["TreatMissingData"], want)
+		}
+	}
 	byID := map[string]map[string]any{}
 	for _, a := range x.s.Alarms {
 		byID[*a.Node().Id()] = x.props(t, x.logicalID(a))

@@ -44,8 +44,14 @@ type sim struct {
 
 func startSim(t *testing.T, clock market.Clock) *sim {
 	t.Helper()
+	return startSimTick(t, clock, 20*time.Millisecond)
+}
+
+// startSimTick is startSim with the streams' tick.
+func startSimTick(t *testing.T, clock market.Clock, tick time.Duration) *sim {
+	t.Helper()
 	s := alpacasim.New(alpacasim.Config{KeyID: simKey, SecretKey: simSecret, Clock: clock, Seed: 7})
-	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 20 * time.Millisecond})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: tick})
 	ts := httptest.NewServer(st)
 	t.Cleanup(func() {
 		st.Drop()
