@@ -40,6 +40,8 @@ func TestStreamedEntryFreshWithoutREST(t *testing.T) {
 	hubClock := market.NewManualClock(session)
 	s := startSim(t, simClock)
 	rdb := newRedis(t)
+	// Other tests on this Redis stream AAPL too: start from no entry.
+	rdb.Del(context.Background(), cache.Key(cache.StockQuote, "AAPL"), cache.Key(cache.StockQuote, "AAPL:TRADE"))
 	o := testOptions(s, hubClock, rdb)
 	o.RefreshInterval = 200 * time.Millisecond
 	h := startHub(t, o)
