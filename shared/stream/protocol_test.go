@@ -18,11 +18,14 @@ type raw struct {
 	conn *websocket.Conn
 }
 
-func dialRaw(t *testing.T, url string) *raw {
+func dialRaw(t *testing.T, url string) *raw { return dialRawAt(t, url, "/v2/iex") }
+
+// dialRawAt dials the stream path of the server at url.
+func dialRawAt(t *testing.T, url, path string) *raw {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, strings.Replace(url, "http://", "ws://", 1)+"/v2/iex", nil)
+	conn, _, err := websocket.Dial(ctx, strings.Replace(url, "http://", "ws://", 1)+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,3 +169,26 @@ func TestLeaseLapseHandsOver(t *testing.T) {
 		t.Fatalf("simulator %+v: want two connections in turn, none refused", st)
 	}
 }
+
+// While another program holds the account's stream, Alpaca refuses the
+// hub with 406: the hub counts it, backs off and connects once the other
+// program leaves.
+func TestUpstreamRefused406(t *testing.T) {
+	clock := runningClock()
+	s := startSim(t, clock)
+	other := dialRawAt(t, s.url, "/v2/iex")
+	other.expect(`[{"T":"success","msg":"connected"}]`)
+	other.send(`{"action":"auth","key":"` + simKey + `","secret":"` + simSecret + `"}`)
+	other.expect(`[{"T":"success","msg":"authenticated"}]`)
+	h := startHub(t, testOptions(s, clock, nil))
+	eventually(t, 5*time.Second, "the hub refused and counting it", func() bool {
+		return h.hub.Stats().UpstreamErrors.Load() > 0 && simStats(t, s).Refused > 0
+	})
+	if h.hub.Stats().UpstreamConnected.Load() != 0 {
+		t.Fatal("hub connected while another program holds the stream")
+	}
+	_ = other.conn.CloseNow()
+	eventually(t, 5*time.Second, "the hub connected after the other program left", func() bool {
+		return h.hub.Stats().UpstreamConnected.Load() == 1
+	})
+}
