@@ -50,7 +50,7 @@ func startSim(t *testing.T, clock market.Clock) *sim {
 // startSimTick is startSim with the streams' tick.
 func startSimTick(t *testing.T, clock market.Clock, tick time.Duration) *sim {
 	t.Helper()
-	s := alpacasim.New(alpacasim.Config{KeyID: simKey, SecretKey: simSecret, Clock: clock, Seed: 7})
+	s := alpacasim.New(alpacasim.Config{KeyID: simKey, SecretKey: simSecret, Clock: clock})
 	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: tick})
 	ts := httptest.NewServer(st)
 	t.Cleanup(func() {

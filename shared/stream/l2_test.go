@@ -13,11 +13,11 @@ import (
 )
 
 // restQuote is the simulator's REST latest quote of symbol at clock's
-// instant, from a second simulator of the same seed (so the first one
+// instant, from a second simulator of the same market (so the first one
 // counts no REST request).
 func restQuote(t *testing.T, clock market.Clock, symbol string) string {
 	t.Helper()
-	s := alpacasim.New(alpacasim.Config{Clock: clock, Seed: 7})
+	s := alpacasim.New(alpacasim.Config{Clock: clock})
 	req := httptest.NewRequest("GET", "/v2/stocks/"+symbol+"/quotes/latest?feed=iex", nil)
 	req.Header.Set("APCA-API-KEY-ID", "k")
 	req.Header.Set("APCA-API-SECRET-KEY", "s")
