@@ -43,6 +43,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -182,8 +183,8 @@ func checkRequest(t *testing.T, routeKey, rawPath, rawQuery string, headers, qsp
 		if !matched {
 			t.Errorf("rawPath %q does not match the route %q", rawPath, tmpl)
 		}
-		if !slices.Contains(api.Routes, tmpl) {
-			t.Errorf("route %q is not one of api.Routes", tmpl)
+		if !slices.Contains(catalog.Templates(), tmpl) {
+			t.Errorf("route %q is not one of the catalog's templates", tmpl)
 		}
 	}
 	if fmt.Sprint(pathParams) != fmt.Sprint(wantParams) {
@@ -249,7 +250,7 @@ func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 
 			// Every route but /healthz is behind the Lambda authorizer,
 			// which puts the key id into the context.
-			public := ev.RawPath == api.RouteHealth
+			public := ev.RawPath == catalog.PathHealth
 			a := ev.RequestContext.Authorizer
 			switch {
 			case public && a != nil:
@@ -264,7 +265,7 @@ func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range api.Routes {
+	for _, r := range catalog.Templates() {
 		if !covered[r] {
 			t.Errorf("no api-*.json sample for route %s", r)
 		}
@@ -442,7 +443,7 @@ func wantBatchError(t *testing.T, body map[string]json.RawMessage, sym, status s
 // dataRoute reports whether a path serves market data (and so carries the
 // attribution headers).
 func dataRoute(path string) bool {
-	return path != api.RouteHealth && path != api.RouteMarketStatus
+	return path != catalog.PathHealth && path != catalog.PathMarketStatus
 }
 
 func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {

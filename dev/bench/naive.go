@@ -18,6 +18,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
@@ -167,7 +168,7 @@ func (n *naive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		naiveError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
-	if r.URL.Path == api.RouteStockQuotes {
+	if r.URL.Path == catalog.PathStockQuotes {
 		n.serveBatch(w, r)
 		return
 	}

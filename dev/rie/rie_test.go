@@ -60,6 +60,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -244,7 +245,7 @@ func testAPI(t *testing.T, h harness) {
 			if err := samplesPkg.DecodeStrict([]byte(resp.Body), &body); err != nil || body.Code == 0 || body.Message == "" {
 				t.Errorf("%s: error body %s is not Alpaca's {\"code\",\"message\"} (%v)", s.Name, resp.Body, err)
 			}
-		case ev.RawPath != api.RouteHealth && ev.RawPath != api.RouteMarketStatus:
+		case ev.RawPath != catalog.PathHealth && ev.RawPath != catalog.PathMarketStatus:
 			checkAttribution(t, s.Name, resp)
 		default:
 			if !json.Valid([]byte(resp.Body)) {

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
-	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/budget"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -612,42 +612,21 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 
-	lat := byID["CachedLatencyP95"]
-	named, _ := metricsIn(lat)
-	if _, ok := named[metrics.ApiLatency]; !ok || len(named) != 1 {
-		t.Errorf("latency alarm reads %v, want %s only", named, metrics.ApiLatency)
-	}
-	if !same(lat["Threshold"], CachedLatencyP95MS) || lat["ComparisonOperator"] != "GreaterThanThreshold" {
-		t.Errorf("latency alarm threshold %v %v, want > %d", lat["ComparisonOperator"], lat["Threshold"], CachedLatencyP95MS)
-	}
 	var routes []string
-	for _, q := range asList(lat["Metrics"]) {
-		stat, ok := q.(map[string]any)["MetricStat"].(map[string]any)
-		if !ok {
-			continue
-		}
-		if stat["Stat"] != "p95" {
-			t.Errorf("latency alarm statistic %v, want p95", stat["Stat"])
-		}
-		for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
-			switch d := d.(map[string]any); d["Name"] {
-			case metrics.DimRoute:
-				routes = append(routes, d["Value"].(string))
-			case metrics.DimStatus:
-				if d["Value"] != "200" {
-					t.Errorf("latency alarm Status %v, want 200", d["Value"])
-				}
-			}
+	for id, lat := range byID {
+		if strings.HasPrefix(id, "CachedLatencyP95") {
+			routes = append(routes, latencyAlarmRoutes(t, lat)...)
 		}
 	}
-	wantRoutes := []string{api.RouteStockQuote, api.RouteStockQuotes, api.RouteStockBars, api.RouteStocksBars,
-		api.RouteOptionQuotes, api.RouteOptionSnapshots, api.RouteOptionChain}
-	if !slices.Equal(routes, wantRoutes) {
-		t.Errorf("latency alarm routes %v, want the data routes %v", routes, wantRoutes)
+	slices.Sort(routes)
+	want := cachedPaths()
+	slices.Sort(want)
+	if !slices.Equal(routes, want) {
+		t.Errorf("latency alarm routes %v, want the data routes %v", routes, want)
 	}
 
 	hit := byID["HitRate"]
-	named, _ = metricsIn(hit)
+	named, _ := metricsIn(hit)
 	if _, ok := named[metrics.CacheRequests]; !ok || len(named) != 1 {
 		t.Errorf("hit-rate alarm reads %v, want %s only", named, metrics.CacheRequests)
 	}
@@ -835,4 +814,54 @@ func TestRoutesAreTheAPIs(t *testing.T) {
 	if !slices.Equal(open, []string{"/healthz"}) {
 		t.Errorf("routes without the authorizer %v, want only /healthz", open)
 	}
+}
+
+// cachedPaths are the catalog's cached routes, in catalog order.
+func cachedPaths() []string {
+	var out []string
+	for _, r := range catalog.Routes {
+		if r.Shape != catalog.Local {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// latencyAlarmRoutes checks one latency alarm and returns the routes it
+// reads.
+func latencyAlarmRoutes(t *testing.T, lat map[string]any) []string {
+	t.Helper()
+	named, _ := metricsIn(lat)
+	if _, ok := named[metrics.ApiLatency]; !ok || len(named) != 1 {
+		t.Errorf("latency alarm reads %v, want %s only", named, metrics.ApiLatency)
+	}
+	if !same(lat["Threshold"], CachedLatencyP95MS) || lat["ComparisonOperator"] != "GreaterThanThreshold" {
+		t.Errorf("latency alarm threshold %v %v, want > %d", lat["ComparisonOperator"], lat["Threshold"], CachedLatencyP95MS)
+	}
+	var routes []string
+	metricsRead := 0
+	for _, q := range asList(lat["Metrics"]) {
+		stat, ok := q.(map[string]any)["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metricsRead++
+		if stat["Stat"] != "p95" {
+			t.Errorf("latency alarm statistic %v, want p95", stat["Stat"])
+		}
+		for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
+			switch d := d.(map[string]any); d["Name"] {
+			case metrics.DimRoute:
+				routes = append(routes, d["Value"].(string))
+			case metrics.DimStatus:
+				if d["Value"] != "200" {
+					t.Errorf("latency alarm Status %v, want 200", d["Value"])
+				}
+			}
+		}
+	}
+	if metricsRead > 10 {
+		t.Errorf("latency alarm reads %d metrics: CloudWatch allows 10", metricsRead)
+	}
+	return routes
 }

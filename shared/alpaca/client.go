@@ -247,10 +247,14 @@ func (c *Client) LastRateLimit() RateLimit {
 	return c.lastRL
 }
 
-// source names the origin of an answer fetched with feed.
+// source names the origin of an answer fetched with feed ("" for a route
+// without feeds).
 func source(feed string, sim bool) string {
-	if sim {
+	switch {
+	case sim:
 		return SourceSimulator
+	case feed == "":
+		return "alpaca"
 	}
 	return "alpaca/" + feed
 }

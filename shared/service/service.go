@@ -121,6 +121,8 @@ func New(cfg Config) (*Service, error) {
 	s.API = api.New(api.Config{
 		Cache:      s.Cache,
 		Origin:     s.Origin,
+		Clock:      cfg.Clock,
+		Calendar:   s.Cache.Calendar(),
 		Recorder:   apiRec,
 		Hot:        hot,
 		Windows:    win,
