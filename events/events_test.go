@@ -195,6 +195,10 @@ func checkRequest(t *testing.T, routeKey, rawPath, rawQuery string, headers, qsp
 // matchTemplate matches a path against a route template with {name}
 // segments and returns the parameters (nil when there are none).
 func matchTemplate(tmpl, path string) (map[string]string, bool) {
+	if prefix, ok := strings.CutSuffix(tmpl, "{proxy+}"); ok {
+		rest, found := strings.CutPrefix(path, prefix)
+		return map[string]string{"proxy": rest}, found && rest != ""
+	}
 	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
 	if len(ts) != len(ps) {
 		return nil, false
@@ -459,6 +463,11 @@ func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
 			if err != nil {
 				t.Fatalf("handler error: %v", err)
 			}
+			raw, err := samplesPkg.Body(resp.IsBase64Encoded, resp.Headers, resp.Body)
+			if err != nil {
+				t.Fatalf("body does not decode: %v", err)
+			}
+			resp.Body = string(raw)
 			if resp.StatusCode != want {
 				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, resp.Body)
 			}

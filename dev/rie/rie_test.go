@@ -288,6 +288,13 @@ func invokeAPI(t *testing.T, e *emulator, s samplesPkg.Sample) events.APIGateway
 	if err := samplesPkg.DecodeStrict(raw, &resp); err != nil {
 		t.Fatalf("%s: answer is not an APIGatewayV2HTTPResponse (%v): %s", s.Name, err, raw)
 	}
+	if resp.IsBase64Encoded && resp.Headers["Content-Encoding"] == "gzip" {
+		body, err := samplesPkg.Body(true, resp.Headers, resp.Body)
+		if err != nil {
+			t.Fatalf("%s: gzipped body does not decode: %v", s.Name, err)
+		}
+		resp.Body, resp.IsBase64Encoded = string(body), false
+	}
 	return resp
 }
 

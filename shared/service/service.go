@@ -109,6 +109,13 @@ func New(cfg Config) (*Service, error) {
 		ac.Recorder = originRecorder{m: cfg.Metrics, b: s.Budget}
 	}
 	s.Origin = alpaca.New(ac)
+	s.API = s.newAPI(cfg, ac)
+	s.Config = cfg
+	return s, nil
+}
+
+// newAPI builds the API handler over the assembled parts.
+func (s *Service) newAPI(cfg Config, ac alpaca.Config) *api.Handler {
 	var apiRec api.Recorder
 	if cfg.Metrics != nil {
 		apiRec = cfg.Metrics
@@ -118,7 +125,7 @@ func New(cfg Config) (*Service, error) {
 	if s.Hot != nil {
 		hot, win = s.Hot, s.Windows
 	}
-	s.API = api.New(api.Config{
+	return api.New(api.Config{
 		Cache:      s.Cache,
 		Origin:     s.Origin,
 		Clock:      cfg.Clock,
@@ -130,8 +137,6 @@ func New(cfg Config) (*Service, error) {
 		StockFeed:  ac.StockFeed,
 		OptionFeed: ac.OptionFeed,
 	})
-	s.Config = cfg
-	return s, nil
 }
 
 // withDefaults fills in the budget, the instances sharing it and, from the
