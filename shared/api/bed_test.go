@@ -38,7 +38,7 @@ var _ api.Origin = (*fakeOrigin)(nil)
 // latestValue is the fake value of a symbol on a Latest route.
 func latestValue(call alpaca.LatestCall) string {
 	switch {
-	case call.Wrap == "snapshots":
+	case strings.Contains(call.Path, "snapshots"):
 		return `{"latestQuote":{"ap":1.01,"bp":1}}`
 	case strings.HasPrefix(call.Path, "/v1beta1/options/"):
 		return `{"ap":1.01,"as":1,"bp":1,"bs":1,"c":"A","t":"2026-11-25T19:00:00Z"}`
@@ -65,6 +65,8 @@ func (o *fakeOrigin) GetPage(_ context.Context, _, path, query, feed string, _ b
 	o.mu.Unlock()
 	body := `{}`
 	switch {
+	case path == "/v1beta1/news":
+		body = `{"news":[{"id":1,"headline":"` + strings.Repeat("x", 4000) + `"}],"next_page_token":null}`
 	case strings.HasPrefix(path, "/v1beta1/options/snapshots/"):
 		und := strings.TrimPrefix(path, "/v1beta1/options/snapshots/")
 		body = `{"snapshots":{"` + und + `261127C00600000":{}},"next_page_token":null}`

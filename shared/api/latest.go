@@ -79,6 +79,9 @@ func appendOne(b []byte, one, sym string, data []byte) []byte {
 
 // GET a multi-symbol Latest route, e.g. /v2/stocks/trades/latest?symbols=.
 func (h *Handler) latestMulti(r *request) response {
+	if _, err := pathParam(r.rt, r.param); err != nil {
+		return h.fail(r.ctx, err)
+	}
 	valid, invalid, err := symbolList(r.q["symbols"], catalog.MaxSymbols[r.rt.Symbols], normalizers[r.rt.Symbols])
 	if err != nil {
 		return h.fail(r.ctx, err)
