@@ -8,8 +8,8 @@ package events
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/base64"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
