@@ -1,0 +1,101 @@
+package alpacasim
+
+import "strings"
+
+// handler appends a 200 body to b, or returns the error to answer instead.
+type handler func(s *Server, b []byte, req request) ([]byte, *apiError)
+
+// route is one of Alpaca's endpoints: its path template, in which one
+// segment may be a {parameter}, and its handler. Requests are counted under
+// the template.
+type route struct {
+	tmpl  string
+	h     handler
+	ctype string // the Content-Type of a 200; empty means JSON
+}
+
+func (r route) contentType() string {
+	if r.ctype != "" {
+		return r.ctype
+	}
+	return "application/json; charset=UTF-8"
+}
+
+// routeID indexes routes; routeUnmatched counts requests for unknown paths.
+type routeID int
+
+const (
+	routeStockQuote routeID = iota
+	routeStockQuotes
+	routeStockBars
+	routeStockMultiBars
+	routeOptionQuotes
+	routeOptionSnapshots
+	routeOptionChain
+	routeCalendar
+	routeUnmatched
+	numRoutes
+)
+
+// routes lists the endpoints; match tries them in this order, so fixed
+// paths come before templates that could also match them.
+var routes = [numRoutes]route{
+	routeStockQuotes:     {"/v2/stocks/quotes/latest", (*Server).stockQuotes, ""},
+	routeStockMultiBars:  {"/v2/stocks/bars", (*Server).stockMultiBars, ""},
+	routeStockQuote:      {"/v2/stocks/{symbol}/quotes/latest", (*Server).stockQuote, ""},
+	routeStockBars:       {"/v2/stocks/{symbol}/bars", (*Server).stockBars, ""},
+	routeOptionQuotes:    {"/v1beta1/options/quotes/latest", (*Server).optionQuotes, ""},
+	routeOptionSnapshots: {"/v1beta1/options/snapshots", (*Server).optionSnapshots, ""},
+	routeOptionChain:     {"/v1beta1/options/snapshots/{underlying}", (*Server).optionChain, ""},
+	routeCalendar:        {"/v2/calendar", (*Server).calendar, ""},
+}
+
+func routeName(id routeID) string {
+	if id == routeUnmatched {
+		return "unmatched"
+	}
+	return routes[id].tmpl
+}
+
+// match maps a path to its route and the path parameter, if any: fixed
+// templates first, then those with a parameter.
+func match(path string) (routeID, string) {
+	for _, fixed := range [2]bool{true, false} {
+		for id := range routeUnmatched {
+			tmpl := routes[id].tmpl
+			if strings.Contains(tmpl, "{") == fixed {
+				continue
+			}
+			if param, ok := matchTemplate(path, tmpl); ok {
+				return id, param
+			}
+		}
+	}
+	return routeUnmatched, ""
+}
+
+// matchTemplate reports whether path fits tmpl segment by segment, a
+// {parameter} segment standing for any non-empty segment, which it returns.
+func matchTemplate(path, tmpl string) (string, bool) {
+	var param string
+	for {
+		ps, prest, pmore := strings.Cut(path, "/")
+		ts, trest, tmore := strings.Cut(tmpl, "/")
+		switch {
+		case len(ts) > 1 && ts[0] == '{':
+			if ps == "" {
+				return "", false
+			}
+			param = ps
+		case ps != ts:
+			return "", false
+		}
+		if pmore != tmore {
+			return "", false
+		}
+		if !pmore {
+			return param, true
+		}
+		path, tmpl = prest, trest
+	}
+}
