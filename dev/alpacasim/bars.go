@@ -273,6 +273,9 @@ func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
 	c := market.DateOf(stamp)
 	switch tf.unit {
 	case tfMin, tfHour:
+		if tf.unit == tfMin && tf.n == 1 {
+			return s.stockMinuteBar(st, stamp)
+		}
 		d := s.days.day(c)
 		z := earliest(stamp.Add(tf.duration()), d.AfterClose)
 		reg := overlap(stamp, z, d.Open, d.Close).Minutes()

@@ -33,6 +33,10 @@ const (
 	routeOptionSnapshots
 	routeOptionChain
 	routeCalendar
+	routeStockTrade
+	routeStockTradesLatest
+	routeStockBar
+	routeStockBarsLatest
 	routeUnmatched
 	numRoutes
 )
@@ -48,6 +52,11 @@ var routes = [numRoutes]route{
 	routeOptionSnapshots: {"/v1beta1/options/snapshots", (*Server).optionSnapshots, ""},
 	routeOptionChain:     {"/v1beta1/options/snapshots/{underlying}", (*Server).optionChain, ""},
 	routeCalendar:        {"/v2/calendar", (*Server).calendar, ""},
+
+	routeStockTradesLatest: {"/v2/stocks/trades/latest", (*Server).stockLatestTrades, ""},
+	routeStockBarsLatest:   {"/v2/stocks/bars/latest", (*Server).stockLatestBars, ""},
+	routeStockTrade:        {"/v2/stocks/{symbol}/trades/latest", (*Server).stockLatestTrade, ""},
+	routeStockBar:          {"/v2/stocks/{symbol}/bars/latest", (*Server).stockLatestBar, ""},
 }
 
 func routeName(id routeID) string {
