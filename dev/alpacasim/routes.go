@@ -37,6 +37,14 @@ const (
 	routeStockTradesLatest
 	routeStockBar
 	routeStockBarsLatest
+	routeStockSnapshot
+	routeStockSnapshots
+	routeStockTrades
+	routeStockMultiTrades
+	routeStockQuoteHistory
+	routeStockMultiQuotes
+	routeStockAuctions
+	routeStockMultiAuctions
 	routeUnmatched
 	numRoutes
 )
@@ -53,10 +61,18 @@ var routes = [numRoutes]route{
 	routeOptionChain:     {"/v1beta1/options/snapshots/{underlying}", (*Server).optionChain, ""},
 	routeCalendar:        {"/v2/calendar", (*Server).calendar, ""},
 
-	routeStockTradesLatest: {"/v2/stocks/trades/latest", (*Server).stockLatestTrades, ""},
-	routeStockBarsLatest:   {"/v2/stocks/bars/latest", (*Server).stockLatestBars, ""},
-	routeStockTrade:        {"/v2/stocks/{symbol}/trades/latest", (*Server).stockLatestTrade, ""},
-	routeStockBar:          {"/v2/stocks/{symbol}/bars/latest", (*Server).stockLatestBar, ""},
+	routeStockTradesLatest:  {"/v2/stocks/trades/latest", (*Server).stockLatestTrades, ""},
+	routeStockBarsLatest:    {"/v2/stocks/bars/latest", (*Server).stockLatestBars, ""},
+	routeStockTrade:         {"/v2/stocks/{symbol}/trades/latest", (*Server).stockLatestTrade, ""},
+	routeStockBar:           {"/v2/stocks/{symbol}/bars/latest", (*Server).stockLatestBar, ""},
+	routeStockSnapshots:     {"/v2/stocks/snapshots", (*Server).stockSnapshots, ""},
+	routeStockSnapshot:      {"/v2/stocks/{symbol}/snapshot", (*Server).stockSnapshot, ""},
+	routeStockMultiTrades:   {"/v2/stocks/trades", (*Server).stockMultiTrades, ""},
+	routeStockTrades:        {"/v2/stocks/{symbol}/trades", (*Server).stockTrades, ""},
+	routeStockMultiQuotes:   {"/v2/stocks/quotes", (*Server).stockMultiQuotes, ""},
+	routeStockQuoteHistory:  {"/v2/stocks/{symbol}/quotes", (*Server).stockQuoteHistory, ""},
+	routeStockMultiAuctions: {"/v2/stocks/auctions", (*Server).stockMultiAuctions, ""},
+	routeStockAuctions:      {"/v2/stocks/{symbol}/auctions", (*Server).stockAuctions, ""},
 }
 
 func routeName(id routeID) string {
