@@ -182,6 +182,9 @@ type Server struct {
 	rlCount  int64
 
 	exps atomic.Pointer[expirationSet]
+
+	cryptoOnce sync.Once
+	crypto     map[string]*cryptoAsset
 }
 
 // New returns a simulator configured by cfg.

@@ -1,6 +1,9 @@
 package alpacasim
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // handler appends a 200 body to b, or returns the error to answer instead.
 type handler func(s *Server, b []byte, req request) ([]byte, *apiError)
@@ -45,6 +48,18 @@ const (
 	routeStockMultiQuotes
 	routeStockAuctions
 	routeStockMultiAuctions
+	routeCryptoBars
+	routeCryptoTrades
+	routeCryptoQuotes
+	routeCryptoLatestBars
+	routeCryptoLatestTrades
+	routeCryptoLatestQuotes
+	routeCryptoLatestOrderbooks
+	routeCryptoSnapshots
+	routePerpLatestBars
+	routePerpLatestTrades
+	routePerpLatestQuotes
+	routePerpLatestPricing
 	routeUnmatched
 	numRoutes
 )
@@ -73,6 +88,19 @@ var routes = [numRoutes]route{
 	routeStockQuoteHistory:  {"/v2/stocks/{symbol}/quotes", (*Server).stockQuoteHistory, ""},
 	routeStockMultiAuctions: {"/v2/stocks/auctions", (*Server).stockMultiAuctions, ""},
 	routeStockAuctions:      {"/v2/stocks/{symbol}/auctions", (*Server).stockAuctions, ""},
+
+	routeCryptoBars:             {"/v1beta3/crypto/{loc}/bars", cryptoHist("bars"), ""},
+	routeCryptoTrades:           {"/v1beta3/crypto/{loc}/trades", cryptoHist("trades"), ""},
+	routeCryptoQuotes:           {"/v1beta3/crypto/{loc}/quotes", cryptoHist("quotes"), ""},
+	routeCryptoLatestBars:       {"/v1beta3/crypto/{loc}/latest/bars", cryptoLatest("bars", false), ""},
+	routeCryptoLatestTrades:     {"/v1beta3/crypto/{loc}/latest/trades", cryptoLatest("trades", false), ""},
+	routeCryptoLatestQuotes:     {"/v1beta3/crypto/{loc}/latest/quotes", cryptoLatest("quotes", false), ""},
+	routeCryptoLatestOrderbooks: {"/v1beta3/crypto/{loc}/latest/orderbooks", cryptoLatest("orderbooks", false), ""},
+	routeCryptoSnapshots:        {"/v1beta3/crypto/{loc}/snapshots", (*Server).cryptoSnapshots, ""},
+	routePerpLatestBars:         {"/v1beta1/crypto-perps/{loc}/latest/bars", cryptoLatest("bars", true), ""},
+	routePerpLatestTrades:       {"/v1beta1/crypto-perps/{loc}/latest/trades", cryptoLatest("trades", true), ""},
+	routePerpLatestQuotes:       {"/v1beta1/crypto-perps/{loc}/latest/quotes", cryptoLatest("quotes", true), ""},
+	routePerpLatestPricing:      {"/v1beta1/crypto-perps/{loc}/latest/pricing", cryptoLatest("pricing", true), ""},
 }
 
 func routeName(id routeID) string {
@@ -122,5 +150,21 @@ func matchTemplate(path, tmpl string) (string, bool) {
 			return param, true
 		}
 		path, tmpl = prest, trest
+	}
+}
+
+func cryptoHist(kind string) handler {
+	return func(s *Server, b []byte, req request) ([]byte, *apiError) { return s.cryptoHistory(b, req, kind) }
+}
+
+func cryptoLatest(kind string, perp bool) handler {
+	return func(s *Server, b []byte, req request) ([]byte, *apiError) { return s.cryptoLatest(b, req, kind, perp) }
+}
+
+func init() {
+	for id := range routeUnmatched {
+		if routes[id].tmpl == "" || routes[id].h == nil {
+			panic("alpacasim: route " + strconv.Itoa(int(id)) + " has no template or handler")
+		}
 	}
 }
