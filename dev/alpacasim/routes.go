@@ -60,6 +60,9 @@ const (
 	routePerpLatestTrades
 	routePerpLatestQuotes
 	routePerpLatestPricing
+	routeOptionBars
+	routeOptionTrades
+	routeOptionLatestTrades
 	routeUnmatched
 	numRoutes
 )
@@ -101,6 +104,10 @@ var routes = [numRoutes]route{
 	routePerpLatestTrades:       {"/v1beta1/crypto-perps/{loc}/latest/trades", cryptoLatest("trades", true), ""},
 	routePerpLatestQuotes:       {"/v1beta1/crypto-perps/{loc}/latest/quotes", cryptoLatest("quotes", true), ""},
 	routePerpLatestPricing:      {"/v1beta1/crypto-perps/{loc}/latest/pricing", cryptoLatest("pricing", true), ""},
+
+	routeOptionBars:         {"/v1beta1/options/bars", (*Server).optionBars, ""},
+	routeOptionTrades:       {"/v1beta1/options/trades", (*Server).optionTrades, ""},
+	routeOptionLatestTrades: {"/v1beta1/options/trades/latest", (*Server).optionLatestTrades, ""},
 }
 
 func routeName(id routeID) string {
