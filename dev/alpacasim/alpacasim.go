@@ -185,6 +185,8 @@ type Server struct {
 
 	cryptoOnce sync.Once
 	crypto     map[string]*cryptoAsset
+	forexOnce  sync.Once
+	forex      map[string]*cryptoAsset
 }
 
 // New returns a simulator configured by cfg.

@@ -79,7 +79,10 @@ func (a *cryptoAsset) floor(x float64) float64 { return sigRound(x, a.digits, ma
 func (a *cryptoAsset) ceil(x float64) float64  { return sigRound(x, a.digits, math.Ceil) }
 
 func sigRound(x float64, digits int, f func(float64) float64) float64 {
-	if x <= 0 {
+	if x < 0 {
+		return -sigRound(-x, digits, func(y float64) float64 { return -f(-y) })
+	}
+	if x == 0 {
 		return 0
 	}
 	d := digits - int(math.Ceil(math.Log10(x)))

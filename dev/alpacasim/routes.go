@@ -63,6 +63,18 @@ const (
 	routeOptionBars
 	routeOptionTrades
 	routeOptionLatestTrades
+	routeStockExchanges
+	routeStockConditions
+	routeOptionExchanges
+	routeOptionConditions
+	routeNews
+	routeCorporateActions
+	routeCorporateActionsBeta
+	routeMostActives
+	routeMovers
+	routeLogo
+	routeForexLatest
+	routeForexRates
 	routeUnmatched
 	numRoutes
 )
@@ -108,6 +120,19 @@ var routes = [numRoutes]route{
 	routeOptionBars:         {"/v1beta1/options/bars", (*Server).optionBars, ""},
 	routeOptionTrades:       {"/v1beta1/options/trades", (*Server).optionTrades, ""},
 	routeOptionLatestTrades: {"/v1beta1/options/trades/latest", (*Server).optionLatestTrades, ""},
+
+	routeStockExchanges:       {"/v2/stocks/meta/exchanges", (*Server).stockExchangesMeta, ""},
+	routeStockConditions:      {"/v2/stocks/meta/conditions/{ticktype}", (*Server).stockConditionsMeta, ""},
+	routeOptionExchanges:      {"/v1beta1/options/meta/exchanges", (*Server).optionExchangesMeta, ""},
+	routeOptionConditions:     {"/v1beta1/options/meta/conditions/{ticktype}", (*Server).optionConditionsMeta, ""},
+	routeNews:                 {"/v1beta1/news", (*Server).news, ""},
+	routeCorporateActions:     {"/v1/corporate-actions", (*Server).corporateActionsV1, ""},
+	routeCorporateActionsBeta: {"/v1beta1/corporate-actions", (*Server).corporateActionsV1Beta1, ""},
+	routeMostActives:          {"/v1beta1/screener/stocks/most-actives", (*Server).mostActives, ""},
+	routeMovers:               {"/v1beta1/screener/{market_type}/movers", (*Server).movers, ""},
+	routeLogo:                 {"/v1beta1/logos/{symbol}", (*Server).logo, "image/png"},
+	routeForexLatest:          {"/v1beta1/forex/latest/rates", (*Server).forexLatest, ""},
+	routeForexRates:           {"/v1beta1/forex/rates", (*Server).forexRates, ""},
 }
 
 func routeName(id routeID) string {
