@@ -379,14 +379,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	s.answer(w, rt, request{r: r, param: param, now: now}, fault == TruncatedJSON)
+}
+
+// answer runs the route's handler and writes its body or its error; a
+// truncated answer stops half way.
+func (s *Server) answer(w http.ResponseWriter, rt routeID, req request, truncated bool) {
 	bp := bufPool.Get().(*[]byte)
-	body, apiErr := routes[rt].h(s, (*bp)[:0], request{r: r, param: param, now: now})
+	body, apiErr := routes[rt].h(s, (*bp)[:0], req)
 	if apiErr != nil {
 		writeError(w, apiErr)
 	} else {
-		if fault == TruncatedJSON {
+		if truncated {
 			body = body[:len(body)/2]
 		}
+		hdr := w.Header()
 		hdr.Set("Content-Type", routes[rt].contentType())
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
