@@ -164,7 +164,7 @@ func (s *Service) connectL2(cfg Config) error {
 	}
 	s.Redis = rdb
 	s.Budget = budget.New(rdb, budget.Options{PerMinute: cfg.BudgetPerMin, Instances: cfg.OriginInstances, Logger: s.log})
-	s.Hot = hotset.NewFeed(rdb, time.Second)
+	s.Hot = hotset.NewFeed(rdb, hotset.FeedOptions{})
 	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb), hitrate.WindowFeedOptions{})
 	return nil
 }
