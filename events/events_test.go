@@ -508,11 +508,14 @@ func newAPIHandler(t *testing.T) (func(context.Context, events.APIGatewayV2HTTPR
 	clock := market.ClockFunc(func() time.Time { return Now })
 	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: "sim-key", SecretKey: "sim-secret"})
 	svc, err := service.New(service.Config{
-		Redis:   cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
-		Alpaca:  alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
-		Clock:   clock,
-		Metrics: metrics.New(metrics.Options{EMF: true, Function: "api"}),
-		Logger:  slog.New(slog.DiscardHandler),
+		Redis:  cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
+		Alpaca: alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
+		Clock:  clock,
+		// One sample per route, each a miss: more than the default
+		// budget's burst, which its own tests cover.
+		BudgetPerMin: 10000,
+		Metrics:      metrics.New(metrics.Options{EMF: true, Function: "api"}),
+		Logger:       slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

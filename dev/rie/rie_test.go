@@ -216,6 +216,9 @@ func testAPI(t *testing.T, h harness) {
 	redisAddr := redistest.StartServer(t).Addr
 	env[config.EnvRedisURL] = "redis://" + redisAddr
 	env[config.EnvLogFormat] = "json"
+	// One sample per route, each a miss: more than the default budget's
+	// burst, which its own tests cover.
+	env[config.EnvOriginBudgetPerMin] = "10000"
 	e := h.start(t, "api", env)
 
 	var secrets []string
