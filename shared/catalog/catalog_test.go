@@ -127,3 +127,12 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkMatch(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Match("/v2/stocks/AAPL/quotes/latest")
+		Match("/v2/stocks/quotes/latest")
+		Match("/v1beta1/screener/crypto/movers")
+	}
+}

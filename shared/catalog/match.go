@@ -26,6 +26,25 @@ var literal = func() map[string]ID {
 	return m
 }()
 
+// template is a route path with one {parameter}, split around it.
+type template struct {
+	prefix, suffix string
+	id             ID
+}
+
+// templates are the routes with a {parameter}, in catalog order.
+var templates = func() []template {
+	var out []template
+	for i := range Routes {
+		p := Routes[i].Path
+		if open := strings.IndexByte(p, '{'); open >= 0 {
+			end := open + strings.IndexByte(p[open:], '}')
+			out = append(out, template{prefix: p[:open], suffix: p[end+1:], id: ID(i)})
+		}
+	}
+	return out
+}()
+
 // Match finds the route of a request path and the value of its
 // {parameter}, raw. Matching is literal: no decoding, no dot segments, and
 // the parameter is one non-empty segment. A route without a parameter wins
@@ -34,31 +53,16 @@ func Match(path string) (id ID, param string, ok bool) {
 	if id, ok := literal[path]; ok {
 		return id, "", true
 	}
-	for i := range Routes {
-		if v, ok := matchTemplate(Routes[i].Path, path); ok {
-			return ID(i), v, true
+	for _, t := range templates {
+		if len(path) <= len(t.prefix)+len(t.suffix) || !strings.HasPrefix(path, t.prefix) || !strings.HasSuffix(path, t.suffix) {
+			continue
+		}
+		v := path[len(t.prefix) : len(path)-len(t.suffix)]
+		if strings.IndexByte(v, '/') < 0 {
+			return t.id, v, true
 		}
 	}
 	return 0, "", false
-}
-
-// matchTemplate matches path against a template with one {parameter}
-// segment and returns the segment's value.
-func matchTemplate(tmpl, path string) (string, bool) {
-	open := strings.IndexByte(tmpl, '{')
-	if open < 0 {
-		return "", false
-	}
-	end := strings.IndexByte(tmpl[open:], '}') + open
-	prefix, suffix := tmpl[:open], tmpl[end+1:]
-	if len(path) <= len(prefix)+len(suffix) || !strings.HasPrefix(path, prefix) || !strings.HasSuffix(path, suffix) {
-		return "", false
-	}
-	v := path[len(prefix) : len(path)-len(suffix)]
-	if strings.IndexByte(v, '/') >= 0 {
-		return "", false
-	}
-	return v, true
 }
 
 // fill returns tmpl with v in place of its {parameter}.
