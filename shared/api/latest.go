@@ -55,7 +55,8 @@ func (h *Handler) latestOne(r *request) response {
 	h.observe(r.rt.Class, res, r)
 	var a attribution
 	a.add(res)
-	return ok(appendOne(nil, r.rt.One, sym, res.Entry.Data), h.headers(&a, r))
+	body := make([]byte, 0, 24+len(r.rt.One)+len(sym)+len(res.Entry.Data))
+	return ok(appendOne(body, r.rt.One, sym, res.Entry.Data), h.headers(&a, r))
 }
 
 // appendOne appends a single-symbol body: {"symbol":S,"<one>":data}, or,
@@ -105,19 +106,21 @@ func (h *Handler) latestMulti(r *request) response {
 }
 
 // latestFetch fetches the values of ids' symbols from the route's origin.
+// The call is built only when the cache misses: a hit allocates nothing
+// for it but the closure.
 func (h *Handler) latestFetch(r *request, feed string) cache.FetchFunc {
-	rt := r.rt
-	call := alpaca.LatestCall{Endpoint: cmp.Or(rt.Origin, rt.Path), Path: rt.OriginPath(r.param), Wrap: rt.Wrap, Feed: feed}
-	if !rt.Multi() {
-		call.Path = rt.Origin // a single-symbol form asks its multi-symbol origin
-	}
-	if feed != "" {
-		call.Query = url.Values{"feed": {feed}}
-	}
-	if rt.Symbols == catalog.Option || rt.Param == catalog.Option {
-		call.PerCall = catalog.MaxSymbols[catalog.Option]
-	}
+	rt, param := r.rt, r.param
 	return func(ctx context.Context, ids []string) (map[string]cache.Item, error) {
+		call := alpaca.LatestCall{Endpoint: cmp.Or(rt.Origin, rt.Path), Path: rt.OriginPath(param), Wrap: rt.Wrap, Feed: feed}
+		if !rt.Multi() {
+			call.Path = rt.Origin // a single-symbol form asks its multi-symbol origin
+		}
+		if feed != "" {
+			call.Query = url.Values{"feed": {feed}}
+		}
+		if rt.Symbols == catalog.Option || rt.Param == catalog.Option {
+			call.PerCall = catalog.MaxSymbols[catalog.Option]
+		}
 		m, err := h.origin.Latest(ctx, call, bases(ids))
 		return itemsFrom(ids, m, err)
 	}
