@@ -112,12 +112,9 @@ func (s *Server) auctionHistory(b []byte, req request, single bool) ([]byte, *ap
 	}
 	var known []*stock
 	if single {
-		if !validStockSymbol(req.param) {
-			return nil, invalidSymbol(req.param)
-		}
-		st, ok := s.lookup(req.param)
-		if !ok {
-			return nil, notFound("symbol not found: " + req.param)
+		st, e := s.pathStock(req.param)
+		if e != nil {
+			return nil, e
 		}
 		known = []*stock{st}
 	} else {

@@ -515,12 +515,9 @@ func (s *Server) stockBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	b = append(b, `{"bars":`...)
 	n := 0
@@ -558,12 +555,7 @@ func (s *Server) stockMultiBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	known := make([]*stock, 0, len(syms))
-	for _, sym := range syms {
-		if st, ok := s.lookup(sym); ok {
-			known = append(known, st)
-		}
-	}
+	known := s.knownStocks(syms)
 	b = append(b, `{"bars":{`...)
 	open := -1
 	next := s.walkBars(known, bq, req.now, func(i int, br bar) {

@@ -51,6 +51,19 @@ func (s *Server) knownStocks(syms []string) []*stock {
 	return known
 }
 
+// pathStock is the stock a path's {symbol} names: a 400 when sym is not a
+// stock symbol, a 404 when the simulator does not list it.
+func (s *Server) pathStock(sym string) (*stock, *apiError) {
+	if !validStockSymbol(sym) {
+		return nil, invalidSymbol(sym)
+	}
+	st, ok := s.lookup(sym)
+	if !ok {
+		return nil, notFound("symbol not found: " + sym)
+	}
+	return st, nil
+}
+
 // stockHistoryMany answers /v2/stocks/<field>?symbols=:
 // {"<field>":{"AAPL":[...]},"next_page_token":...}.
 func (s *Server) stockHistoryMany(b []byte, req request, field string) ([]byte, *apiError) {
@@ -85,12 +98,9 @@ func (s *Server) stockHistoryOne(b []byte, req request, field string) ([]byte, *
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	trades := field == "trades"
 	b = append(b, `{"`...)

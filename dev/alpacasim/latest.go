@@ -56,19 +56,17 @@ func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiErr
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	b = append(b, `{"symbol":`...)
 	b = appendStr(b, st.symbol)
 	b = append(b, `,"`...)
 	b = append(b, k.one...)
 	b = append(b, `":`...)
-	if b, ok = k.app(s, b, st, req.now.Add(-delay), feed); !ok {
+	b, ok := k.app(s, b, st, req.now.Add(-delay), feed)
+	if !ok {
 		return nil, notFound("symbol not found: " + req.param)
 	}
 	return append(b, '}'), nil

@@ -70,12 +70,9 @@ func (s *Server) stockSnapshot(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	b = append(b, `{"symbol":`...)
 	b = appendStr(b, st.symbol)
