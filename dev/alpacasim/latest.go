@@ -52,11 +52,7 @@ func (s *Server) appendLatestBar(b []byte, st *stock, now time.Time, _ string) (
 // latestOne answers /v2/stocks/{symbol}/<kind>/latest:
 // {"symbol":"AAPL","<one>":{...}}; an unknown symbol is a 404.
 func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiError) {
-	feed, delay, e := stockFeed(req.r.URL.Query())
-	if e != nil {
-		return nil, e
-	}
-	st, e := s.pathStock(req.param)
+	st, feed, now, e := s.latestStock(req)
 	if e != nil {
 		return nil, e
 	}
@@ -65,7 +61,7 @@ func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiErr
 	b = append(b, `,"`...)
 	b = append(b, k.one...)
 	b = append(b, `":`...)
-	b, ok := k.app(s, b, st, req.now.Add(-delay), feed)
+	b, ok := k.app(s, b, st, now, feed)
 	if !ok {
 		return nil, notFound("symbol not found: " + req.param)
 	}
@@ -75,12 +71,7 @@ func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiErr
 // latestMany answers /v2/stocks/<kind>/latest?symbols=:
 // {"<many>":{"AAPL":{...},...}}, unknown symbols left out.
 func (s *Server) latestMany(b []byte, req request, k latestKind) ([]byte, *apiError) {
-	q := req.r.URL.Query()
-	feed, delay, e := stockFeed(q)
-	if e != nil {
-		return nil, e
-	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	syms, feed, now, e := latestSymbols(req)
 	if e != nil {
 		return nil, e
 	}
@@ -98,7 +89,7 @@ func (s *Server) latestMany(b []byte, req request, k latestKind) ([]byte, *apiEr
 			b = comma(b)
 		}
 		b = appendKey(b, st.symbol)
-		if b, ok = k.app(s, b, st, req.now.Add(-delay), feed); !ok {
+		if b, ok = k.app(s, b, st, now, feed); !ok {
 			b = b[:mark]
 			continue
 		}
