@@ -118,11 +118,9 @@ func (s *Server) auctionHistory(b []byte, req request, single bool) ([]byte, *ap
 		}
 		known = []*stock{st}
 	} else {
-		syms, e := symbolList(q, validStockSymbol, 0)
-		if e != nil {
+		if known, e = s.queryStocks(q); e != nil {
 			return nil, e
 		}
-		known = s.knownStocks(syms)
 	}
 	b = append(b, `{"auctions":`...)
 	mw, lw := newMapWriter(b), &listWriter{b: b}

@@ -551,11 +551,10 @@ func (s *Server) stockMultiBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	known, e := s.queryStocks(q)
 	if e != nil {
 		return nil, e
 	}
-	known := s.knownStocks(syms)
 	b = append(b, `{"bars":{`...)
 	open := -1
 	next := s.walkBars(known, bq, req.now, func(i int, br bar) {

@@ -51,6 +51,16 @@ func (s *Server) knownStocks(syms []string) []*stock {
 	return known
 }
 
+// queryStocks is the known stocks among the query's symbols, in symbol
+// order; an invalid or missing symbols parameter is a 400.
+func (s *Server) queryStocks(q url.Values) ([]*stock, *apiError) {
+	syms, e := symbolList(q, validStockSymbol, 0)
+	if e != nil {
+		return nil, e
+	}
+	return s.knownStocks(syms), nil
+}
+
 // pathStock is the stock a path's {symbol} names: a 400 when sym is not a
 // stock symbol, a 404 when the simulator does not list it.
 func (s *Server) pathStock(sym string) (*stock, *apiError) {
@@ -72,11 +82,10 @@ func (s *Server) stockHistoryMany(b []byte, req request, field string) ([]byte, 
 	if e != nil {
 		return nil, e
 	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	known, e := s.queryStocks(q)
 	if e != nil {
 		return nil, e
 	}
-	known := s.knownStocks(syms)
 	trades := field == "trades"
 	b = append(b, `{"`...)
 	b = append(b, field...)
