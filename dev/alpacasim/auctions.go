@@ -112,20 +112,15 @@ func (s *Server) auctionHistory(b []byte, req request, single bool) ([]byte, *ap
 	}
 	var known []*stock
 	if single {
-		if !validStockSymbol(req.param) {
-			return nil, invalidSymbol(req.param)
-		}
-		st, ok := s.lookup(req.param)
-		if !ok {
-			return nil, notFound("symbol not found: " + req.param)
-		}
-		known = []*stock{st}
-	} else {
-		syms, e := symbolList(q, validStockSymbol, 0)
+		st, e := s.pathStock(req.param)
 		if e != nil {
 			return nil, e
 		}
-		known = s.knownStocks(syms)
+		known = []*stock{st}
+	} else {
+		if known, e = s.queryStocks(q); e != nil {
+			return nil, e
+		}
 	}
 	b = append(b, `{"auctions":`...)
 	mw, lw := newMapWriter(b), &listWriter{b: b}

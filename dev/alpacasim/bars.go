@@ -73,22 +73,33 @@ type bar struct {
 
 // appendBar appends a stock bar in Alpaca's field order t o h l c v n vw.
 func appendBar(b []byte, br bar) []byte {
-	b = append(b, `{"t":`...)
-	b = appendTime(b, br.t)
-	b = comma(b)
-	b = appendNum(b, "o", br.o)
-	b = comma(b)
-	b = appendNum(b, "h", br.h)
-	b = comma(b)
-	b = appendNum(b, "l", br.l)
-	b = comma(b)
-	b = appendNum(b, "c", br.c)
-	b = comma(b)
+	b = appendBarHead(b, br.t, br.o, br.h, br.l, br.c)
 	b = appendUint(b, "v", br.v)
+	return appendBarTail(b, br.n, br.vw)
+}
+
+// appendBarHead appends a bar's {"t":…,"o":…,"h":…,"l":…,"c":…, up to its
+// volume, which is a count for stocks and a quantity for crypto.
+func appendBarHead(b []byte, t time.Time, o, h, l, c float64) []byte {
+	b = append(b, `{"t":`...)
+	b = appendTime(b, t)
 	b = comma(b)
-	b = appendUint(b, "n", br.n)
+	b = appendNum(b, "o", o)
 	b = comma(b)
-	b = appendNum(b, "vw", br.vw)
+	b = appendNum(b, "h", h)
+	b = comma(b)
+	b = appendNum(b, "l", l)
+	b = comma(b)
+	b = appendNum(b, "c", c)
+	return comma(b)
+}
+
+// appendBarTail closes a bar after its volume: ,"n":…,"vw":…}.
+func appendBarTail(b []byte, n uint64, vw float64) []byte {
+	b = comma(b)
+	b = appendUint(b, "n", n)
+	b = comma(b)
+	b = appendNum(b, "vw", vw)
 	return append(b, '}')
 }
 
@@ -504,12 +515,9 @@ func (s *Server) stockBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	b = append(b, `{"bars":`...)
 	n := 0
@@ -543,15 +551,9 @@ func (s *Server) stockMultiBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	known, e := s.queryStocks(q)
 	if e != nil {
 		return nil, e
-	}
-	known := make([]*stock, 0, len(syms))
-	for _, sym := range syms {
-		if st, ok := s.lookup(sym); ok {
-			known = append(known, st)
-		}
 	}
 	b = append(b, `{"bars":{`...)
 	open := -1

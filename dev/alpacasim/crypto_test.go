@@ -2,7 +2,6 @@ package alpacasim_test
 
 import (
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -123,14 +122,7 @@ func TestCryptoSnapshotsAndPaging(t *testing.T) {
 	if pages < 4 || !reflect.DeepEqual(whole, paged) {
 		t.Errorf("%d pages; equal %v", pages, reflect.DeepEqual(whole, paged))
 	}
-	desc, _ := walkPages[marketdata.CryptoTrade](t, ts, base+"&limit=25&sort=desc", "trades")
-	for sym, tr := range whole {
-		r := slices.Clone(desc[sym])
-		slices.Reverse(r)
-		if !reflect.DeepEqual(tr, r) {
-			t.Errorf("%s: desc is not the reverse", sym)
-		}
-	}
+	checkDescending(t, ts, base+"&limit=25", "trades", whole)
 }
 
 func TestCryptoOrderbooksAndPerps(t *testing.T) {

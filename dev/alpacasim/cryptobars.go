@@ -126,22 +126,10 @@ func appendCryptoQuote(b []byte, q cryptoQuote) []byte {
 	return append(b, '}')
 }
 
+// appendCryptoBar appends a crypto bar: a stock bar's fields, but a
+// fractional volume.
 func appendCryptoBar(b []byte, br cryptoBar) []byte {
-	b = append(b, `{"t":`...)
-	b = appendTime(b, br.t)
-	b = comma(b)
-	b = appendNum(b, "o", br.o)
-	b = comma(b)
-	b = appendNum(b, "h", br.h)
-	b = comma(b)
-	b = appendNum(b, "l", br.l)
-	b = comma(b)
-	b = appendNum(b, "c", br.c)
-	b = comma(b)
+	b = appendBarHead(b, br.t, br.o, br.h, br.l, br.c)
 	b = appendNum(b, "v", br.v)
-	b = comma(b)
-	b = appendUint(b, "n", br.n)
-	b = comma(b)
-	b = appendNum(b, "vw", br.vw)
-	return append(b, '}')
+	return appendBarTail(b, br.n, br.vw)
 }

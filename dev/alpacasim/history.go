@@ -51,6 +51,29 @@ func (s *Server) knownStocks(syms []string) []*stock {
 	return known
 }
 
+// queryStocks is the known stocks among the query's symbols, in symbol
+// order; an invalid or missing symbols parameter is a 400.
+func (s *Server) queryStocks(q url.Values) ([]*stock, *apiError) {
+	syms, e := symbolList(q, validStockSymbol, 0)
+	if e != nil {
+		return nil, e
+	}
+	return s.knownStocks(syms), nil
+}
+
+// pathStock is the stock a path's {symbol} names: a 400 when sym is not a
+// stock symbol, a 404 when the simulator does not list it.
+func (s *Server) pathStock(sym string) (*stock, *apiError) {
+	if !validStockSymbol(sym) {
+		return nil, invalidSymbol(sym)
+	}
+	st, ok := s.lookup(sym)
+	if !ok {
+		return nil, notFound("symbol not found: " + sym)
+	}
+	return st, nil
+}
+
 // stockHistoryMany answers /v2/stocks/<field>?symbols=:
 // {"<field>":{"AAPL":[...]},"next_page_token":...}.
 func (s *Server) stockHistoryMany(b []byte, req request, field string) ([]byte, *apiError) {
@@ -59,11 +82,10 @@ func (s *Server) stockHistoryMany(b []byte, req request, field string) ([]byte, 
 	if e != nil {
 		return nil, e
 	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	known, e := s.queryStocks(q)
 	if e != nil {
 		return nil, e
 	}
-	known := s.knownStocks(syms)
 	trades := field == "trades"
 	b = append(b, `{"`...)
 	b = append(b, field...)
@@ -85,12 +107,9 @@ func (s *Server) stockHistoryOne(b []byte, req request, field string) ([]byte, *
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	trades := field == "trades"
 	b = append(b, `{"`...)

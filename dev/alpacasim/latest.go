@@ -52,23 +52,17 @@ func (s *Server) appendLatestBar(b []byte, st *stock, now time.Time, _ string) (
 // latestOne answers /v2/stocks/{symbol}/<kind>/latest:
 // {"symbol":"AAPL","<one>":{...}}; an unknown symbol is a 404.
 func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiError) {
-	feed, delay, e := stockFeed(req.r.URL.Query())
+	st, feed, now, e := s.latestStock(req)
 	if e != nil {
 		return nil, e
-	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
 	}
 	b = append(b, `{"symbol":`...)
 	b = appendStr(b, st.symbol)
 	b = append(b, `,"`...)
 	b = append(b, k.one...)
 	b = append(b, `":`...)
-	if b, ok = k.app(s, b, st, req.now.Add(-delay), feed); !ok {
+	b, ok := k.app(s, b, st, now, feed)
+	if !ok {
 		return nil, notFound("symbol not found: " + req.param)
 	}
 	return append(b, '}'), nil
@@ -77,12 +71,7 @@ func (s *Server) latestOne(b []byte, req request, k latestKind) ([]byte, *apiErr
 // latestMany answers /v2/stocks/<kind>/latest?symbols=:
 // {"<many>":{"AAPL":{...},...}}, unknown symbols left out.
 func (s *Server) latestMany(b []byte, req request, k latestKind) ([]byte, *apiError) {
-	q := req.r.URL.Query()
-	feed, delay, e := stockFeed(q)
-	if e != nil {
-		return nil, e
-	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	syms, feed, now, e := latestSymbols(req)
 	if e != nil {
 		return nil, e
 	}
@@ -100,7 +89,7 @@ func (s *Server) latestMany(b []byte, req request, k latestKind) ([]byte, *apiEr
 			b = comma(b)
 		}
 		b = appendKey(b, st.symbol)
-		if b, ok = k.app(s, b, st, req.now.Add(-delay), feed); !ok {
+		if b, ok = k.app(s, b, st, now, feed); !ok {
 			b = b[:mark]
 			continue
 		}

@@ -143,11 +143,9 @@ func (s *Server) news(b []byte, req request) ([]byte, *apiError) {
 	}
 	sts := s.knownStocks(Universe())
 	if q.Get("symbols") != "" {
-		syms, e := symbolList(q, validStockSymbol, 0)
-		if e != nil {
+		if sts, e = s.queryStocks(q); e != nil {
 			return nil, e
 		}
-		sts = s.knownStocks(syms)
 	}
 	hq := nq.hq
 	lo, hi := hq.start, earliest(hq.end, req.now)

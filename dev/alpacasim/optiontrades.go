@@ -56,14 +56,7 @@ func (l listed) tradeAt(m time.Time, j int) optionTrade {
 }
 
 func appendOptionTrade(b []byte, tr optionTrade) []byte {
-	b = append(b, `{"t":`...)
-	b = appendTime(b, tr.t)
-	b = append(b, `,"x":`...)
-	b = appendStr(b, tr.x)
-	b = comma(b)
-	b = appendNum(b, "p", tr.p)
-	b = comma(b)
-	b = appendUint(b, "s", tr.s)
+	b = appendTradeHead(b, tr.t, tr.x, tr.p, tr.s)
 	b = append(b, `,"c":`...)
 	b = appendStr(b, tr.c)
 	return append(b, '}')

@@ -82,6 +82,36 @@ func stockFeed(q url.Values) (feed string, delay time.Duration, e *apiError) {
 	return feed, delay, nil
 }
 
+// latestStock reads a single-symbol latest or snapshot request: the path's
+// stock, the feed, and the instant answered (15 minutes back for
+// delayed_sip). A bad feed is reported before a bad symbol.
+func (s *Server) latestStock(req request) (*stock, string, time.Time, *apiError) {
+	feed, delay, e := stockFeed(req.r.URL.Query())
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	return st, feed, req.now.Add(-delay), nil
+}
+
+// latestSymbols is latestStock for the multi-symbol forms: the symbols
+// asked for, sorted and without repeats.
+func latestSymbols(req request) ([]string, string, time.Time, *apiError) {
+	q := req.r.URL.Query()
+	feed, delay, e := stockFeed(q)
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	syms, e := symbolList(q, validStockSymbol, 0)
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	return syms, feed, req.now.Add(-delay), nil
+}
+
 var stockExchanges = [...]string{"V", "Q", "N", "P", "K", "Z", "J", "Y", "T", "U", "H", "X", "A"}
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -190,6 +190,20 @@ func walkPages[T any](t *testing.T, ts *httptest.Server, path, field string) (ma
 	}
 }
 
+// checkDescending walks path with sort=desc and requires each symbol's items
+// to be asc, the ascending walk, reversed.
+func checkDescending[T any](t *testing.T, ts *httptest.Server, path, field string, asc map[string][]T) {
+	t.Helper()
+	desc, _ := walkPages[T](t, ts, path+"&sort=desc", field)
+	for sym, items := range asc {
+		r := slices.Clone(desc[sym])
+		slices.Reverse(r)
+		if !reflect.DeepEqual(items, r) {
+			t.Errorf("%s: sort=desc is not the reverse", sym)
+		}
+	}
+}
+
 func TestStockHistoryPaging(t *testing.T) {
 	_, ts := newSim(t, alpacasim.Config{})
 	base := "/v2/stocks/trades?symbols=AAPL,MSFT,KO,ZZZZQ&start=" + rfc(friday.Add(-20*time.Minute)) + "&end=" + rfc(friday.Add(time.Hour))
@@ -202,13 +216,8 @@ func TestStockHistoryPaging(t *testing.T) {
 	if pages != (total+36)/37 || !reflect.DeepEqual(whole, paged) {
 		t.Errorf("%d trades in %d pages of 37; equal %v", total, pages, reflect.DeepEqual(whole, paged))
 	}
-	desc, _ := walkPages[marketdata.Trade](t, ts, base+"&limit=50&sort=desc", "trades")
+	checkDescending(t, ts, base+"&limit=50", "trades", whole)
 	for sym, tr := range whole {
-		r := slices.Clone(desc[sym])
-		slices.Reverse(r)
-		if !reflect.DeepEqual(tr, r) {
-			t.Errorf("%s: sort=desc is not the reverse", sym)
-		}
 		for i := 1; i < len(tr); i++ {
 			if !tr[i].Timestamp.After(tr[i-1].Timestamp) || tr[i].ID <= tr[i-1].ID {
 				t.Errorf("%s: trades out of order at %d", sym, i)

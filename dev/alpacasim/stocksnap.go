@@ -66,32 +66,20 @@ func (s *Server) appendSnapshotFields(b []byte, st *stock, now time.Time, feed s
 
 // stockSnapshot answers GET /v2/stocks/{symbol}/snapshot.
 func (s *Server) stockSnapshot(b []byte, req request) ([]byte, *apiError) {
-	feed, delay, e := stockFeed(req.r.URL.Query())
+	st, feed, now, e := s.latestStock(req)
 	if e != nil {
 		return nil, e
-	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
 	}
 	b = append(b, `{"symbol":`...)
 	b = appendStr(b, st.symbol)
 	b = comma(b)
-	b = s.appendSnapshotFields(b, st, req.now.Add(-delay), feed)
+	b = s.appendSnapshotFields(b, st, now, feed)
 	return append(b, '}'), nil
 }
 
 // stockSnapshots answers GET /v2/stocks/snapshots?symbols=.
 func (s *Server) stockSnapshots(b []byte, req request) ([]byte, *apiError) {
-	q := req.r.URL.Query()
-	feed, delay, e := stockFeed(q)
-	if e != nil {
-		return nil, e
-	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	syms, feed, now, e := latestSymbols(req)
 	if e != nil {
 		return nil, e
 	}
@@ -107,7 +95,7 @@ func (s *Server) stockSnapshots(b []byte, req request) ([]byte, *apiError) {
 			continue
 		}
 		b = append(b, '{')
-		b = s.appendSnapshotFields(b, st, req.now.Add(-delay), feed)
+		b = s.appendSnapshotFields(b, st, now, feed)
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil

@@ -186,15 +186,21 @@ func appendStockQuoteJSON(b []byte, q stockQuote, tape string) []byte {
 	return append(b, '}')
 }
 
-func appendStockTrade(b []byte, tr stockTrade, tape string) []byte {
+// appendTradeHead appends the fields stock and option trades open with, in
+// Alpaca's order: {"t":…,"x":…,"p":…,"s":… (the object left open).
+func appendTradeHead(b []byte, t time.Time, x string, p float64, size uint64) []byte {
 	b = append(b, `{"t":`...)
-	b = appendTime(b, tr.t)
+	b = appendTime(b, t)
 	b = append(b, `,"x":`...)
-	b = appendStr(b, tr.x)
+	b = appendStr(b, x)
 	b = comma(b)
-	b = appendNum(b, "p", tr.p)
+	b = appendNum(b, "p", p)
 	b = comma(b)
-	b = appendUint(b, "s", tr.size)
+	return appendUint(b, "s", size)
+}
+
+func appendStockTrade(b []byte, tr stockTrade, tape string) []byte {
+	b = appendTradeHead(b, tr.t, tr.x, tr.p, tr.size)
 	if tr.ext {
 		b = append(b, `,"c":["@","T"],`...)
 	} else {
