@@ -82,11 +82,14 @@ const (
 	maxRateLimitWait = time.Minute
 
 	maxOptionSymbols = 100
-	maxBodyBytes     = 64 << 20 // a 10,000-bar page is about 1 MB
 	maxErrorBody     = 64 << 10
 	maxDrain         = 1 << 20
 	maxMessageLen    = 200
 )
+
+// maxBodyBytes bounds a 2xx body (a 10,000-bar page is about 1 MB); a
+// variable so that tests can lower it.
+var maxBodyBytes = 64 << 20
 
 // Limiter gates every HTTP attempt. Wait returns nil when the attempt may
 // go ahead, or an error (returned to the caller wrapped, so errors.Is and
@@ -396,7 +399,7 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	sim := strings.EqualFold(resp.Header.Get(SimulatorHeader), "true")
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxBodyBytes)+1))
 		if err != nil {
 			return c.transportFailure(ctx, endpoint, err)
 		}
