@@ -133,13 +133,16 @@ func TestLatestStockQuotesChunksByURLLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
+	short := 0 // the chunks arrive in any order; only the last may be short
 	for i, raw := range echo.rawQuery {
 		joined := strings.TrimPrefix(strings.Split(raw, "&")[0], "symbols=")
 		if len(joined) > maxLen {
 			t.Errorf("request %d: symbol list of %d chars > %d", i, len(joined), maxLen)
 		}
-		if i < len(echo.rawQuery)-1 && len(joined) < maxLen-10 {
-			t.Errorf("request %d: only %d chars; chunks should be filled", i, len(joined))
+		if len(joined) < maxLen-10 {
+			if short++; short > 1 {
+				t.Errorf("request %d: only %d chars; chunks should be filled", i, len(joined))
+			}
 		}
 		seen = append(seen, strings.Split(echo.requests[i].Get("symbols"), ",")...)
 	}
