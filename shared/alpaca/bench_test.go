@@ -23,7 +23,7 @@ func BenchmarkSplitQuotes(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		m, _, err := splitObject(body, pickQuotes)
+		m, _, err := splitMember(body, "quotes")
 		if err != nil || len(m) != 100 {
 			b.Fatal(err, len(m))
 		}

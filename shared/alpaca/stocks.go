@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
 	"net/url"
 	"strconv"
 )
@@ -66,65 +65,8 @@ func (c *Client) LatestStockQuotes(ctx context.Context, symbols []string, feed s
 	if feed == "" {
 		feed = c.cfg.StockFeed
 	}
-	symbols = dedupe(symbols)
-	if len(symbols) == 0 {
-		return Multi{Values: map[string]json.RawMessage{}, Source: source(feed, false)}, nil
-	}
-	chunks := chunkByLen(symbols, c.cfg.MaxStockURLSymbolsLen)
-	results := runChunks(ctx, chunks, c.cfg.MaxConcurrency, func(ctx context.Context, chunk []string) chunkResult {
-		return c.fetchMembers(ctx, EndpointStockQuotes, c.baseURL, "/v2/stocks/quotes/latest", chunk, url.Values{"feed": {feed}}, pickQuotes)
-	})
-	return merge(chunks, results, feed)
-}
-
-// fetchMembers fetches every page of one chunk of a multi-symbol endpoint
-// and merges the members pick selects (a symbol seen on several pages keeps
-// its last value).
-func (c *Client) fetchMembers(ctx context.Context, endpoint, host, path string, chunk []string, q url.Values, pick func(*envelope) *members) chunkResult {
-	values := make(map[string]json.RawMessage, len(chunk))
-	q = maps.Clone(q) // chunks run concurrently
-	urlFor := func(token string) string {
-		q.Set("page_token", token)
-		return buildURL(host, path, chunk, q)
-	}
-	_, sim, err := c.paginate(ctx, endpoint, urlFor, "", true, func(b []byte) (string, error) {
-		page, next, err := splitObject(b, pick)
-		if err != nil {
-			return "", err
-		}
-		for k, v := range page {
-			values[k] = v
-		}
-		return next, nil
-	})
-	return chunkResult{values: values, sim: sim, err: err}
-}
-
-// paginate fetches the page at token and, when all is set, every page after
-// it. parse receives each 2xx body and returns the page's next_page_token;
-// it must change nothing when it fails (the page is then retried). It
-// returns the last page's token when all is false.
-func (c *Client) paginate(ctx context.Context, endpoint string, urlFor func(token string) string, token string, all bool, parse func([]byte) (string, error)) (string, bool, error) {
-	var sim bool
-	for {
-		var next string
-		s, err := c.get(ctx, endpoint, urlFor(token), func(b []byte) error {
-			var err error
-			next, err = parse(b)
-			return err
-		})
-		if err != nil {
-			return "", false, err
-		}
-		sim = sim || s
-		if !all || next == "" {
-			return next, sim, nil
-		}
-		if next == token {
-			return "", false, &Error{Kind: ErrUnavailable, Endpoint: endpoint, Status: 200, Cause: errPageLoop}
-		}
-		token = next
-	}
+	return c.Latest(ctx, LatestCall{Endpoint: EndpointStockQuotes, Path: "/v2/stocks/quotes/latest", Wrap: "quotes",
+		Query: url.Values{"feed": {feed}}, Feed: feed}, symbols)
 }
 
 // BarParams are the query parameters of the bars endpoints; empty (zero)
@@ -204,7 +146,7 @@ func (c *Client) StockBars(ctx context.Context, symbols []string, p BarParams, a
 			return buildURL(c.baseURL, "/v2/stocks/bars", chunk, q)
 		}
 		next, sim, err := c.paginate(ctx, EndpointStocksBars, urlFor, p.PageToken, allPages, func(b []byte) (string, error) {
-			page, next, err := splitObject(b, pickBars)
+			page, next, err := splitMember(b, "bars")
 			if err != nil {
 				return "", err
 			}
