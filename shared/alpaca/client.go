@@ -61,14 +61,10 @@ const (
 // Endpoint templates, as passed to Recorder.UpstreamRequest and shown in
 // errors (symbols never appear there, which keeps metric dimensions bounded).
 const (
-	EndpointStockQuote      = "/v2/stocks/{symbol}/quotes/latest"
-	EndpointStockQuotes     = "/v2/stocks/quotes/latest"
-	EndpointStockBars       = "/v2/stocks/{symbol}/bars"
-	EndpointStocksBars      = "/v2/stocks/bars"
-	EndpointOptionQuotes    = "/v1beta1/options/quotes/latest"
-	EndpointOptionSnapshots = "/v1beta1/options/snapshots"
-	EndpointOptionChain     = "/v1beta1/options/snapshots/{underlying}"
-	EndpointCalendar        = "/v2/calendar"
+	EndpointStockQuotes  = "/v2/stocks/quotes/latest"
+	EndpointOptionQuotes = "/v1beta1/options/quotes/latest"
+	EndpointOptionChain  = "/v1beta1/options/snapshots/{underlying}"
+	EndpointCalendar     = "/v2/calendar"
 )
 
 const (
