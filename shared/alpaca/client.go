@@ -2,13 +2,25 @@
 // the cache), written over net/http rather than the official SDK because the
 // SDK takes no context, hides the rate-limit headers and retries blindly.
 //
-// The client keeps the origin's JSON bytes: a multi-symbol answer is split
-// into one json.RawMessage per symbol holding exactly the bytes the origin
-// sent for it, and pages of bars are spliced into one array without decoding
-// a bar. Every call is bounded by its context: retries (5xx, timeouts,
-// connection errors, malformed bodies, 429) back off with full jitter or wait
-// for the origin's rate-limit reset, and never sleep past the deadline.
-// Failures are *Error values whose Kind is one of the Err* sentinels.
+// Two generic methods serve every route:
+//
+//   - Client.Latest makes a multi-symbol call described by a LatestCall
+//     (path, the member holding the per-symbol map or none, query, feed,
+//     symbols per call): it splits the symbol list into chunks, fetches
+//     them concurrently and every page of each, and returns one
+//     json.RawMessage per symbol holding exactly the bytes the origin sent
+//     for it. A failed chunk leaves the others' answers and a *ChunkError.
+//   - Client.GetPage fetches one page of any route and returns its body
+//     byte for byte, checked to be JSON unless it is raw (an image).
+//
+// LatestStockQuotes, LatestOptionQuotes and OptionChain are the calls the
+// prefetch job makes, the first two written as LatestCalls; Calendar reads
+// the trading host.
+//
+// Every call is bounded by its context: retries (5xx, timeouts, connection
+// errors, malformed bodies, 429) back off with full jitter or wait for the
+// origin's rate-limit reset, and never sleep past the deadline. Failures
+// are *Error values whose Kind is one of the Err* sentinels.
 //
 // Every HTTP attempt, retries included, first waits on Config.Limiter, so a
 // fleet-wide budget (package budget) can never be exceeded by retries.

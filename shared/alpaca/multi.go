@@ -19,8 +19,9 @@ type Multi struct {
 	// answer did not hold (symbols are matched exactly, case included). It
 	// is not an error of the call.
 	Missing []string
-	// Source is "alpaca/<feed>", or SourceSimulator when any chunk's
-	// response carried SimulatorHeader: true.
+	// Source is "alpaca/<feed>" ("alpaca" for a call without a feed), or
+	// SourceSimulator when any chunk's response carried SimulatorHeader:
+	// true.
 	Source string
 }
 
