@@ -2,13 +2,25 @@
 // the cache), written over net/http rather than the official SDK because the
 // SDK takes no context, hides the rate-limit headers and retries blindly.
 //
-// The client keeps the origin's JSON bytes: a multi-symbol answer is split
-// into one json.RawMessage per symbol holding exactly the bytes the origin
-// sent for it, and pages of bars are spliced into one array without decoding
-// a bar. Every call is bounded by its context: retries (5xx, timeouts,
-// connection errors, malformed bodies, 429) back off with full jitter or wait
-// for the origin's rate-limit reset, and never sleep past the deadline.
-// Failures are *Error values whose Kind is one of the Err* sentinels.
+// Two generic methods serve every route:
+//
+//   - Client.Latest makes a multi-symbol call described by a LatestCall
+//     (path, the member holding the per-symbol map or none, query, feed,
+//     symbols per call): it splits the symbol list into chunks, fetches
+//     them concurrently and every page of each, and returns one
+//     json.RawMessage per symbol holding exactly the bytes the origin sent
+//     for it. A failed chunk leaves the others' answers and a *ChunkError.
+//   - Client.GetPage fetches one page of any route and returns its body
+//     byte for byte, checked to be JSON unless it is raw (an image).
+//
+// LatestStockQuotes, LatestOptionQuotes and OptionChain are the calls the
+// prefetch job makes, the first two written as LatestCalls; Calendar reads
+// the trading host.
+//
+// Every call is bounded by its context: retries (5xx, timeouts, connection
+// errors, malformed bodies, 429) back off with full jitter or wait for the
+// origin's rate-limit reset, and never sleep past the deadline. Failures
+// are *Error values whose Kind is one of the Err* sentinels.
 //
 // Every HTTP attempt, retries included, first waits on Config.Limiter, so a
 // fleet-wide budget (package budget) can never be exceeded by retries.
@@ -61,14 +73,10 @@ const (
 // Endpoint templates, as passed to Recorder.UpstreamRequest and shown in
 // errors (symbols never appear there, which keeps metric dimensions bounded).
 const (
-	EndpointStockQuote      = "/v2/stocks/{symbol}/quotes/latest"
-	EndpointStockQuotes     = "/v2/stocks/quotes/latest"
-	EndpointStockBars       = "/v2/stocks/{symbol}/bars"
-	EndpointStocksBars      = "/v2/stocks/bars"
-	EndpointOptionQuotes    = "/v1beta1/options/quotes/latest"
-	EndpointOptionSnapshots = "/v1beta1/options/snapshots"
-	EndpointOptionChain     = "/v1beta1/options/snapshots/{underlying}"
-	EndpointCalendar        = "/v2/calendar"
+	EndpointStockQuotes  = "/v2/stocks/quotes/latest"
+	EndpointOptionQuotes = "/v1beta1/options/quotes/latest"
+	EndpointOptionChain  = "/v1beta1/options/snapshots/{underlying}"
+	EndpointCalendar     = "/v2/calendar"
 )
 
 const (
@@ -82,11 +90,14 @@ const (
 	maxRateLimitWait = time.Minute
 
 	maxOptionSymbols = 100
-	maxBodyBytes     = 64 << 20 // a 10,000-bar page is about 1 MB
 	maxErrorBody     = 64 << 10
 	maxDrain         = 1 << 20
 	maxMessageLen    = 200
 )
+
+// maxBodyBytes bounds a 2xx body (a 10,000-bar page is about 1 MB); a
+// variable so that tests can lower it.
+var maxBodyBytes = 64 << 20
 
 // Limiter gates every HTTP attempt. Wait returns nil when the attempt may
 // go ahead, or an error (returned to the caller wrapped, so errors.Is and
@@ -396,7 +407,7 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	sim := strings.EqualFold(resp.Header.Get(SimulatorHeader), "true")
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxBodyBytes)+1))
 		if err != nil {
 			return c.transportFailure(ctx, endpoint, err)
 		}

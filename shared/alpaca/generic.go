@@ -94,8 +94,8 @@ func splitMember(body []byte, wrap string) (map[string]json.RawMessage, string, 
 	if !ok {
 		return nil, "", errMalformed
 	}
-	var m members
-	if err := m.UnmarshalJSON(raw); err != nil {
+	var values map[string]json.RawMessage // nil for null
+	if err := json.Unmarshal(raw, &values); err != nil {
 		return nil, "", err
 	}
 	var token string
@@ -104,10 +104,10 @@ func splitMember(body []byte, wrap string) (map[string]json.RawMessage, string, 
 			return nil, "", err
 		}
 	}
-	if m.values == nil {
-		m.values = make(map[string]json.RawMessage)
+	if values == nil {
+		values = make(map[string]json.RawMessage)
 	}
-	return dropNulls(m.values), token, nil
+	return dropNulls(values), token, nil
 }
 
 // Page is one answer of a single-page call, kept byte for byte.
@@ -138,4 +138,31 @@ func (c *Client) GetPage(ctx context.Context, endpoint, path, query, feed string
 		return Page{}, err
 	}
 	return Page{Body: body, Source: source(feed, sim)}, nil
+}
+
+// paginate fetches the page at token and, when all is set, every page after
+// it. parse receives each 2xx body and returns the page's next_page_token;
+// it must change nothing when it fails (the page is then retried). It
+// returns the last page's token when all is false.
+func (c *Client) paginate(ctx context.Context, endpoint string, urlFor func(token string) string, token string, all bool, parse func([]byte) (string, error)) (string, bool, error) {
+	var sim bool
+	for {
+		var next string
+		s, err := c.get(ctx, endpoint, urlFor(token), func(b []byte) error {
+			var err error
+			next, err = parse(b)
+			return err
+		})
+		if err != nil {
+			return "", false, err
+		}
+		sim = sim || s
+		if !all || next == "" {
+			return next, sim, nil
+		}
+		if next == token {
+			return "", false, &Error{Kind: ErrUnavailable, Endpoint: endpoint, Status: 200, Cause: errPageLoop}
+		}
+		token = next
+	}
 }

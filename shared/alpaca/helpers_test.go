@@ -185,3 +185,15 @@ func asError(t *testing.T, err error) *Error {
 	}
 	return e
 }
+
+// Single-quote route, fetched as one page: the path every single-request
+// call of the client shares.
+const (
+	endpointQuote = "/v2/stocks/{symbol}/quotes/latest"
+	pathQuote     = "/v2/stocks/AAPL/quotes/latest"
+)
+
+// getQuote fetches AAPL's latest quote with GetPage, feed iex.
+func (e *testEnv) getQuote(ctx context.Context) (Page, error) {
+	return e.c.GetPage(ctx, endpointQuote, pathQuote, "feed=iex", "iex", false)
+}
