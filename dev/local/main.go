@@ -157,7 +157,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	if sim != nil {
-		cfg.Alpaca.TradingURL = sim.url
 	}
 	cfg.Clock = clock
 	reg := prometheus.NewRegistry()

@@ -14,8 +14,7 @@
 //     byte for byte, checked to be JSON unless it is raw (an image).
 //
 // LatestStockQuotes, LatestOptionQuotes and OptionChain are the calls the
-// prefetch job makes, the first two written as LatestCalls; Calendar reads
-// the trading host.
+// prefetch job makes, the first two written as LatestCalls.
 //
 // Every call is bounded by its context: retries (5xx, timeouts, connection
 // errors, malformed bodies, 429) back off with full jitter or wait for the
@@ -32,8 +31,6 @@
 package alpaca
 
 import (
-	"github.com/opitios/opitios-alpaca/shared/market"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,13 +45,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // Defaults of Config.
 const (
 	DefaultBaseURL               = "https://data.alpaca.markets"
-	DefaultTradingURL            = "https://api.alpaca.markets"
 	DefaultStockFeed             = "iex"
 	DefaultOptionFeed            = "indicative"
 	DefaultMaxRetries            = 3
@@ -76,7 +73,6 @@ const (
 	EndpointStockQuotes  = "/v2/stocks/quotes/latest"
 	EndpointOptionQuotes = "/v1beta1/options/quotes/latest"
 	EndpointOptionChain  = "/v1beta1/options/snapshots/{underlying}"
-	EndpointCalendar     = "/v2/calendar"
 )
 
 const (
@@ -126,8 +122,7 @@ type RateLimit struct {
 
 // Config configures a Client; zero fields take the defaults documented here.
 type Config struct {
-	BaseURL    string // market data host, default DefaultBaseURL
-	TradingURL string // trading host (calendar), default DefaultTradingURL
+	BaseURL string // market data host, default DefaultBaseURL
 	// KeyID and SecretKey are sent as APCA-API-KEY-ID and
 	// APCA-API-SECRET-KEY. They never appear in an error or a log line; an
 	// origin message that echoes either is redacted.
@@ -167,7 +162,6 @@ type Config struct {
 type Client struct {
 	cfg        Config
 	baseURL    string
-	tradingURL string
 	maxRetries int
 
 	// elapsed reads Sleep's time line (see Config.Sleep).
@@ -206,9 +200,6 @@ func New(cfg Config) *Client {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.TradingURL == "" {
-		cfg.TradingURL = DefaultTradingURL
-	}
 	if cfg.StockFeed == "" {
 		cfg.StockFeed = DefaultStockFeed
 	}
@@ -237,7 +228,6 @@ func New(cfg Config) *Client {
 	c := &Client{
 		cfg:        cfg,
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
-		tradingURL: strings.TrimRight(cfg.TradingURL, "/"),
 		maxRetries: cfg.MaxRetries,
 		elapsed:    elapsed,
 	}

@@ -288,27 +288,6 @@ func TestOptionChainThreePagesAndFilters(t *testing.T) {
 	}
 }
 
-func TestCalendarUsesTradingHost(t *testing.T) {
-	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/trading/v2/calendar" || r.URL.RawQuery != "end=2024-11-29&start=2024-11-27" {
-			t.Errorf("request %s", r.URL)
-		}
-		respond(200, `[{"date":"2024-11-27","open":"09:30","close":"16:00","session_open":"0400","session_close":"2000","settlement_date":"2024-11-29"},
-			{"date":"2024-11-29","open":"09:30","close":"13:00","session_open":"0400","session_close":"1700","settlement_date":"2024-12-02"}]`)(w, r)
-	})
-	days, err := e.c.Calendar(e.ctx(t, time.Second), "2024-11-27", "2024-11-29")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []CalendarDay{
-		{Date: "2024-11-27", Open: "09:30", Close: "16:00", SessionOpen: "0400", SessionClose: "2000", SettlementDate: "2024-11-29"},
-		{Date: "2024-11-29", Open: "09:30", Close: "13:00", SessionOpen: "0400", SessionClose: "1700", SettlementDate: "2024-12-02"},
-	}
-	if !reflect.DeepEqual(days, want) {
-		t.Errorf("days %+v", days)
-	}
-}
-
 func TestChunkFailureKeepsTheRest(t *testing.T) {
 	syms := make([]string, 250)
 	for i := range syms {
@@ -351,7 +330,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	if DefaultHTTPClient().CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 		t.Error("the default client follows redirects, which would forward the credentials")
 	}
-	if c.baseURL != DefaultBaseURL || c.tradingURL != DefaultTradingURL || c.cfg.StockFeed != "iex" ||
+	if c.baseURL != DefaultBaseURL || c.cfg.StockFeed != "iex" ||
 		c.cfg.OptionFeed != "indicative" || c.maxRetries != 3 || c.cfg.MaxConcurrency != 4 || c.cfg.MaxStockURLSymbolsLen != 1500 {
 		t.Errorf("defaults %+v", c.cfg)
 	}

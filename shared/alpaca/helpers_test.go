@@ -128,7 +128,6 @@ func newEnv(t *testing.T, h http.HandlerFunc, mod ...func(*Config)) *testEnv {
 	hc.CheckRedirect = DefaultHTTPClient().CheckRedirect
 	cfg := Config{
 		BaseURL:    e.srv.URL,
-		TradingURL: e.srv.URL + "/trading",
 		KeyID:      testKeyID,
 		SecretKey:  testSecret,
 		HTTPClient: &hc,
