@@ -175,13 +175,18 @@ type Server struct {
 	vanished atomic.Pointer[map[string]struct{}] // copy on write
 
 	total   atomic.Int64
-	byRoute [numRoutes]atomic.Int64
+	byRoute [numRoutes]atomic.Int64 // indexed by routeID
 
 	rlMu     sync.Mutex
 	rlWindow int64 // unix minute of the current window
 	rlCount  int64
 
 	exps atomic.Pointer[expirationSet]
+
+	cryptoOnce sync.Once
+	crypto     map[string]*cryptoAsset
+	forexOnce  sync.Once
+	forex      map[string]*cryptoAsset
 }
 
 // New returns a simulator configured by cfg.
@@ -273,7 +278,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{TotalRequests: s.total.Load(), ByPath: make(map[string]int64)}
 	for i := range s.byRoute {
 		if n := s.byRoute[i].Load(); n > 0 {
-			st.ByPath[routeNames[i]] = n
+			st.ByPath[routeName(routeID(i))] = n
 		}
 	}
 	return st
@@ -292,62 +297,6 @@ func (s *Server) Reset() {
 	s.seq.Store(0)
 }
 
-// Routes, counted under their templates.
-type routeID int
-
-const (
-	routeStockQuote routeID = iota
-	routeStockQuotes
-	routeStockBars
-	routeStockMultiBars
-	routeOptionQuotes
-	routeOptionSnapshots
-	routeOptionChain
-	routeCalendar
-	routeUnmatched
-	numRoutes
-)
-
-var routeNames = [numRoutes]string{
-	routeStockQuote:      "/v2/stocks/{symbol}/quotes/latest",
-	routeStockQuotes:     "/v2/stocks/quotes/latest",
-	routeStockBars:       "/v2/stocks/{symbol}/bars",
-	routeStockMultiBars:  "/v2/stocks/bars",
-	routeOptionQuotes:    "/v1beta1/options/quotes/latest",
-	routeOptionSnapshots: "/v1beta1/options/snapshots",
-	routeOptionChain:     "/v1beta1/options/snapshots/{underlying}",
-	routeCalendar:        "/v2/calendar",
-	routeUnmatched:       "unmatched",
-}
-
-// match maps a path to its route and the path parameter, if any.
-func match(path string) (routeID, string) {
-	switch {
-	case path == "/v2/stocks/quotes/latest":
-		return routeStockQuotes, ""
-	case path == "/v2/stocks/bars":
-		return routeStockMultiBars, ""
-	case path == "/v1beta1/options/quotes/latest":
-		return routeOptionQuotes, ""
-	case path == "/v1beta1/options/snapshots":
-		return routeOptionSnapshots, ""
-	case path == "/v2/calendar":
-		return routeCalendar, ""
-	}
-	if rest, ok := strings.CutPrefix(path, "/v2/stocks/"); ok {
-		if sym, ok := strings.CutSuffix(rest, "/quotes/latest"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockQuote, sym
-		}
-		if sym, ok := strings.CutSuffix(rest, "/bars"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockBars, sym
-		}
-	}
-	if u, ok := strings.CutPrefix(path, "/v1beta1/options/snapshots/"); ok && u != "" && !strings.Contains(u, "/") {
-		return routeOptionChain, u
-	}
-	return routeUnmatched, ""
-}
-
 // request is what a route handler needs.
 type request struct {
 	r     *http.Request
@@ -364,20 +313,6 @@ type apiError struct {
 
 func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, 42210000, msg} }
 func notFound(msg string) *apiError   { return &apiError{http.StatusNotFound, 40410000, msg} }
-
-// handler appends a 200 body to b, or returns the error to answer instead.
-type handler func(s *Server, b []byte, req request) ([]byte, *apiError)
-
-var handlers = [numRoutes]handler{
-	routeStockQuote:      (*Server).stockQuote,
-	routeStockQuotes:     (*Server).stockQuotes,
-	routeStockBars:       (*Server).stockBars,
-	routeStockMultiBars:  (*Server).stockMultiBars,
-	routeOptionQuotes:    (*Server).optionQuotes,
-	routeOptionSnapshots: (*Server).optionSnapshots,
-	routeOptionChain:     (*Server).optionChain,
-	routeCalendar:        (*Server).calendar,
-}
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -445,14 +380,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	bp := bufPool.Get().(*[]byte)
-	body, apiErr := handlers[rt](s, (*bp)[:0], request{r: r, param: param, now: now})
+	body, apiErr := routes[rt].h(s, (*bp)[:0], request{r: r, param: param, now: now})
 	if apiErr != nil {
 		writeError(w, apiErr)
 	} else {
 		if fault == TruncatedJSON {
 			body = body[:len(body)/2]
 		}
-		hdr.Set("Content-Type", "application/json; charset=UTF-8")
+		hdr.Set("Content-Type", routes[rt].contentType())
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)

@@ -97,6 +97,12 @@ func appendBar(b []byte, br bar) []byte {
 // the expected volume; h seeds the bar's noise. The result satisfies
 // l <= min(o, c), h >= max(o, c), l <= vw <= h, v >= n >= 1.
 func sampleBar(stamp, a, z time.Time, k int, price func(float64) float64, volume, tradeSize float64, h uint64) bar {
+	return sampleBarRounded(stamp, a, z, k, price, volume, tradeSize, h, func(x float64) float64 { return max(round2(x), 0.01) })
+}
+
+// sampleBarRounded is sampleBar with prices rounded by rnd instead of to
+// cents.
+func sampleBarRounded(stamp, a, z time.Time, k int, price func(float64) float64, volume, tradeSize float64, h uint64, rnd func(float64) float64) bar {
 	if z.Before(a) {
 		z = a
 	}
@@ -104,7 +110,7 @@ func sampleBar(stamp, a, z time.Time, k int, price func(float64) float64, volume
 	br := bar{t: stamp}
 	var sw, spw float64
 	for i := 0; i <= k; i++ {
-		p := max(round2(price(ta+(tz-ta)*float64(i)/float64(k))), 0.01)
+		p := rnd(price(ta + (tz-ta)*float64(i)/float64(k)))
 		if i == 0 {
 			br.o, br.h, br.l = p, p, p
 		}
@@ -273,6 +279,9 @@ func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
 	c := market.DateOf(stamp)
 	switch tf.unit {
 	case tfMin, tfHour:
+		if tf.unit == tfMin && tf.n == 1 {
+			return s.stockMinuteBar(st, stamp)
+		}
 		d := s.days.day(c)
 		z := earliest(stamp.Add(tf.duration()), d.AfterClose)
 		reg := overlap(stamp, z, d.Open, d.Close).Minutes()
