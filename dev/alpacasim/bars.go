@@ -405,49 +405,19 @@ var adjustments = map[string]bool{"raw": true, "split": true, "dividend": true, 
 
 // parseBarsQuery validates the bar parameters shared by both routes.
 func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
-	bq := barsQuery{limit: 1000}
 	tfs := q.Get("timeframe")
 	if tfs == "" {
-		return bq, badRequest("timeframe is required")
+		return barsQuery{}, badRequest("timeframe is required")
 	}
 	tf, ok := parseTimeframe(tfs)
 	if !ok {
-		return bq, badRequest("invalid timeframe")
+		return barsQuery{}, badRequest("invalid timeframe")
 	}
-	bq.tf = tf
-	bq.start = market.DateOf(now).At(0, 0)
-	if v := q.Get("start"); v != "" {
-		if bq.start, ok = parseInstant(v, false); !ok {
-			return bq, badRequest("invalid start")
-		}
+	hq, e := parseHistQuery(q, now, 1000, 10000)
+	if e != nil {
+		return barsQuery{}, e
 	}
-	// Without an end, the range runs to now (or is empty if it starts later).
-	bq.end = now
-	if bq.end.Before(bq.start) {
-		bq.end = bq.start
-	}
-	if v := q.Get("end"); v != "" {
-		if bq.end, ok = parseInstant(v, true); !ok {
-			return bq, badRequest("invalid end")
-		}
-	}
-	if bq.end.Before(bq.start) {
-		return bq, badRequest("end should not be before start")
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return bq, badRequest("invalid limit: must be between 1 and 10000")
-		}
-		bq.limit = n
-	}
-	switch q.Get("sort") {
-	case "", "asc":
-	case "desc":
-		bq.desc = true
-	default:
-		return bq, badRequest("invalid sort: must be asc or desc")
-	}
+	bq := barsQuery{tf: tf, start: hq.start, end: hq.end, limit: hq.limit, desc: hq.desc, token: hq.token}
 	if v := q.Get("adjustment"); v != "" {
 		for a := range strings.SplitSeq(v, ",") {
 			if !adjustments[a] {
@@ -462,11 +432,6 @@ func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
 	}
 	if c := q.Get("currency"); c != "" && c != "USD" {
 		return bq, badRequest("unsupported currency")
-	}
-	if v := q.Get("page_token"); v != "" {
-		if bq.token, ok = decodeToken(v, true); !ok {
-			return bq, badRequest("invalid page_token")
-		}
 	}
 	return bq, nil
 }

@@ -169,8 +169,7 @@ func walkPages[T any](t *testing.T, ts *httptest.Server, path, field string) (ma
 		if token != "" {
 			p += "&page_token=" + url.QueryEscape(token)
 		}
-		var page map[string]json.RawMessage
-		page = fetch[map[string]json.RawMessage](t, ts, p)
+		page := fetch[map[string]json.RawMessage](t, ts, p)
 		var items map[string][]T
 		if err := json.Unmarshal(page[field], &items); err != nil {
 			t.Fatal(err)
