@@ -3,9 +3,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"math"
 	"net/http"
+	"os"
+	"os/exec"
 	"reflect"
 	"slices"
 	"sort"
@@ -16,6 +20,8 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/alpacahq/alpaca-trade-api-go/v3/alpaca"
 	"github.com/alpacahq/alpaca-trade-api-go/v3/marketdata"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // The official Go SDK, pointed at the program by its base URL alone, must
@@ -161,28 +167,38 @@ func stampsOf[T any](xs []T, f func(T) time.Time) []time.Time {
 	return out
 }
 
-// TestGoSDK runs the program on each instant and calls every Get method of
-// the SDK's marketdata.Client: the stock, option, news and corporate-action
-// ones on the weekday, the crypto ones on both instants.
-func TestGoSDK(t *testing.T) {
+// TestOfficialSDKs runs the program on each instant and points the
+// official SDKs at it: the Go SDK calls every Get method of
+// marketdata.Client (the stock, option, news and corporate-action ones on
+// the weekday, the crypto ones on both instants), then the JS SDK runs
+// dev/sdkjs/check.mjs against the same program.
+func TestOfficialSDKs(t *testing.T) {
 	covered := map[string]bool{}
 	for _, c := range []struct {
-		name   string
-		at     time.Time
-		checks []func(*testing.T, *sdkRun)
+		name    string
+		at      time.Time
+		checks  []func(*testing.T, *sdkRun)
+		jsScope string
 	}{
-		{"weekday", sdkWeekday, []func(*testing.T, *sdkRun){goStocks, goOptions, goCrypto, goPerps, goNewsAndActions}},
-		{"saturday", sdkSaturday, []func(*testing.T, *sdkRun){goCrypto, goPerps}},
+		{"weekday", sdkWeekday, []func(*testing.T, *sdkRun){goStocks, goOptions, goCrypto, goPerps, goNewsAndActions}, "all"},
+		{"saturday", sdkSaturday, []func(*testing.T, *sdkRun){goCrypto, goPerps}, "crypto"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &sdkRun{at: c.at, started: time.Now(), covered: covered}
-			p := startProgram(t, envNoRedisServer+"=1", envSimAt+"="+c.at.Format(time.RFC3339), envPrefetchEvery+"=0")
+			// The origin budget paces requests to Alpaca's rate limit; the
+			// simulator has none, and the default would pace these checks
+			// to 200 origin requests a minute.
+			p := startProgram(t, envNoRedisServer+"=1", envSimAt+"="+c.at.Format(time.RFC3339), envPrefetchEvery+"=0",
+				config.EnvOriginBudgetPerMin+"=100000")
 			p.waitReady(t)
 			r.via = newSDKClient(p.api, devKeys[0], devKeys[1])
 			r.direct = newSDKClient(p.sim, simKeyID, simSecretKey)
-			for _, check := range c.checks {
-				check(t, r)
-			}
+			t.Run("go", func(t *testing.T) {
+				for _, check := range c.checks {
+					check(t, r)
+				}
+			})
+			t.Run("js", func(t *testing.T) { runJSCheck(t, p.api, c.jsScope) })
 			stopCleanly(t, p)
 		})
 	}
@@ -196,14 +212,37 @@ func TestGoSDK(t *testing.T) {
 		}
 	}
 	if len(missed) > 0 {
-		t.Errorf("SDK methods never called: %v", missed)
+		t.Errorf("Go SDK methods never called: %v", missed)
 	}
 	for m := range covered {
 		if _, ok := ct.MethodByName(m); !ok {
 			t.Errorf("%s is not a method of marketdata.Client", m)
 		}
 	}
-	t.Logf("%d SDK methods called", len(covered))
+	t.Logf("%d Go SDK methods called", len(covered))
+}
+
+// runJSCheck runs dev/sdkjs/check.mjs (the official JS SDK) against the
+// program at api. It is skipped only when node is not installed.
+func runJSCheck(t *testing.T, api, scope string) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the JS SDK check needs Node 20 or later")
+	}
+	const root = "../.."
+	if _, err := os.Stat(root + "/node_modules/@alpacahq/alpaca-trade-api/package.json"); err != nil {
+		t.Fatalf("the JS SDK is not installed (run `make npm-deps`): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "dev/sdkjs/check.mjs", api, scope)
+	cmd.Dir = root
+	cmd.Env = env("APCA_API_KEY_ID="+devKeys[0], "APCA_API_SECRET_KEY="+devKeys[1])
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node dev/sdkjs/check.mjs %s %s: %v\n%s", api, scope, err, out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
 }
 
 func goStocks(t *testing.T, r *sdkRun) {
