@@ -22,6 +22,7 @@ import (
 	"github.com/alpacahq/alpaca-trade-api-go/v3/marketdata"
 
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // The official Go SDK, pointed at the program by its base URL alone, must
@@ -36,17 +37,9 @@ import (
 // a Wednesday in the regular session, and a Saturday, when only crypto
 // trades.
 var (
-	sdkWeekday  = time.Date(2026, 11, 25, 14, 0, 0, 0, newYork)
-	sdkSaturday = time.Date(2026, 11, 28, 12, 0, 0, 0, newYork)
+	sdkWeekday  = time.Date(2026, 11, 25, 14, 0, 0, 0, market.NewYork)
+	sdkSaturday = time.Date(2026, 11, 28, 12, 0, 0, 0, market.NewYork)
 )
-
-var newYork = func() *time.Location {
-	l, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
 
 // pendingGoSDK lists SDK methods known to fail against the program, with
 // the reason. A pending method still runs, and its failure is reported as
@@ -433,7 +426,7 @@ func goStocks(t *testing.T, r *sdkRun) {
 				t.Errorf("%s %v: %d opening, %d closing auctions", s, d.Date, len(d.Opening), len(d.Closing))
 			}
 			for _, a := range append(slices.Clone(d.Opening), d.Closing...) {
-				if a.Price <= 0 || civil.DateOf(a.Timestamp.In(newYork)) != d.Date {
+				if a.Price <= 0 || civil.DateOf(a.Timestamp.In(market.NewYork)) != d.Date {
 					t.Errorf("%s %v: auction %+v", s, d.Date, a)
 				}
 			}
