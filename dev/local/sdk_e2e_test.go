@@ -95,6 +95,27 @@ func same[T any](t *testing.T, what string, viaCache, direct T, directErr error)
 	}
 }
 
+// sameOrOlder fails unless each of the program's latest values is the
+// simulator's (asked just after) or an older one: the same timestamp must
+// carry the same values, and none may be newer than the origin's.
+func sameOrOlder[V any](t *testing.T, what string, viaCache, direct map[string]V, directErr error, ts func(V) time.Time) {
+	t.Helper()
+	if directErr != nil {
+		t.Fatalf("%s directly from the simulator: %v", what, directErr)
+	}
+	for sym, v := range viaCache {
+		d, ok := direct[sym]
+		switch {
+		case !ok:
+			t.Errorf("%s %s: served by the program, absent at the simulator", what, sym)
+		case ts(v).Equal(ts(d)) && !reflect.DeepEqual(v, d):
+			t.Errorf("%s %s: same timestamp, other values:\nprogram:   %+v\nsimulator: %+v", what, sym, v, d)
+		case ts(v).After(ts(d)):
+			t.Errorf("%s %s: the program's (%v) is newer than the simulator's (%v)", what, sym, ts(v), ts(d))
+		}
+	}
+}
+
 // must(call)(t) is call's value, failing t on its error.
 func must[T any](v T, err error) func(*testing.T) T {
 	return func(t *testing.T) T {
@@ -262,6 +283,8 @@ func goStocks(t *testing.T, r *sdkRun) {
 			checkQuotePrices(t, s, q.BidPrice, q.AskPrice)
 			r.recent(t, s+" quote", q.Timestamp, latest)
 		}
+		direct, err := r.direct.GetLatestQuotes(syms, marketdata.GetLatestQuoteRequest{Feed: marketdata.IEX})
+		sameOrOlder(t, "latest quote", qs, direct, err, func(q marketdata.Quote) time.Time { return q.Timestamp })
 	})
 	r.run(t, "GetLatestTrade", func(t *testing.T) {
 		tr := must(r.via.GetLatestTrade("AAPL", marketdata.GetLatestTradeRequest{}))(t)
@@ -279,6 +302,8 @@ func goStocks(t *testing.T, r *sdkRun) {
 			}
 			r.recent(t, s+" trade", tr.Timestamp, latest)
 		}
+		direct, err := r.direct.GetLatestTrades(syms, marketdata.GetLatestTradeRequest{Feed: marketdata.IEX})
+		sameOrOlder(t, "latest trade", trs, direct, err, func(x marketdata.Trade) time.Time { return x.Timestamp })
 	})
 	r.run(t, "GetLatestBar", func(t *testing.T) {
 		b := must(r.via.GetLatestBar("AAPL", marketdata.GetLatestBarRequest{}))(t)
@@ -295,6 +320,8 @@ func goStocks(t *testing.T, r *sdkRun) {
 			checkOHLC(t, s, b.Open, b.High, b.Low, b.Close)
 			r.recent(t, s+" latest bar", b.Timestamp, 5*time.Minute)
 		}
+		direct, err := r.direct.GetLatestBars(syms, marketdata.GetLatestBarRequest{Feed: marketdata.IEX})
+		sameOrOlder(t, "latest bar", bs, direct, err, func(b marketdata.Bar) time.Time { return b.Timestamp })
 	})
 	checkSnap := func(t *testing.T, s string, sn *marketdata.Snapshot) {
 		t.Helper()
@@ -585,6 +612,8 @@ func goCrypto(t *testing.T, r *sdkRun) {
 			checkQuotePrices(t, s, q.BidPrice, q.AskPrice)
 			r.recent(t, s+" quote", q.Timestamp, latest)
 		}
+		direct, err := r.direct.GetLatestCryptoQuotes(syms, marketdata.GetLatestCryptoQuoteRequest{})
+		sameOrOlder(t, "latest quote", qs, direct, err, func(q marketdata.CryptoQuote) time.Time { return q.Timestamp })
 	})
 	r.run(t, "GetLatestCryptoTrade", func(t *testing.T) {
 		tr := must(r.via.GetLatestCryptoTrade("BTC/USD", marketdata.GetLatestCryptoTradeRequest{}))(t)
@@ -602,6 +631,8 @@ func goCrypto(t *testing.T, r *sdkRun) {
 			}
 			r.recent(t, s+" trade", tr.Timestamp, latest)
 		}
+		direct, err := r.direct.GetLatestCryptoTrades(syms, marketdata.GetLatestCryptoTradeRequest{})
+		sameOrOlder(t, "latest trade", trs, direct, err, func(x marketdata.CryptoTrade) time.Time { return x.Timestamp })
 	})
 	r.run(t, "GetLatestCryptoBar", func(t *testing.T) {
 		b := must(r.via.GetLatestCryptoBar("BTC/USD", marketdata.GetLatestCryptoBarRequest{}))(t)
@@ -618,6 +649,8 @@ func goCrypto(t *testing.T, r *sdkRun) {
 			checkOHLC(t, s, b.Open, b.High, b.Low, b.Close)
 			r.recent(t, s+" latest bar", b.Timestamp, 5*time.Minute)
 		}
+		direct, err := r.direct.GetLatestCryptoBars(syms, marketdata.GetLatestCryptoBarRequest{})
+		sameOrOlder(t, "latest bar", bs, direct, err, func(b marketdata.CryptoBar) time.Time { return b.Timestamp })
 	})
 	checkSnap := func(t *testing.T, s string, sn *marketdata.CryptoSnapshot) {
 		t.Helper()
