@@ -9,7 +9,7 @@
 //	         /v1beta1/options/snapshots, /v1beta1/options/snapshots/{underlying},
 //	         /v1beta1/options/meta/exchanges, /v1beta1/options/meta/conditions/{ticktype}
 //	crypto   /v1beta3/crypto/{loc}/{bars,trades,quotes}, /v1beta3/crypto/{loc}/latest/{bars,trades,quotes,orderbooks},
-//	         /v1beta3/crypto/{loc}/snapshots, /v1beta1/crypto-perps/{loc}/latest/{bars,trades,quotes,pricing}
+//	         /v1beta3/crypto/{loc}/snapshots, /v1beta1/crypto-perps/{loc}/latest/{bars,trades,quotes,pricing,orderbooks}
 //	other    /v1beta1/news, /v1/corporate-actions, /v1beta1/corporate-actions,
 //	         /v1beta1/screener/stocks/most-actives, /v1beta1/screener/{market_type}/movers,
 //	         /v1beta1/logos/{symbol}, /v1beta1/forex/latest/rates, /v1beta1/forex/rates, /v2/calendar

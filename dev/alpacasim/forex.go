@@ -118,7 +118,8 @@ func (s *Server) forexLatest(b []byte, req request) ([]byte, *apiError) {
 }
 
 // forexRates answers GET /v1beta1/forex/rates: {"next_page_token":...,
-// "rates":{"USDJPY":[...]}}; timeframe defaults to 1Min.
+// "rates":{"USDJPY":[...]}}; timeframe is 1Min (1T, the default) or 1Day
+// (1D), as Alpaca documents; its 5Sec is not simulated (a 400).
 func (s *Server) forexRates(b []byte, req request) ([]byte, *apiError) {
 	q := req.r.URL.Query()
 	assets, e := s.forexPairs(q)
@@ -132,7 +133,7 @@ func (s *Server) forexRates(b []byte, req request) ([]byte, *apiError) {
 	tf := timeframe{1, tfMin}
 	if v := q.Get("timeframe"); v != "" {
 		var ok bool
-		if tf, ok = parseTimeframe(v); !ok {
+		if tf, ok = parseTimeframe(v); !ok || tf.n != 1 || (tf.unit != tfMin && tf.unit != tfDay) {
 			return nil, badRequest("invalid timeframe")
 		}
 	}

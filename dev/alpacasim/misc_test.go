@@ -189,10 +189,13 @@ func TestForex(t *testing.T) {
 	hist := fetch[struct {
 		Rates map[string][]rate
 		Next  *string `json:"next_page_token"`
-	}](t, ts, "/v1beta1/forex/rates?currency_pairs=USDJPY&timeframe=1Hour&start=2026-11-27&limit=100")
+	}](t, ts, "/v1beta1/forex/rates?currency_pairs=USDJPY&timeframe=1T&start=2026-11-27T21:00:00Z&limit=100")
 	h := hist.Rates["USDJPY"]
-	if len(h) != 17 || !h[len(h)-1].T.Equal(time.Date(2026, 11, 27, 21, 0, 0, 0, time.UTC)) || hist.Next != nil {
-		t.Errorf("%d hourly rates, last %+v", len(h), h[len(h)-1])
+	if len(h) != 60 || !h[len(h)-1].T.Equal(friClose) || hist.Next != nil {
+		t.Errorf("%d minute rates, last %+v", len(h), h[len(h)-1])
+	}
+	if r := get(t, ts, "/v1beta1/forex/rates?currency_pairs=USDJPY&timeframe=1Hour"); r.status != 400 {
+		t.Errorf("an hourly timeframe: %d %s", r.status, r.body)
 	}
 	if r := get(t, ts, "/v1beta1/forex/latest/rates"); r.status != 400 {
 		t.Errorf("no pairs: %d %s", r.status, r.body)

@@ -60,6 +60,7 @@ const (
 	routePerpLatestTrades
 	routePerpLatestQuotes
 	routePerpLatestPricing
+	routePerpLatestOrderbooks
 	routeOptionBars
 	routeOptionTrades
 	routeOptionLatestTrades
@@ -116,6 +117,7 @@ var routes = [numRoutes]route{
 	routePerpLatestTrades:       {"/v1beta1/crypto-perps/{loc}/latest/trades", cryptoLatest("trades", true), ""},
 	routePerpLatestQuotes:       {"/v1beta1/crypto-perps/{loc}/latest/quotes", cryptoLatest("quotes", true), ""},
 	routePerpLatestPricing:      {"/v1beta1/crypto-perps/{loc}/latest/pricing", cryptoLatest("pricing", true), ""},
+	routePerpLatestOrderbooks:   {"/v1beta1/crypto-perps/{loc}/latest/orderbooks", cryptoLatest("orderbooks", true), ""},
 
 	routeOptionBars:         {"/v1beta1/options/bars", (*Server).optionBars, ""},
 	routeOptionTrades:       {"/v1beta1/options/trades", (*Server).optionTrades, ""},

@@ -107,6 +107,6 @@ var corporateActionParams = []Param{
 
 var forexHistory = []Param{
 	{Name: "currency_pairs", Type: Text, Required: true},
-	{Name: "timeframe", Type: Enum, Values: []string{"5Sec", "1Min", "1Day"}, Default: "1Min"},
+	{Name: "timeframe", Type: Enum, Values: []string{"5Sec", "5S", "1Min", "1T", "1Day", "1D"}, Default: "1Min"},
 	pStart, pEnd, pLimit10k, pToken, pSortAsc,
 }

@@ -86,6 +86,7 @@ var Routes = join(
 		cryptoLatest("/v1beta1/crypto-perps/{loc}/latest/trades", "global", Perp, Trade, "trades"),
 		cryptoLatest("/v1beta1/crypto-perps/{loc}/latest/bars", "global", Perp, Bar, "bars"),
 		cryptoLatest("/v1beta1/crypto-perps/{loc}/latest/pricing", "global", Perp, Pricing, "pricing"),
+		cryptoLatest("/v1beta1/crypto-perps/{loc}/latest/orderbooks", "global", Perp, Orderbook, "orderbooks"),
 
 		{Path: "/v1beta1/news", Class: cache.News, Shape: Page, Params: newsParams},
 		reference("/v1/corporate-actions", nil, corporateActionParams...),
