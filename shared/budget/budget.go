@@ -277,8 +277,12 @@ func (l *Limiter) Remaining() int { return int(l.core.remaining.Load()) }
 // once. It returns ctx.Err() if ctx is cancelled or its deadline passes
 // before a slot was refused, and an *ExhaustedError if the deadline passes
 // after Wait has had to wait for one. Redis failures are not returned: the
-// per-instance fallback decides instead.
+// per-instance fallback decides instead. A slot ctx carries (Taken) is used
+// first, without asking Redis.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if l.usePrepaid(ctx) {
+		return nil
+	}
 	var waited time.Duration // the last wait, once Wait has slept
 	for {
 		ok, retryAfter, err := l.try(ctx)
