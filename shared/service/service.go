@@ -98,6 +98,7 @@ func New(cfg Config) (*Service, error) {
 		Logger:          s.log,
 		FetchTimeout:    cfg.FetchTimeout,
 		NoCrossInstance: cfg.NoCrossInstance,
+		Budget:          s.Budget, // the origin client's limiter below
 	})
 	ac := cfg.origin()
 	if s.Budget != nil {
