@@ -136,7 +136,7 @@ func (c *Cache) decodeEach(dt DataType, keys []string, vals [][]byte, now time.T
 			f(i, nil, missing)
 			continue
 		}
-		e, err := DecodeEnvelope(b)
+		e, err := decodeKeyed(b, keys[i])
 		switch {
 		case err != nil:
 			c.log.Warn("cache: corrupt L2 value", "key", keys[i], "err", err)
