@@ -188,7 +188,7 @@ func decodeOwnKeyed(b []byte, key string) (*Entry, bool) {
 	fetched, ok2 := field(pSource)
 	source, ok3 := field(pStatus)
 	status, ok4 := field(pTTL)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !plain(symbol) || !plain(source) || !plain(status) || !json.Valid(data) {
+	if !ok1 || !ok2 || !ok3 || !ok4 || !plain(symbol) || !plain(source) || !plain(status) || !validJSON(data) {
 		return nil, false
 	}
 	return ownEntry(keyedString(symbol, key), data, cached, fetched, source, status, tail)

@@ -28,3 +28,17 @@ func TestParseTimeAgreesWithTimeParse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeEnvelope decodes the envelope of a quote, as an L2 hit does.
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	e := sampleEntry()
+	e.Data = []byte(`{"ap":187.32,"as":2,"ax":"V","bp":187.3,"bs":3,"bx":"V","c":["R"],"t":"2026-11-24T17:00:00.000000000Z","z":"C"}`)
+	v := AppendEnvelope(nil, e)
+	key := Key(StockQuote, e.Symbol)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeKeyed(v, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
