@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
@@ -55,16 +56,19 @@ func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to g
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.FailuresTrip },
 		// A reply from Redis (redis.Nil, OOM, WRONGTYPE…) shows the server is
 		// there: only transport failures and timeouts count against it.
-		IsSuccessful: func(err error) bool {
-			var re redis.Error
-			return err == nil || errors.As(err, &re)
-		},
+		IsSuccessful: func(err error) bool { return err == nil || isReply(err) },
 		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
 	}
 	if onStateChange != nil {
 		st.OnStateChange = func(_ string, from, to gobreaker.State) { onStateChange(from, to) }
 	}
 	return &l2{rdb: rdb, timeout: o.Timeout, cb: gobreaker.NewCircuitBreaker[struct{}](st)}
+}
+
+// isReply reports whether err is an error reply from Redis.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
 
 // do runs f under the breaker with the layer's timeout.
@@ -84,11 +88,11 @@ func (l *l2) do(ctx context.Context, f func(ctx context.Context) error) error {
 func (l *l2) get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
 	err := l.do(ctx, func(ctx context.Context) error {
-		b, err := l.rdb.Get(ctx, key).Bytes()
+		s, err := l.rdb.Get(ctx, key).Result()
 		if errors.Is(err, redis.Nil) {
 			return nil
 		}
-		v = b
+		v = replyBytes(s)
 		return err
 	})
 	return v, err
@@ -113,7 +117,7 @@ func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
 			}
 			for i, v := range vals {
 				if s, ok := v.(string); ok {
-					out[i] = []byte(s)
+					out[i] = replyBytes(s)
 				}
 			}
 			return nil
@@ -140,6 +144,13 @@ func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
 	})
 	return out, err
 }
+
+// replyBytes returns the bytes of a string go-redis read for one reply,
+// without copying them. The string is the reply's own (go-redis allocates
+// it for the reply and keeps no reference once the command is done), so no
+// one else ever sees it: the bytes are the value's only copy, as a copy
+// would be, and readers of an Entry's Data never write to it anyway.
+func replyBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // kv is one write.
 type kv struct {
