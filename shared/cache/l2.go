@@ -57,7 +57,7 @@ func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to g
 		// A reply from Redis (redis.Nil, OOM, WRONGTYPE…) shows the server is
 		// there: only transport failures and timeouts count against it.
 		IsSuccessful: func(err error) bool { return err == nil || isReply(err) },
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
 	}
 	if onStateChange != nil {
 		st.OnStateChange = func(_ string, from, to gobreaker.State) { onStateChange(from, to) }
