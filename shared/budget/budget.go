@@ -17,6 +17,13 @@
 // fleet together stays within the budget. The origin is never called
 // without a limit; Redis is probed again at most once a second and used as
 // soon as it answers.
+//
+// A caller that already makes a Redis round trip just before its origin
+// call (the cache's lock step) can take the slot in that round trip instead:
+// it runs TakeLua's budget_take with [Limiter.Slot]'s arguments inside its
+// own script, and passes [Limiter.Taken]'s context to the origin client,
+// whose Wait then uses the slot without asking Redis. The GCRA and its key
+// are the same, so the budget holds whoever takes the slots.
 package budget
 
 import (
