@@ -272,6 +272,9 @@ type take struct {
 // 0 (lock taken) and the value, then the take (-1 not asked, 0 refused, 1
 // allowed) and its reset_after.
 var lockTakeScript = redis.NewScript(budget.TakeLua + `
+-- budget_take reads TIME: replicate the script's effects, not the script
+-- (the default from Redis 5 on, a no-op from 7 on).
+if redis.replicate_commands then redis.replicate_commands() end
 local out, need = {}, false
 local n = (#KEYS - 1) / 2
 for i = 1, n do

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -136,5 +137,31 @@ func TestMissRoundTripsCluster(t *testing.T) {
 	}
 	if trips := tc.take(); len(trips) > 4 {
 		t.Fatalf("a batch miss of 20 on a cluster made %d round trips, want at most 4: %v", len(trips), trips)
+	}
+}
+
+// Slots taken by lock steps and by Wait come from one budget: misses never
+// reach the origin more often than the GCRA admits.
+func TestLockStepSlotsKeepTheBudget(t *testing.T) {
+	rdb := redistest.Client(t)
+	lim := budget.New(rdb, budget.Options{PerMinute: 60, Key: redistest.Prefix(t) + "budget", RedisTimeout: time.Second}) // B = 6
+	c := New(Options{Redis: rdb, Clock: market.NewManualClock(regularNoon), Budget: lim, L2: L2Options{Timeout: time.Second},
+		FetchTimeout: 300 * time.Millisecond})
+	o := &origin{}
+	fetch := budgetFetch(lim, o)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, id := range ids(t, 20) {
+		wg.Go(func() {
+			_, err := c.Get(context.Background(), StockQuote, id, fetch)
+			if err != nil && !errors.Is(err, budget.ErrExhausted) {
+				t.Errorf("%s: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	limit := 6 + int(time.Since(start)/(time.Minute/54))
+	if n := int(o.calls.Load()); n < 6 || n > limit {
+		t.Fatalf("%d origin calls; the budget admits between 6 and %d", n, limit)
 	}
 }
