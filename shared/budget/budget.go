@@ -145,6 +145,7 @@ type Limiter struct {
 // core is what every view of one budget shares.
 type core struct {
 	rl      *redis_rate.Limiter
+	rdb     redis.UniversalClient // where rl keeps the budget
 	key     string
 	burst   int           // B
 	period  time.Duration // emission interval of the Redis GCRA
@@ -215,6 +216,7 @@ func New(rdb redis.UniversalClient, o Options) *Limiter {
 	fbBurst, fbPerMin := fallbackShape(share)
 	c := &core{
 		rl:       redis_rate.NewLimiter(rdb),
+		rdb:      rdb,
 		key:      o.Key,
 		burst:    burst,
 		period:   time.Minute / time.Duration(perMin),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 )
 
 // TakeLua defines the Lua function budget_take(key, burst, rate, period),
@@ -46,10 +47,12 @@ type Slot struct {
 	Period float64 // seconds
 }
 
-// Slot returns the arguments of budget_take for l's budget, and false for a
-// budget kept in this process only (Local), which has no Redis slot.
-func (l *Limiter) Slot() (Slot, bool) {
-	if l.core.rl == nil {
+// Slot returns the arguments of budget_take for l's budget, for a script run
+// on rdb, and false unless l keeps its budget in rdb (the same client): a
+// budget kept in this process only (Local), or in another server, has no
+// slot there.
+func (l *Limiter) Slot(rdb redis.UniversalClient) (Slot, bool) {
+	if l.core.rl == nil || rdb == nil || l.core.rdb != rdb {
 		return Slot{}, false
 	}
 	return Slot{Key: "rate:" + l.core.key, Burst: l.limit.Burst, Rate: l.limit.Rate, Period: l.limit.Period.Seconds()}, true

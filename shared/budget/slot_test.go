@@ -34,7 +34,10 @@ func scriptTake(t *testing.T, rdb redis.UniversalClient, s Slot) (bool, time.Dur
 func TestScriptTakeSharesTheGCRA(t *testing.T) {
 	rdb := redistest.Client(t)
 	l := New(rdb, Options{PerMinute: 60, Key: redistest.Prefix(t) + "budget"}) // B = 6
-	s, ok := l.Slot()
+	if _, ok := l.Slot(redistest.Client(t)); ok {
+		t.Fatal("a slot for another client")
+	}
+	s, ok := l.Slot(rdb)
 	if !ok || s.Burst != 6 || s.Rate != 54 || s.Period != 60 {
 		t.Fatalf("Slot() = %+v, %v", s, ok)
 	}
@@ -56,7 +59,7 @@ func TestScriptTakeSharesTheGCRA(t *testing.T) {
 func TestTakenSlotIsUsedOnce(t *testing.T) {
 	rdb := redistest.Client(t)
 	l := New(rdb, Options{PerMinute: 60, Key: redistest.Prefix(t) + "budget"}) // B = 6
-	s, _ := l.Slot()
+	s, _ := l.Slot(rdb)
 	ok, reset := scriptTake(t, rdb, s)
 	if !ok {
 		t.Fatal("refused")
@@ -84,7 +87,7 @@ func TestTakenSlotIsUsedOnce(t *testing.T) {
 	if n != 6 {
 		t.Fatalf("%d admitted with a taken slot, want 6", n)
 	}
-	if _, ok := Local(Options{PerMinute: 60}).Slot(); ok {
+	if _, ok := Local(Options{PerMinute: 60}).Slot(rdb); ok {
 		t.Fatal("a local budget has no Redis slot")
 	}
 	if got := l.Taken(context.Background(), false, reset); got.Value(prepaidKey{}) != nil {

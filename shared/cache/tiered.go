@@ -96,9 +96,10 @@ type Options struct {
 	// Redis is set).
 	NoCrossInstance bool
 	// Budget is the origin budget the fetch function waits on (nil: none
-	// known). With it, a fill takes its budget slot in the same round trip
-	// as its locks and passes it to the fetch in the context, where the
-	// budget's Wait finds it (see the package documentation, "Round trips").
+	// known). When it is kept in Redis through the same client, a fill
+	// takes its budget slot in the same round trip as its locks and passes
+	// it to the fetch in the context, where the budget's Wait finds it (see
+	// the package documentation, "Round trips").
 	Budget *budget.Limiter
 }
 
@@ -143,7 +144,7 @@ func New(o Options) *Cache {
 			c.log.Warn("cache: L2 circuit breaker", "from", from.String(), "to", to.String())
 		})
 		if o.Budget != nil {
-			if slot, ok := o.Budget.Slot(); ok {
+			if slot, ok := o.Budget.Slot(o.Redis); ok {
 				c.l2.budget, c.l2.slot = o.Budget, slot
 			}
 		}
