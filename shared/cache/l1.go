@@ -40,7 +40,8 @@ func newL1Key(dt DataType, id string) l1Key { return l1Key{dt: dt, id: upper(id)
 // l1Item is what L1 holds: the entry and the instant L1 must stop serving it.
 type l1Item struct {
 	e     *Entry
-	until time.Time // on the injected clock
+	until time.Time     // on the injected clock
+	life  time.Duration // until - the write instant, for otter's own clock
 }
 
 // entryOverhead approximates the bytes an entry costs beyond its data and
@@ -51,9 +52,9 @@ const entryOverhead = 256
 // by entries and bytes at once. Each entry weighs at least
 // MaxBytes/MaxEntries, so the weight bound enforces both limits.
 //
-// otter expires entries on its own clock, one L1 lifetime after their
-// write, to reclaim memory; correctness does not depend on it, because
-// every read re-checks the entry against the injected clock.
+// otter expires entries on its own clock to reclaim memory; correctness does
+// not depend on it, because every read re-checks the entry against the
+// injected clock.
 type l1 struct {
 	c   *otter.Cache[l1Key, l1Item]
 	ttl time.Duration
@@ -68,11 +69,9 @@ func newL1(o L1Options) *l1 {
 			w := uint32(len(k.id)+len(k.dt)+len(v.e.Data)+len(v.e.Symbol)+len(v.e.DataSource)) + entryOverhead
 			return max(w, floor)
 		},
-		// One lifetime for every entry (a queue; a per-entry lifetime takes
-		// otter's timer wheel, half as fast to write): an entry that stops
-		// being servable sooner is refused by get and only waits, within
-		// the weight bound, to be reclaimed.
-		ExpiryCalculator: otter.ExpiryWriting[l1Key, l1Item](o.TTL),
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[l1Key, l1Item]) time.Duration {
+			return e.Value.life
+		}),
 		// Maintenance runs on the goroutine that wrote, as a few
 		// microseconds of work, rather than on a goroutine started per
 		// write: waking a thread for it costs more than the work, and takes
@@ -105,7 +104,7 @@ func (l *l1) set(key l1Key, e *Entry, now time.Time) {
 	if !now.Before(until) {
 		return
 	}
-	l.c.Set(key, l1Item{e: e, until: until})
+	l.c.Set(key, l1Item{e: e, until: until, life: until.Sub(now)})
 }
 
 func (l *l1) purge() { l.c.InvalidateAll() }
