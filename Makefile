@@ -95,7 +95,7 @@ help: ## list the targets
 
 ## ---- dependencies
 
-deps: deps-redis deps-tools deps-py ## install what make test needs (only what is missing)
+deps: deps-redis deps-tools deps-py npm-deps ## install what make test needs (only what is missing)
 
 deps-redis: ## redis-server and redis-cli from Debian's packages, when missing
 	@if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then exit 0; fi; \

@@ -43,6 +43,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/service"
@@ -182,8 +183,8 @@ func checkRequest(t *testing.T, routeKey, rawPath, rawQuery string, headers, qsp
 		if !matched {
 			t.Errorf("rawPath %q does not match the route %q", rawPath, tmpl)
 		}
-		if !slices.Contains(api.Routes, tmpl) {
-			t.Errorf("route %q is not one of api.Routes", tmpl)
+		if !slices.Contains(catalog.Templates(), tmpl) {
+			t.Errorf("route %q is not one of the catalog's templates", tmpl)
 		}
 	}
 	if fmt.Sprint(pathParams) != fmt.Sprint(wantParams) {
@@ -194,6 +195,10 @@ func checkRequest(t *testing.T, routeKey, rawPath, rawQuery string, headers, qsp
 // matchTemplate matches a path against a route template with {name}
 // segments and returns the parameters (nil when there are none).
 func matchTemplate(tmpl, path string) (map[string]string, bool) {
+	if prefix, ok := strings.CutSuffix(tmpl, "{proxy+}"); ok {
+		rest, found := strings.CutPrefix(path, prefix)
+		return map[string]string{"proxy": rest}, found && rest != ""
+	}
 	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
 	if len(ts) != len(ps) {
 		return nil, false
@@ -249,7 +254,7 @@ func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 
 			// Every route but /healthz is behind the Lambda authorizer,
 			// which puts the key id into the context.
-			public := ev.RawPath == api.RouteHealth
+			public := ev.RawPath == catalog.PathHealth
 			a := ev.RequestContext.Authorizer
 			switch {
 			case public && a != nil:
@@ -264,7 +269,7 @@ func TestAPIEventsHaveTheShapeAPIGatewaySends(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range api.Routes {
+	for _, r := range catalog.Templates() {
 		if !covered[r] {
 			t.Errorf("no api-*.json sample for route %s", r)
 		}
@@ -442,7 +447,7 @@ func wantBatchError(t *testing.T, body map[string]json.RawMessage, sym, status s
 // dataRoute reports whether a path serves market data (and so carries the
 // attribution headers).
 func dataRoute(path string) bool {
-	return path != api.RouteHealth && path != api.RouteMarketStatus
+	return path != catalog.PathHealth && path != catalog.PathMarketStatus
 }
 
 func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
@@ -458,6 +463,11 @@ func TestAPIEventsGetTheirStatusFromTheHandler(t *testing.T) {
 			if err != nil {
 				t.Fatalf("handler error: %v", err)
 			}
+			raw, err := samplesPkg.Body(resp.IsBase64Encoded, resp.Headers, resp.Body)
+			if err != nil {
+				t.Fatalf("body does not decode: %v", err)
+			}
+			resp.Body = string(raw)
 			if resp.StatusCode != want {
 				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, resp.Body)
 			}
@@ -498,11 +508,14 @@ func newAPIHandler(t *testing.T) (func(context.Context, events.APIGatewayV2HTTPR
 	clock := market.ClockFunc(func() time.Time { return Now })
 	_, sim := alpacasim.NewTestServer(t, alpacasim.Config{Clock: clock, KeyID: "sim-key", SecretKey: "sim-secret"})
 	svc, err := service.New(service.Config{
-		Redis:   cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
-		Alpaca:  alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
-		Clock:   clock,
-		Metrics: metrics.New(metrics.Options{EMF: true, Function: "api"}),
-		Logger:  slog.New(slog.DiscardHandler),
+		Redis:  cache.RedisConfig{URL: "redis://" + redistest.StartServer(t).Addr, Timeout: time.Second},
+		Alpaca: alpaca.Config{BaseURL: sim.URL, KeyID: "sim-key", SecretKey: "sim-secret"},
+		Clock:  clock,
+		// One sample per route, each a miss: more than the default
+		// budget's burst, which its own tests cover.
+		BudgetPerMin: 10000,
+		Metrics:      metrics.New(metrics.Options{EMF: true, Function: "api"}),
+		Logger:       slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

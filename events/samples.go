@@ -7,7 +7,9 @@ package events
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -74,4 +76,25 @@ func DecodeStrict(raw []byte, v any) error {
 		return errors.New("data after the JSON value")
 	}
 	return nil
+}
+
+// Body returns a response's body as a client receives it: base64 decoded
+// when API Gateway would decode it, then gunzipped when Content-Encoding
+// says gzip.
+func Body(isBase64 bool, headers map[string]string, body string) ([]byte, error) {
+	b := []byte(body)
+	if isBase64 {
+		var err error
+		if b, err = base64.StdEncoding.DecodeString(body); err != nil {
+			return nil, err
+		}
+	}
+	if headers["Content-Encoding"] != "gzip" {
+		return b, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

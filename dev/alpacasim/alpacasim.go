@@ -1,6 +1,18 @@
-// Package alpacasim is an HTTP simulator of the parts of Alpaca's Market Data
-// API that opitios-alpaca calls: latest stock quotes, stock bars, option
-// quotes, option snapshots and chains, and the trading calendar.
+// Package alpacasim is an HTTP simulator of Alpaca's Market Data API. It
+// serves, on the data host's paths (route templates as counted in Stats):
+//
+//	stocks   /v2/stocks/{quotes,trades,bars}/latest, /v2/stocks/{symbol}/{quotes,trades,bars}/latest,
+//	         /v2/stocks/snapshots, /v2/stocks/{symbol}/snapshot,
+//	         /v2/stocks/{bars,trades,quotes,auctions}, /v2/stocks/{symbol}/{bars,trades,quotes,auctions},
+//	         /v2/stocks/meta/exchanges, /v2/stocks/meta/conditions/{ticktype}
+//	options  /v1beta1/options/{quotes,trades}/latest, /v1beta1/options/{bars,trades},
+//	         /v1beta1/options/snapshots, /v1beta1/options/snapshots/{underlying},
+//	         /v1beta1/options/meta/exchanges, /v1beta1/options/meta/conditions/{ticktype}
+//	crypto   /v1beta3/crypto/{loc}/{bars,trades,quotes}, /v1beta3/crypto/{loc}/latest/{bars,trades,quotes,orderbooks},
+//	         /v1beta3/crypto/{loc}/snapshots, /v1beta1/crypto-perps/{loc}/latest/{bars,trades,quotes,pricing,orderbooks}
+//	other    /v1beta1/news, /v1/corporate-actions, /v1beta1/corporate-actions,
+//	         /v1beta1/screener/stocks/most-actives, /v1beta1/screener/{market_type}/movers,
+//	         /v1beta1/logos/{symbol}, /v1beta1/forex/latest/rates, /v1beta1/forex/rates, /v2/calendar
 //
 // It serves Alpaca's paths, parameters, JSON shapes, error bodies and
 // X-RateLimit-* headers, so the official SDK decodes its answers, and adds one
@@ -9,24 +21,45 @@
 //
 // The data are a deterministic function of the random seed (Config.Seed),
 // the symbol and the instant: the same Config.Clock reading gives the same
-// bytes, and prices move smoothly as the clock moves. Quotes exist only
-// inside NYSE sessions (from shared/market's calendar): outside them the
-// latest quote is the one from the end of the last session. Bars exist only
-// inside sessions and never after the clock's now.
+// bytes, and prices move smoothly as the clock moves. Everything is built from
+// events that agree with each other:
+//   - A stock has one quote in each second of its extended sessions (from
+//     shared/market's calendar) and 1–24 trades in each minute, each priced
+//     within the spread of the quote in force at its instant. The latest
+//     quote or trade is the last one at or before now of the same series the
+//     history routes page through; outside sessions it is the one from the
+//     end of the last session.
+//   - A 1-minute bar aggregates exactly the trades of its minute; the latest
+//     bar is the last complete minute bar. Longer stock bars are sampled from
+//     the same price path, so they agree with the trades only approximately
+//     (their volume and count are expected values): aggregating every trade
+//     of a year of daily bars would be too slow for the load tests.
+//   - A stock snapshot's parts are what the latest routes and the daily bars
+//     route answer at the same instant; auctions print at the daily bar's
+//     open and close.
+//   - Option contracts trade 0–4 times a minute in regular sessions at their
+//     theoretical value clamped to the spread; option bars aggregate those
+//     trades and do not exist without them. An option snapshot's latest trade
+//     and minute bar come from them; its daily bars are sampled.
+//   - Crypto pairs and perpetuals trade around the clock, weekends and NYSE
+//     holidays included: a quote each second, 1–6 trades a minute, a buyer at
+//     the ask and a seller at the bid. Intraday crypto bars aggregate the
+//     trades, longer ones are sampled; bars tile UTC days.
 //
 // For tests it injects faults at run time (latency, an error rate, a request
 // budget per minute, hangs, HTML error pages, truncated bodies, rate-limit
 // storms, rejected keys, vanishing symbols) and counts requests per route.
 //
 // Decisions where Alpaca's behaviour is not documented:
-//   - GET /v2/stocks/{symbol}/quotes/latest and /v2/stocks/{symbol}/bars for a
-//     well-formed but unknown symbol answer 404 {"code":40410000,...}; the
+//   - A well-formed but unknown symbol on a single-symbol route
+//     (/v2/stocks/{symbol}/...) answers 404 {"code":40410000,...}; the
 //     simulator never invents an empty quote. Multi-symbol endpoints leave
-//     unknown symbols out of their maps.
+//     unknown symbols out of their maps, except /v2/stocks/snapshots, which
+//     maps them to null.
 //   - A malformed symbol is a 400 with code 42210000.
 //   - Symbols are case-sensitive: "aapl" is unknown.
 //   - start and end given as YYYY-MM-DD mean the start and the end of that day
-//     in New York.
+//     in New York; without start, history begins at the start of today.
 //   - Stock bar history begins on 2016-01-01, as Alpaca's does.
 //   - Weekly bars cover Monday–Sunday and monthly bars calendar months (N-month
 //     bars start in January, April, ... for N = 3); both are stamped at New
@@ -35,10 +68,35 @@
 //     one cut at the after-hours close; only complete ones are served. Daily,
 //     weekly and monthly bars cover the regular session and include the
 //     period in progress, up to now.
+//   - Page tokens are opaque (base64 of the next item's key and time); limit
+//     counts items across symbols and pages run symbol by symbol; sort=desc
+//     reverses the order within each symbol.
+//   - An empty single-symbol history page is "bars":null (or trades, quotes,
+//     auctions), as Alpaca's Go backend writes a nil slice. An auction day
+//     whose close has not happened has "c":null.
+//   - The stock condition tables are the same for the three tapes; their
+//     ticktype must be trade or quote, the tape A, B or C.
+//   - A crypto loc other than "us", or a perpetuals loc other than "global",
+//     answers 404 endpoint not found.
+//   - A perpetual's index price is its spot pair's mid, its mark price the
+//     perpetual's own mid; the funding rate is a third of the premium, capped
+//     at ±0.375 %; funding is every 8 hours from 00:00 UTC.
+//   - News: 2–5 articles per known stock per New York day, one symbol each,
+//     ids growing with created_at; the default sort is desc; without start
+//     the archive begins on 2015-01-01; one article in five has no content.
+//   - Corporate actions: quarterly cash dividends and rare splits, dated by
+//     their ex-date (which is also the process date); v1beta1 answers the
+//     shape of v1 (the one the JavaScript SDK 3.x reads from v1beta1) without
+//     the items' ids; limit 1–1000, default 100.
+//   - The screener ranks the known stocks on their latest daily bar (and the
+//     previous close for movers); crypto movers rank the USD pairs.
+//   - Logos are 32×32 PNGs drawn from the symbol, for known stocks and crypto
+//     bases; placeholder=true gives a grey one for unknown symbols.
+//   - Forex rates exist at each bar stamp while the market is open (Sunday
+//     17:00 to Friday 17:00 New York); the latest rate on a weekend is
+//     Friday's 16:59.
 //   - With RateLimitPerMinute 0 nothing is refused and X-RateLimit-Limit
 //     advertises 2147483647.
-//   - An empty single-symbol bar page is "bars":null, as Alpaca's Go backend
-//     writes a nil slice.
 //   - Outside the years of shared/market's table (2025–2028) the calendar
 //     follows weekday rules, so the simulator's /v2/calendar and its bars
 //     treat those years' holidays as trading days: consistent with each
@@ -46,8 +104,9 @@
 //   - Settlement dates count trading days that are also bank business days
 //     (Columbus and Veterans Day excluded): T+1 from 2024-05-28, T+2 from
 //     2017-09-05, T+3 before.
-//   - feed=iex quotes come from exchange V; feed=delayed_sip answers as of 15
-//     minutes ago; the other stock feeds give the SIP-like data.
+//   - feed=iex quotes and trades come from exchange V; feed=delayed_sip
+//     answers as of 15 minutes ago; the other stock feeds give the SIP-like
+//     data.
 //   - The option feeds opra and indicative give the same data; currency
 //     other than USD is a 400, since the simulator has no exchange rates.
 package alpacasim
@@ -175,13 +234,18 @@ type Server struct {
 	vanished atomic.Pointer[map[string]struct{}] // copy on write
 
 	total   atomic.Int64
-	byRoute [numRoutes]atomic.Int64
+	byRoute [numRoutes]atomic.Int64 // indexed by routeID
 
 	rlMu     sync.Mutex
 	rlWindow int64 // unix minute of the current window
 	rlCount  int64
 
 	exps atomic.Pointer[expirationSet]
+
+	cryptoOnce sync.Once
+	crypto     map[string]*cryptoAsset
+	forexOnce  sync.Once
+	forex      map[string]*cryptoAsset
 }
 
 // New returns a simulator configured by cfg.
@@ -273,7 +337,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{TotalRequests: s.total.Load(), ByPath: make(map[string]int64)}
 	for i := range s.byRoute {
 		if n := s.byRoute[i].Load(); n > 0 {
-			st.ByPath[routeNames[i]] = n
+			st.ByPath[routeName(routeID(i))] = n
 		}
 	}
 	return st
@@ -292,62 +356,6 @@ func (s *Server) Reset() {
 	s.seq.Store(0)
 }
 
-// Routes, counted under their templates.
-type routeID int
-
-const (
-	routeStockQuote routeID = iota
-	routeStockQuotes
-	routeStockBars
-	routeStockMultiBars
-	routeOptionQuotes
-	routeOptionSnapshots
-	routeOptionChain
-	routeCalendar
-	routeUnmatched
-	numRoutes
-)
-
-var routeNames = [numRoutes]string{
-	routeStockQuote:      "/v2/stocks/{symbol}/quotes/latest",
-	routeStockQuotes:     "/v2/stocks/quotes/latest",
-	routeStockBars:       "/v2/stocks/{symbol}/bars",
-	routeStockMultiBars:  "/v2/stocks/bars",
-	routeOptionQuotes:    "/v1beta1/options/quotes/latest",
-	routeOptionSnapshots: "/v1beta1/options/snapshots",
-	routeOptionChain:     "/v1beta1/options/snapshots/{underlying}",
-	routeCalendar:        "/v2/calendar",
-	routeUnmatched:       "unmatched",
-}
-
-// match maps a path to its route and the path parameter, if any.
-func match(path string) (routeID, string) {
-	switch {
-	case path == "/v2/stocks/quotes/latest":
-		return routeStockQuotes, ""
-	case path == "/v2/stocks/bars":
-		return routeStockMultiBars, ""
-	case path == "/v1beta1/options/quotes/latest":
-		return routeOptionQuotes, ""
-	case path == "/v1beta1/options/snapshots":
-		return routeOptionSnapshots, ""
-	case path == "/v2/calendar":
-		return routeCalendar, ""
-	}
-	if rest, ok := strings.CutPrefix(path, "/v2/stocks/"); ok {
-		if sym, ok := strings.CutSuffix(rest, "/quotes/latest"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockQuote, sym
-		}
-		if sym, ok := strings.CutSuffix(rest, "/bars"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockBars, sym
-		}
-	}
-	if u, ok := strings.CutPrefix(path, "/v1beta1/options/snapshots/"); ok && u != "" && !strings.Contains(u, "/") {
-		return routeOptionChain, u
-	}
-	return routeUnmatched, ""
-}
-
 // request is what a route handler needs.
 type request struct {
 	r     *http.Request
@@ -364,20 +372,6 @@ type apiError struct {
 
 func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, 42210000, msg} }
 func notFound(msg string) *apiError   { return &apiError{http.StatusNotFound, 40410000, msg} }
-
-// handler appends a 200 body to b, or returns the error to answer instead.
-type handler func(s *Server, b []byte, req request) ([]byte, *apiError)
-
-var handlers = [numRoutes]handler{
-	routeStockQuote:      (*Server).stockQuote,
-	routeStockQuotes:     (*Server).stockQuotes,
-	routeStockBars:       (*Server).stockBars,
-	routeStockMultiBars:  (*Server).stockMultiBars,
-	routeOptionQuotes:    (*Server).optionQuotes,
-	routeOptionSnapshots: (*Server).optionSnapshots,
-	routeOptionChain:     (*Server).optionChain,
-	routeCalendar:        (*Server).calendar,
-}
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -444,15 +438,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	s.answer(w, rt, request{r: r, param: param, now: now}, fault == TruncatedJSON)
+}
+
+// answer runs the route's handler and writes its body or its error; a
+// truncated answer stops half way.
+func (s *Server) answer(w http.ResponseWriter, rt routeID, req request, truncated bool) {
 	bp := bufPool.Get().(*[]byte)
-	body, apiErr := handlers[rt](s, (*bp)[:0], request{r: r, param: param, now: now})
+	body, apiErr := routes[rt].h(s, (*bp)[:0], req)
 	if apiErr != nil {
 		writeError(w, apiErr)
 	} else {
-		if fault == TruncatedJSON {
+		if truncated {
 			body = body[:len(body)/2]
 		}
-		hdr.Set("Content-Type", "application/json; charset=UTF-8")
+		hdr := w.Header()
+		hdr.Set("Content-Type", routes[rt].contentType())
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)

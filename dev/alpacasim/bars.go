@@ -73,22 +73,33 @@ type bar struct {
 
 // appendBar appends a stock bar in Alpaca's field order t o h l c v n vw.
 func appendBar(b []byte, br bar) []byte {
-	b = append(b, `{"t":`...)
-	b = appendTime(b, br.t)
-	b = comma(b)
-	b = appendNum(b, "o", br.o)
-	b = comma(b)
-	b = appendNum(b, "h", br.h)
-	b = comma(b)
-	b = appendNum(b, "l", br.l)
-	b = comma(b)
-	b = appendNum(b, "c", br.c)
-	b = comma(b)
+	b = appendBarHead(b, br.t, br.o, br.h, br.l, br.c)
 	b = appendUint(b, "v", br.v)
+	return appendBarTail(b, br.n, br.vw)
+}
+
+// appendBarHead appends a bar's {"t":…,"o":…,"h":…,"l":…,"c":…, up to its
+// volume, which is a count for stocks and a quantity for crypto.
+func appendBarHead(b []byte, t time.Time, o, h, l, c float64) []byte {
+	b = append(b, `{"t":`...)
+	b = appendTime(b, t)
 	b = comma(b)
-	b = appendUint(b, "n", br.n)
+	b = appendNum(b, "o", o)
 	b = comma(b)
-	b = appendNum(b, "vw", br.vw)
+	b = appendNum(b, "h", h)
+	b = comma(b)
+	b = appendNum(b, "l", l)
+	b = comma(b)
+	b = appendNum(b, "c", c)
+	return comma(b)
+}
+
+// appendBarTail closes a bar after its volume: ,"n":…,"vw":…}.
+func appendBarTail(b []byte, n uint64, vw float64) []byte {
+	b = comma(b)
+	b = appendUint(b, "n", n)
+	b = comma(b)
+	b = appendNum(b, "vw", vw)
 	return append(b, '}')
 }
 
@@ -97,6 +108,12 @@ func appendBar(b []byte, br bar) []byte {
 // the expected volume; h seeds the bar's noise. The result satisfies
 // l <= min(o, c), h >= max(o, c), l <= vw <= h, v >= n >= 1.
 func sampleBar(stamp, a, z time.Time, k int, price func(float64) float64, volume, tradeSize float64, h uint64) bar {
+	return sampleBarRounded(stamp, a, z, k, price, volume, tradeSize, h, func(x float64) float64 { return max(round2(x), 0.01) })
+}
+
+// sampleBarRounded is sampleBar with prices rounded by rnd instead of to
+// cents.
+func sampleBarRounded(stamp, a, z time.Time, k int, price func(float64) float64, volume, tradeSize float64, h uint64, rnd func(float64) float64) bar {
 	if z.Before(a) {
 		z = a
 	}
@@ -104,7 +121,7 @@ func sampleBar(stamp, a, z time.Time, k int, price func(float64) float64, volume
 	br := bar{t: stamp}
 	var sw, spw float64
 	for i := 0; i <= k; i++ {
-		p := max(round2(price(ta+(tz-ta)*float64(i)/float64(k))), 0.01)
+		p := rnd(price(ta + (tz-ta)*float64(i)/float64(k)))
 		if i == 0 {
 			br.o, br.h, br.l = p, p, p
 		}
@@ -273,6 +290,9 @@ func (s *Server) stockBar(st *stock, tf timeframe, stamp, now time.Time) bar {
 	c := market.DateOf(stamp)
 	switch tf.unit {
 	case tfMin, tfHour:
+		if tf.unit == tfMin && tf.n == 1 {
+			return s.stockMinuteBar(st, stamp)
+		}
 		d := s.days.day(c)
 		z := earliest(stamp.Add(tf.duration()), d.AfterClose)
 		reg := overlap(stamp, z, d.Open, d.Close).Minutes()
@@ -396,49 +416,19 @@ var adjustments = map[string]bool{"raw": true, "split": true, "dividend": true, 
 
 // parseBarsQuery validates the bar parameters shared by both routes.
 func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
-	bq := barsQuery{limit: 1000}
 	tfs := q.Get("timeframe")
 	if tfs == "" {
-		return bq, badRequest("timeframe is required")
+		return barsQuery{}, badRequest("timeframe is required")
 	}
 	tf, ok := parseTimeframe(tfs)
 	if !ok {
-		return bq, badRequest("invalid timeframe")
+		return barsQuery{}, badRequest("invalid timeframe")
 	}
-	bq.tf = tf
-	bq.start = market.DateOf(now).At(0, 0)
-	if v := q.Get("start"); v != "" {
-		if bq.start, ok = parseInstant(v, false); !ok {
-			return bq, badRequest("invalid start")
-		}
+	hq, e := parseHistQuery(q, now, 1000, 10000)
+	if e != nil {
+		return barsQuery{}, e
 	}
-	// Without an end, the range runs to now (or is empty if it starts later).
-	bq.end = now
-	if bq.end.Before(bq.start) {
-		bq.end = bq.start
-	}
-	if v := q.Get("end"); v != "" {
-		if bq.end, ok = parseInstant(v, true); !ok {
-			return bq, badRequest("invalid end")
-		}
-	}
-	if bq.end.Before(bq.start) {
-		return bq, badRequest("end should not be before start")
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return bq, badRequest("invalid limit: must be between 1 and 10000")
-		}
-		bq.limit = n
-	}
-	switch q.Get("sort") {
-	case "", "asc":
-	case "desc":
-		bq.desc = true
-	default:
-		return bq, badRequest("invalid sort: must be asc or desc")
-	}
+	bq := barsQuery{tf: tf, start: hq.start, end: hq.end, limit: hq.limit, desc: hq.desc, token: hq.token}
 	if v := q.Get("adjustment"); v != "" {
 		for a := range strings.SplitSeq(v, ",") {
 			if !adjustments[a] {
@@ -453,11 +443,6 @@ func parseBarsQuery(q url.Values, now time.Time) (barsQuery, *apiError) {
 	}
 	if c := q.Get("currency"); c != "" && c != "USD" {
 		return bq, badRequest("unsupported currency")
-	}
-	if v := q.Get("page_token"); v != "" {
-		if bq.token, ok = decodeToken(v, true); !ok {
-			return bq, badRequest("invalid page_token")
-		}
 	}
 	return bq, nil
 }
@@ -530,12 +515,9 @@ func (s *Server) stockBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	if !ok {
-		return nil, notFound("symbol not found: " + req.param)
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, e
 	}
 	b = append(b, `{"bars":`...)
 	n := 0
@@ -569,15 +551,9 @@ func (s *Server) stockMultiBars(b []byte, req request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	syms, e := symbolList(q, validStockSymbol, 0)
+	known, e := s.queryStocks(q)
 	if e != nil {
 		return nil, e
-	}
-	known := make([]*stock, 0, len(syms))
-	for _, sym := range syms {
-		if st, ok := s.lookup(sym); ok {
-			known = append(known, st)
-		}
 	}
 	b = append(b, `{"bars":{`...)
 	open := -1

@@ -382,7 +382,7 @@ func TestRouting(t *testing.T) {
 		status       int
 		body         string
 	}{
-		{"GET", "/v2/stocks/AAPL/trades/latest", 404, `{"code":40410000,"message":"endpoint not found"}`},
+		{"GET", "/v2/stocks/AAPL/level2", 404, `{"code":40410000,"message":"endpoint not found"}`},
 		{"GET", "/v2/stocks//quotes/latest", 404, `{"code":40410000,"message":"endpoint not found"}`},
 		{"GET", "/v1beta1/options/snapshots/SPY/extra", 404, `{"code":40410000,"message":"endpoint not found"}`},
 		{"POST", "/v2/stocks/quotes/latest?symbols=AAPL", 405, `{"code":40510000,"message":"method not allowed"}`},

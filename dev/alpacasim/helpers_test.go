@@ -170,7 +170,7 @@ func checkOptionSnapshot(t *testing.T, sym string, s marketdata.OptionSnapshot, 
 	}
 	checkOptionQuote(t, sym, *s.LatestQuote, now)
 	tr := s.LatestTrade
-	if tr.Price <= 0 || tr.Size == 0 || tr.Timestamp.After(s.LatestQuote.Timestamp) || !inRegularSession(tr.Timestamp) {
+	if tr.Price <= 0 || tr.Size == 0 || tr.Timestamp.After(now) || !inRegularSession(tr.Timestamp) {
 		t.Errorf("%s: bad trade %+v", sym, *tr)
 	}
 	put := sym[len(sym)-9] == 'P'

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // validStockSymbol reports whether s is a well-formed stock symbol: 1–21
@@ -84,114 +82,36 @@ func stockFeed(q url.Values) (feed string, delay time.Duration, e *apiError) {
 	return feed, delay, nil
 }
 
-// stockSession is the latest extended session at an instant.
-type stockSession struct {
-	day    market.DayHours
-	anchor time.Time // now inside a session, else the end of the last one
-	ok     bool
+// latestStock reads a single-symbol latest or snapshot request: the path's
+// stock, the feed, and the instant answered (15 minutes back for
+// delayed_sip). A bad feed is reported before a bad symbol.
+func (s *Server) latestStock(req request) (*stock, string, time.Time, *apiError) {
+	feed, delay, e := stockFeed(req.r.URL.Query())
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	st, e := s.pathStock(req.param)
+	if e != nil {
+		return nil, "", req.now, e
+	}
+	return st, feed, req.now.Add(-delay), nil
 }
 
-func (s *Server) stockSessionAt(now time.Time) stockSession {
-	day, _, anchor, ok := s.days.lastSession(now, extendedOpen, extendedClose)
-	return stockSession{day, anchor, ok}
-}
-
-var stockExchanges = [...]string{"V", "Q", "N", "P", "K", "Z", "J", "Y", "T", "U", "H", "X", "A"}
-
-// appendStockQuote appends the latest quote of st as of ss: an object with
-// Alpaca's fields t ax ap as bx bp bs c z, stamped at most 1.5 s before the
-// anchor and never before the session opened.
-func appendStockQuote(b []byte, st *stock, ss stockSession, feed string) []byte {
-	hq := draw(st.hash, uint64(ss.anchor.UnixMilli()))
-	t := ss.anchor.Add(-time.Duration(1e6 + hq%1.5e9))
-	if t.Before(ss.day.PreOpen) {
-		t = ss.day.PreOpen
-	}
-	mid := st.price(unixSeconds(t))
-	hs := st.halfSpread * (0.6 + 0.8*unit(hq, 1))
-	if t.Before(ss.day.Open) || !t.Before(ss.day.Close) {
-		hs *= 4 // extended hours: thinner books
-	}
-	bid := max(floor2(mid*(1-hs)), 0.01)
-	ask := ceil2(mid * (1 + hs))
-	if ask <= bid {
-		ask = round2(bid + 0.01)
-	}
-	ax, bx := "V", "V"
-	if feed != "iex" {
-		ax = stockExchanges[draw(hq, 2)%uint64(len(stockExchanges))]
-		bx = stockExchanges[draw(hq, 3)%uint64(len(stockExchanges))]
-	}
-	b = append(b, `{"t":`...)
-	b = appendTime(b, t)
-	b = append(b, `,"ax":`...)
-	b = appendStr(b, ax)
-	b = comma(b)
-	b = appendNum(b, "ap", ask)
-	b = comma(b)
-	b = appendUint(b, "as", 100*(1+draw(hq, 4)%12))
-	b = append(b, `,"bx":`...)
-	b = appendStr(b, bx)
-	b = comma(b)
-	b = appendNum(b, "bp", bid)
-	b = comma(b)
-	b = appendUint(b, "bs", 100*(1+draw(hq, 5)%12))
-	b = append(b, `,"c":["R"],"z":`...)
-	b = appendStr(b, st.tape)
-	return append(b, '}')
-}
-
-// stockQuote answers GET /v2/stocks/{symbol}/quotes/latest:
-// {"symbol":"AAPL","quote":{...}}.
-func (s *Server) stockQuote(b []byte, req request) ([]byte, *apiError) {
+// latestSymbols is latestStock for the multi-symbol forms: the symbols
+// asked for, sorted and without repeats.
+func latestSymbols(req request) ([]string, string, time.Time, *apiError) {
 	q := req.r.URL.Query()
 	feed, delay, e := stockFeed(q)
 	if e != nil {
-		return nil, e
-	}
-	if !validStockSymbol(req.param) {
-		return nil, invalidSymbol(req.param)
-	}
-	st, ok := s.lookup(req.param)
-	ss := s.stockSessionAt(req.now.Add(-delay))
-	if !ok || !ss.ok {
-		return nil, notFound("symbol not found: " + req.param)
-	}
-	b = append(b, `{"symbol":`...)
-	b = appendStr(b, st.symbol)
-	b = append(b, `,"quote":`...)
-	b = appendStockQuote(b, st, ss, feed)
-	return append(b, '}'), nil
-}
-
-// stockQuotes answers GET /v2/stocks/quotes/latest?symbols=:
-// {"quotes":{"AAPL":{...},...}}, unknown symbols left out.
-func (s *Server) stockQuotes(b []byte, req request) ([]byte, *apiError) {
-	q := req.r.URL.Query()
-	feed, delay, e := stockFeed(q)
-	if e != nil {
-		return nil, e
+		return nil, "", req.now, e
 	}
 	syms, e := symbolList(q, validStockSymbol, 0)
 	if e != nil {
-		return nil, e
+		return nil, "", req.now, e
 	}
-	ss := s.stockSessionAt(req.now.Add(-delay))
-	b = append(b, `{"quotes":{`...)
-	first := true
-	for _, sym := range syms {
-		st, ok := s.lookup(sym)
-		if !ok || !ss.ok {
-			continue
-		}
-		if !first {
-			b = comma(b)
-		}
-		first = false
-		b = appendKey(b, st.symbol)
-		b = appendStockQuote(b, st, ss, feed)
-	}
-	return append(b, "}}"...), nil
+	return syms, feed, req.now.Add(-delay), nil
 }
+
+var stockExchanges = [...]string{"V", "Q", "N", "P", "K", "Z", "J", "Y", "T", "U", "H", "X", "A"}
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

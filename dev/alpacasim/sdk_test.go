@@ -2,6 +2,7 @@ package alpacasim_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -401,6 +402,258 @@ func TestOptionSnapshotBars(t *testing.T) {
 		if !snap.DailyBar.Timestamp.Equal(time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)) ||
 			!snap.PrevDailyBar.Timestamp.Equal(time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)) {
 			t.Errorf("%s: daily bars at %v and %v", sym, snap.DailyBar.Timestamp, snap.PrevDailyBar.Timestamp)
+		}
+	}
+}
+
+// need fails the test on err.
+func need(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// near reports whether ts lies in [now-d, now].
+func near(ts, now time.Time, d time.Duration) bool { return !ts.After(now) && now.Sub(ts) <= d }
+
+func checkTrade(t *testing.T, what string, tr marketdata.Trade, now time.Time, d time.Duration) {
+	t.Helper()
+	if tr.Price <= 0 || tr.Size == 0 || tr.ID == 0 || tr.Exchange == "" || len(tr.Conditions) == 0 || tr.Tape == "" || !near(tr.Timestamp, now, d) {
+		t.Errorf("%s: trade %+v", what, tr)
+	}
+}
+
+func TestSDKStockLatestAndSnapshots(t *testing.T) {
+	_, ts := newSim(t, alpacasim.Config{})
+	c := sdk(ts)
+	tr, err := c.GetLatestTrade("AAPL", marketdata.GetLatestTradeRequest{})
+	need(t, "GetLatestTrade", err)
+	checkTrade(t, "AAPL", *tr, friday, time.Minute)
+	trs, err := c.GetLatestTrades([]string{"AAPL", "MSFT", "ZZZZQ"}, marketdata.GetLatestTradeRequest{})
+	need(t, "GetLatestTrades", err)
+	if len(trs) != 2 || !reflect.DeepEqual(trs["AAPL"], *tr) {
+		t.Errorf("GetLatestTrades: %+v", trs)
+	}
+	b, err := c.GetLatestBar("AAPL", marketdata.GetLatestBarRequest{})
+	need(t, "GetLatestBar", err)
+	checkBar(t, "latest AAPL", *b)
+	if !b.Timestamp.Equal(friday.Add(-time.Minute)) {
+		t.Errorf("latest bar at %v", b.Timestamp)
+	}
+	bs, err := c.GetLatestBars([]string{"AAPL", "SPY"}, marketdata.GetLatestBarRequest{})
+	need(t, "GetLatestBars", err)
+	if len(bs) != 2 || bs["AAPL"] != *b {
+		t.Errorf("GetLatestBars: %+v", bs)
+	}
+	q, err := c.GetLatestQuote("AAPL", marketdata.GetLatestQuoteRequest{})
+	need(t, "GetLatestQuote", err)
+	sn, err := c.GetSnapshot("AAPL", marketdata.GetSnapshotRequest{})
+	need(t, "GetSnapshot", err)
+	if sn == nil || !reflect.DeepEqual(*sn.LatestTrade, *tr) || !reflect.DeepEqual(*sn.LatestQuote, *q) || *sn.MinuteBar != *b {
+		t.Fatalf("GetSnapshot: %+v", sn)
+	}
+	checkBar(t, "daily", *sn.DailyBar)
+	checkBar(t, "previous daily", *sn.PrevDailyBar)
+	sns, err := c.GetSnapshots([]string{"AAPL", "KO", "ZZZZQ"}, marketdata.GetSnapshotRequest{})
+	need(t, "GetSnapshots", err)
+	if len(sns) != 3 || sns["ZZZZQ"] != nil || sns["KO"] == nil || !reflect.DeepEqual(*sns["AAPL"], *sn) {
+		t.Errorf("GetSnapshots: %+v", sns)
+	}
+}
+
+func TestSDKStockHistory(t *testing.T) {
+	_, ts := newSim(t, alpacasim.Config{})
+	c := sdk(ts)
+	start := friday.Add(-15 * time.Minute)
+	trades, err := c.GetTrades("AAPL", marketdata.GetTradesRequest{Start: start, PageLimit: 50})
+	need(t, "GetTrades", err)
+	multi, err := c.GetMultiTrades([]string{"AAPL", "MSFT"}, marketdata.GetTradesRequest{Start: start})
+	need(t, "GetMultiTrades", err)
+	if len(trades) < 15 || !reflect.DeepEqual(trades, multi["AAPL"]) || len(multi["MSFT"]) == 0 {
+		t.Errorf("GetTrades: %d, multi %d", len(trades), len(multi["AAPL"]))
+	}
+	for _, tr := range trades {
+		checkTrade(t, "AAPL history", tr, friday, 15*time.Minute)
+	}
+	quotes, err := c.GetQuotes("SPY", marketdata.GetQuotesRequest{Start: start, TotalLimit: 250, PageLimit: 100})
+	need(t, "GetQuotes", err)
+	mq, err := c.GetMultiQuotes([]string{"SPY", "QQQ"}, marketdata.GetQuotesRequest{Start: start, Sort: marketdata.SortDesc, TotalLimit: 10})
+	need(t, "GetMultiQuotes", err)
+	if len(quotes) != 250 || len(mq["SPY"])+len(mq["QQQ"]) != 10 {
+		t.Errorf("GetQuotes %d, multi %d+%d", len(quotes), len(mq["SPY"]), len(mq["QQQ"]))
+	}
+	for _, q := range quotes {
+		checkQuote(t, "SPY history", q, friday)
+	}
+	au, err := c.GetAuctions("AAPL", marketdata.GetAuctionsRequest{Start: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)})
+	need(t, "GetAuctions", err)
+	mau, err := c.GetMultiAuctions([]string{"AAPL", "KO"}, marketdata.GetAuctionsRequest{Start: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)})
+	need(t, "GetMultiAuctions", err)
+	if len(au) != 4 || !reflect.DeepEqual(au, mau["AAPL"]) || len(mau["KO"]) != 4 {
+		t.Fatalf("GetAuctions %d, multi %d/%d", len(au), len(mau["AAPL"]), len(mau["KO"]))
+	}
+	for _, d := range au {
+		if len(d.Opening) == 0 || d.Opening[0].Price <= 0 || d.Opening[0].Condition == "" || d.Opening[0].Exchange != "Q" {
+			t.Errorf("auction %+v", d)
+		}
+	}
+}
+
+func TestSDKOptionHistory(t *testing.T) {
+	s, ts := newSim(t, alpacasim.Config{})
+	c := sdk(ts)
+	syms := s.OptionSymbols("SPY")
+	occ := syms[len(syms)/2]
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	bars, err := c.GetOptionBars(occ, marketdata.GetOptionBarsRequest{TimeFrame: marketdata.OneHour, Start: start})
+	need(t, "GetOptionBars", err)
+	mb, err := c.GetMultiOptionBars([]string{occ, syms[3]}, marketdata.GetOptionBarsRequest{TimeFrame: marketdata.OneDay, Start: start})
+	need(t, "GetMultiOptionBars", err)
+	if len(bars) < 5 || len(mb[occ]) != 2 {
+		t.Errorf("GetOptionBars %d, daily %d", len(bars), len(mb[occ]))
+	}
+	for _, b := range bars {
+		if b.Open <= 0 || b.High < b.Low || b.Volume == 0 || b.TradeCount == 0 || !inExtendedSession(b.Timestamp) {
+			t.Errorf("option bar %+v", b)
+		}
+	}
+	trades, err := c.GetOptionTrades(occ, marketdata.GetOptionTradesRequest{Start: start, PageLimit: 100})
+	need(t, "GetOptionTrades", err)
+	mt, err := c.GetOptionMultiTrades([]string{occ}, marketdata.GetOptionTradesRequest{Start: start})
+	need(t, "GetOptionMultiTrades", err)
+	if len(trades) < 10 || !reflect.DeepEqual(trades, mt[occ]) {
+		t.Errorf("GetOptionTrades %d, multi %d", len(trades), len(mt[occ]))
+	}
+	lt, err := c.GetLatestOptionTrade(occ, marketdata.GetLatestOptionTradeRequest{})
+	need(t, "GetLatestOptionTrade", err)
+	lts, err := c.GetLatestOptionTrades([]string{occ, syms[0]}, marketdata.GetLatestOptionTradeRequest{})
+	need(t, "GetLatestOptionTrades", err)
+	if lt == nil || *lt != trades[len(trades)-1] || lts[occ] != *lt || lt.Price <= 0 || lt.Exchange == "" || lt.Condition == "" {
+		t.Errorf("GetLatestOptionTrade %+v, history ends %+v", lt, trades[len(trades)-1])
+	}
+	lq, err := c.GetLatestOptionQuote(occ, marketdata.GetLatestOptionQuoteRequest{})
+	need(t, "GetLatestOptionQuote", err)
+	checkOptionQuote(t, occ, *lq, friday)
+	sn, err := c.GetOptionSnapshot(occ, marketdata.GetOptionSnapshotRequest{})
+	need(t, "GetOptionSnapshot", err)
+	checkOptionSnapshot(t, occ, *sn, friday)
+	if *sn.LatestTrade != *lt {
+		t.Errorf("snapshot trade %+v, latest %+v", sn.LatestTrade, lt)
+	}
+}
+
+func TestSDKCrypto(t *testing.T) {
+	_, ts := newSim(t, alpacasim.Config{Clock: fixed(christmas)})
+	c := sdk(ts)
+	start := christmas.Add(-10 * time.Minute)
+	trades, err := c.GetCryptoTrades("BTC/USD", marketdata.GetCryptoTradesRequest{Start: start, PageLimit: 7})
+	need(t, "GetCryptoTrades", err)
+	mtr, err := c.GetCryptoMultiTrades([]string{"BTC/USD", "ETH/USD"}, marketdata.GetCryptoTradesRequest{Start: start})
+	need(t, "GetCryptoMultiTrades", err)
+	quotes, err := c.GetCryptoQuotes("BTC/USD", marketdata.GetCryptoQuotesRequest{Start: start})
+	need(t, "GetCryptoQuotes", err)
+	mq, err := c.GetCryptoMultiQuotes([]string{"BTC/USD", "ETH/USD"}, marketdata.GetCryptoQuotesRequest{Start: start})
+	need(t, "GetCryptoMultiQuotes", err)
+	bars, err := c.GetCryptoBars("BTC/USD", marketdata.GetCryptoBarsRequest{TimeFrame: marketdata.OneMin, Start: start})
+	need(t, "GetCryptoBars", err)
+	mb, err := c.GetCryptoMultiBars([]string{"BTC/USD", "ETH/USD"}, marketdata.GetCryptoBarsRequest{TimeFrame: marketdata.OneMin, Start: start})
+	need(t, "GetCryptoMultiBars", err)
+	if len(trades) < 10 || !reflect.DeepEqual(trades, mtr["BTC/USD"]) || len(quotes) != 600 || len(mq["ETH/USD"]) != 600 ||
+		len(bars) != 10 || !reflect.DeepEqual(bars, mb["BTC/USD"]) {
+		t.Fatalf("crypto history: %d trades, %d quotes, %d bars", len(trades), len(quotes), len(bars))
+	}
+	for _, tr := range trades {
+		if tr.Price < 10000 || tr.Size <= 0 || !near(tr.Timestamp, christmas, 10*time.Minute) {
+			t.Errorf("crypto trade %+v", tr)
+		}
+	}
+	lt, err := c.GetLatestCryptoTrade("BTC/USD", marketdata.GetLatestCryptoTradeRequest{})
+	need(t, "GetLatestCryptoTrade", err)
+	lts, err := c.GetLatestCryptoTrades([]string{"BTC/USD"}, marketdata.GetLatestCryptoTradeRequest{})
+	need(t, "GetLatestCryptoTrades", err)
+	lq, err := c.GetLatestCryptoQuote("BTC/USD", marketdata.GetLatestCryptoQuoteRequest{})
+	need(t, "GetLatestCryptoQuote", err)
+	lqs, err := c.GetLatestCryptoQuotes([]string{"BTC/USD"}, marketdata.GetLatestCryptoQuoteRequest{})
+	need(t, "GetLatestCryptoQuotes", err)
+	lb, err := c.GetLatestCryptoBar("BTC/USD", marketdata.GetLatestCryptoBarRequest{})
+	need(t, "GetLatestCryptoBar", err)
+	lbs, err := c.GetLatestCryptoBars([]string{"BTC/USD"}, marketdata.GetLatestCryptoBarRequest{})
+	need(t, "GetLatestCryptoBars", err)
+	if *lt != trades[len(trades)-1] || lts["BTC/USD"] != *lt || *lq != quotes[len(quotes)-1] || lqs["BTC/USD"] != *lq ||
+		*lb != bars[len(bars)-1] || lbs["BTC/USD"] != *lb {
+		t.Errorf("latest crypto: trade %+v quote %+v bar %+v", lt, lq, lb)
+	}
+	sn, err := c.GetCryptoSnapshot("BTC/USD", marketdata.GetCryptoSnapshotRequest{})
+	need(t, "GetCryptoSnapshot", err)
+	sns, err := c.GetCryptoSnapshots([]string{"BTC/USD", "ETH/USD"}, marketdata.GetCryptoSnapshotRequest{})
+	need(t, "GetCryptoSnapshots", err)
+	if *sn.LatestTrade != *lt || *sn.LatestQuote != *lq || *sn.MinuteBar != *lb || len(sns) != 2 ||
+		sn.DailyBar.Volume <= 0 || !sn.DailyBar.Timestamp.Equal(time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("crypto snapshot %+v", sn)
+	}
+}
+
+func TestSDKCryptoPerps(t *testing.T) {
+	_, ts := newSim(t, alpacasim.Config{Clock: fixed(saturday)})
+	c := sdk(ts)
+	syms := []string{"BTC-PERP", "ETH-PERP"}
+	b, err := c.GetLatestCryptoPerpBar("BTC-PERP", marketdata.GetLatestCryptoBarRequest{})
+	need(t, "GetLatestCryptoPerpBar", err)
+	bs, err := c.GetLatestCryptoPerpBars(syms, marketdata.GetLatestCryptoBarRequest{})
+	need(t, "GetLatestCryptoPerpBars", err)
+	tr, err := c.GetLatestCryptoPerpTrade("BTC-PERP", marketdata.GetLatestCryptoTradeRequest{})
+	need(t, "GetLatestCryptoPerpTrade", err)
+	trs, err := c.GetLatestCryptoPerpTrades(syms, marketdata.GetLatestCryptoTradeRequest{})
+	need(t, "GetLatestCryptoPerpTrades", err)
+	q, err := c.GetLatestCryptoPerpQuote("BTC-PERP", marketdata.GetLatestCryptoQuoteRequest{})
+	need(t, "GetLatestCryptoPerpQuote", err)
+	qs, err := c.GetLatestCryptoPerpQuotes(syms, marketdata.GetLatestCryptoQuoteRequest{})
+	need(t, "GetLatestCryptoPerpQuotes", err)
+	p, err := c.GetLatestCryptoPerpPricing("BTC-PERP", marketdata.GetLatestCryptoPerpPricingRequest{})
+	need(t, "GetLatestCryptoPerpPricing", err)
+	// GetLatestCryptoPerpPricingData, called directly, cannot set the SDK's
+	// unexported perpetual flag and asks /v1beta3/crypto/us/latest/pricing,
+	// which Alpaca does not serve either: it must fail. The perpetual route
+	// is checked through GetLatestCryptoPerpPricing, which sets the flag.
+	if _, err := c.GetLatestCryptoPerpPricingData(syms, marketdata.GetLatestCryptoPerpPricingRequest{}); err == nil {
+		t.Error("GetLatestCryptoPerpPricingData reached a pricing route on the spot path")
+	}
+	ps := fetch[struct {
+		Pricing map[string]marketdata.CryptoPerpPricing
+	}](t, ts, "/v1beta1/crypto-perps/global/latest/pricing?symbols=BTC-PERP,ETH-PERP").Pricing
+	if b.Close <= 0 || b.Volume <= 0 || bs["BTC-PERP"] != *b || len(bs) != 2 || tr.Price <= 0 || trs["BTC-PERP"] != *tr ||
+		q.BidPrice >= q.AskPrice || qs["ETH-PERP"].BidPrice <= 0 || ps["BTC-PERP"] != *p || len(ps) != 2 {
+		t.Errorf("perps: bar %+v trade %+v quote %+v", b, tr, q)
+	}
+	if p.IndexPrice <= 0 || p.MarkPrice <= 0 || p.OpenInterest <= 0 || !p.NextFundingTime.After(p.Timestamp) ||
+		q.BidPrice > p.MarkPrice*1.01 || q.AskPrice < p.MarkPrice*0.99 {
+		t.Errorf("pricing %+v, quote %+v", p, q)
+	}
+}
+
+func TestSDKNewsAndCorporateActions(t *testing.T) {
+	_, ts := newSim(t, alpacasim.Config{})
+	c := sdk(ts)
+	news, err := c.GetNews(marketdata.GetNewsRequest{Symbols: []string{"TSLA"}, Start: friday.Add(-72 * time.Hour), NoTotalLimit: true, PageLimit: 4})
+	need(t, "GetNews", err)
+	if len(news) < 6 {
+		t.Fatalf("%d articles", len(news))
+	}
+	for i, n := range news {
+		if n.ID == 0 || n.Headline == "" || n.Symbols[0] != "TSLA" || !near(n.CreatedAt, friday, 72*time.Hour) || (i > 0 && n.ID >= news[i-1].ID) {
+			t.Errorf("article %+v", n)
+		}
+	}
+	ca, err := c.GetCorporateActions(marketdata.GetCorporateActionsRequest{
+		Start: civil.Date{Year: 2026, Month: 1, Day: 1}, End: civil.Date{Year: 2026, Month: 12, Day: 31}, PageLimit: 200})
+	need(t, "GetCorporateActions", err)
+	if len(ca.CashDividends) < 300 {
+		t.Errorf("%d dividends", len(ca.CashDividends))
+	}
+	for _, d := range ca.CashDividends {
+		if d.Symbol == "" || d.Rate <= 0 || d.ExDate.Year != 2026 {
+			t.Errorf("dividend %+v", d)
 		}
 	}
 }

@@ -222,23 +222,18 @@ func (l listed) bar(stamp, a, z time.Time, k int) bar {
 }
 
 // appendOptionSnapshot appends the snapshot of l as of sess, fields in
-// alphabetical order as Alpaca sends them.
-func appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
+// alphabetical order as Alpaca sends them. The latest trade is the one
+// /v1beta1/options/trades/latest answers, the minute bar aggregates the
+// trades of its minute up to then; the daily bars are sampled from the
+// contract's value.
+func (s *Server) appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
 	q := l.quoteAt(sess)
-
-	// The latest trade: up to 20 minutes before the quote, inside the session,
-	// at a price within the spread of its moment.
-	h := draw(l.hash, uint64(sess.anchor.Unix())/60)
-	tt := q.t.Add(-time.Duration(h % uint64(20*time.Minute)))
-	if tt.Before(sess.day.Open) {
-		tt = sess.day.Open
+	tr, hasTrade := s.latestOptionTrade(l, sess.anchor)
+	var minuteBar bar
+	if hasTrade {
+		m := tr.t.Truncate(time.Minute)
+		minuteBar, _ = s.optionAggregate(l, m, m, m.Add(time.Minute), sess.anchor)
 	}
-	tv := l.value(tt).value
-	tbid, task := l.spread(tv, unit(h, 1))
-	tp := min(max(round2(tv), tbid), task)
-
-	minute := tt.Truncate(time.Minute)
-	minuteBar := l.bar(minute, minute, earliest(minute.Add(time.Minute), sess.anchor), 2)
 	daily := l.bar(sess.date.At(0, 0), sess.day.Open, sess.anchor, 6)
 
 	b = append(b, `{"dailyBar":`...)
@@ -258,18 +253,20 @@ func appendOptionSnapshot(b []byte, l listed, sess optionSession) []byte {
 	b = appendNum(b, "impliedVolatility", q.val.iv)
 	b = append(b, `,"latestQuote":`...)
 	b = appendOptionQuote(b, q)
-	b = append(b, `,"latestTrade":{"c":`...)
-	b = appendStr(b, pick(optionTradeConditions[:], draw(h, 2)))
-	b = comma(b)
-	b = appendNum(b, "p", tp)
-	b = comma(b)
-	b = appendUint(b, "s", 1+draw(h, 3)%20)
-	b = append(b, `,"t":`...)
-	b = appendTime(b, tt)
-	b = append(b, `,"x":`...)
-	b = appendStr(b, pick(optionExchanges[:], draw(h, 4)))
-	b = append(b, `},"minuteBar":`...)
-	b = appendOptionBar(b, minuteBar)
+	if hasTrade {
+		b = append(b, `,"latestTrade":{"c":`...)
+		b = appendStr(b, tr.c)
+		b = comma(b)
+		b = appendNum(b, "p", tr.p)
+		b = comma(b)
+		b = appendUint(b, "s", tr.s)
+		b = append(b, `,"t":`...)
+		b = appendTime(b, tr.t)
+		b = append(b, `,"x":`...)
+		b = appendStr(b, tr.x)
+		b = append(b, `},"minuteBar":`...)
+		b = appendOptionBar(b, minuteBar)
+	}
 	if sess.prevOK {
 		b = append(b, `,"prevDailyBar":`...)
 		pc := market.DateOf(sess.prev.Open)
@@ -391,7 +388,7 @@ func (s *Server) optionSnapshots(b []byte, req request) ([]byte, *apiError) {
 		}
 		n++
 		b = appendKey(b, sym)
-		b = appendOptionSnapshot(b, l, sess)
+		b = s.appendOptionSnapshot(b, l, sess)
 	}
 	b = append(b, "},"...)
 	b = appendToken(b, next)
@@ -508,7 +505,7 @@ func (s *Server) optionChain(b []byte, req request) ([]byte, *apiError) {
 			b = append(b, '"')
 			b = append(b, sym...)
 			b = append(b, '"', ':')
-			b = appendOptionSnapshot(b, l, sess)
+			b = s.appendOptionSnapshot(b, l, sess)
 		})
 	}
 	b = append(b, "},"...)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 )
 
 // authHeader carries the development client key of the `make run` program.
@@ -295,7 +296,7 @@ func (p *zipfPicker) distinct(k int) []int {
 func quotePath(sym string) string { return "/v2/stocks/" + sym + "/quotes/latest" }
 
 func batchPath(syms []string) string {
-	return api.RouteStockQuotes + "?symbols=" + strings.Join(syms, ",")
+	return catalog.PathStockQuotes + "?symbols=" + strings.Join(syms, ",")
 }
 
 // zipfQuotes asks for single quotes of syms, Zipf-distributed.

@@ -672,7 +672,7 @@ func benchGoRedisCache(b *testing.B, local gocache.LocalCache) {
 func naiveFixture(b *testing.B) *naive {
 	_, srv := newStubOrigin(b)
 	n := newNaive(rawRedis(b), srv.URL, "bench", "bench")
-	n.now = fixedClock.Now
+	n.clock = fixedClock
 	return n
 }
 

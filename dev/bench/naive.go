@@ -18,6 +18,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
@@ -52,7 +53,7 @@ type naive struct {
 	keyID, secretKey string
 	policy           cache.Policy
 	cal              *market.Calendar
-	now              func() time.Time
+	clock            market.Clock
 }
 
 // naiveKeyPrefix keeps the baseline's keys apart from the service's.
@@ -92,7 +93,7 @@ func newNaive(rdb redis.UniversalClient, originURL, keyID, secretKey string) *na
 		secretKey: secretKey,
 		policy:    cache.DefaultPolicy(),
 		cal:       market.Default(),
-		now:       time.Now,
+		clock:     market.SystemClock,
 	}
 }
 
@@ -100,7 +101,7 @@ func newNaive(rdb redis.UniversalClient, originURL, keyID, secretKey string) *na
 // found: HIT-L2 (Redis is the original design's only cache) or MISS.
 func (n *naive) lookup(ctx context.Context, sym string) (*naiveEnvelope, string, error) {
 	key := naiveKeyPrefix + sym
-	now := n.now()
+	now := n.clock.Now()
 	session := n.cal.SessionAt(now)
 	if raw, err := n.rdb.Get(ctx, key).Bytes(); err == nil {
 		var env naiveEnvelope
@@ -157,7 +158,7 @@ func (n *naive) fetch(ctx context.Context, sym string) (*naiveEnvelope, error) {
 	if strings.EqualFold(resp.Header.Get(alpaca.SimulatorHeader), "true") {
 		src = alpaca.SourceSimulator
 	}
-	now := n.now()
+	now := n.clock.Now()
 	return &naiveEnvelope{Symbol: sym, Data: v.Quote, CachedAt: now, DataSource: src}, nil
 }
 
@@ -167,7 +168,7 @@ func (n *naive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		naiveError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
-	if r.URL.Path == api.RouteStockQuotes {
+	if r.URL.Path == catalog.PathStockQuotes {
 		n.serveBatch(w, r)
 		return
 	}
@@ -190,7 +191,7 @@ func (n *naive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `,"quote":`...)
 	b = append(b, env.Data...)
 	b = append(b, '}')
-	n.write(w, b, layer, n.now().Sub(env.CachedAt))
+	n.write(w, b, layer, n.clock.Now().Sub(env.CachedAt))
 }
 
 // serveBatch looks every symbol up on its own, naiveFanOut at a time.
@@ -229,7 +230,7 @@ func (n *naive) serveBatch(w http.ResponseWriter, r *http.Request) {
 	b := []byte(`{"quotes":{`)
 	meta := []byte(`,"meta":{`)
 	xcache, age, served := "", time.Duration(0), 0
-	now := n.now()
+	now := n.clock.Now()
 	for i, a := range answers {
 		if a.err != nil {
 			continue

@@ -56,7 +56,7 @@ func naiveOverSim(t *testing.T, clk *market.ManualClock) (*naive, *countingOrigi
 	srv := httptest.NewServer(o)
 	t.Cleanup(srv.Close)
 	n := newNaive(rawRedis(t), srv.URL, "k", "s")
-	n.now = clk.Now
+	n.clock = clk
 	return n, o
 }
 
@@ -227,7 +227,7 @@ func TestNaiveDoesNotCoalesce(t *testing.T) {
 	}))
 	defer srv.Close()
 	n := newNaive(rawRedis(t), srv.URL, "k", "s")
-	n.now = clk.Now
+	n.clock = clk
 	sym := newSimSymbol(t)
 	var wg sync.WaitGroup
 	for range callers {

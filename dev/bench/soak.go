@@ -13,7 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
-	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 )
 
 // soakPlan sizes the soak: the `make run` program under
@@ -85,9 +85,9 @@ func mixedTargets(base string, syms []string, options []string) vegeta.Targeter 
 		case p < 90:
 			*t = target(base + "/v2/stocks/" + syms[z.next()] + "/bars?timeframe=1Day&limit=5")
 		case p < 95:
-			*t = target(base + api.RouteOptionQuotes + "?symbols=" + strings.Join(options[o:min(o+5, len(options))], ","))
+			*t = target(base + "/v1beta1/options/quotes/latest" + "?symbols=" + strings.Join(options[o:min(o+5, len(options))], ","))
 		default:
-			*t = target(base + api.RouteMarketStatus)
+			*t = target(base + catalog.PathMarketStatus)
 		}
 		return nil
 	}

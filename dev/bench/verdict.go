@@ -179,7 +179,7 @@ func verdicts(f findings) []verdict {
 		if zipfOK && zipf.MissLatency != nil {
 			v.Measured += fmt.Sprintf("; under load, miss p95 = origin +%.1f ms", zipf.MissLatency.P95-50)
 		}
-		add(v)
+		add(withMissRoundTrips(v, hm))
 	} else {
 		add(na(v, "HandlerMiss or FloorOriginGet"))
 	}

@@ -199,11 +199,19 @@ func (g *Gateway) apiID() string {
 	return "local"
 }
 
-// match finds the route template of a path and its path parameters.
+// match finds the route template of a path and its path parameters. A
+// template ending in /{proxy+} matches every longer path under its prefix;
+// list it after the templates it must not shadow.
 func (g *Gateway) match(path string) (string, map[string]string, bool) {
 	segs := strings.Split(path, "/")
 	for _, t := range g.Routes {
 		ts := strings.Split(t, "/")
+		if greedy, ok := strings.CutSuffix(t, "/{proxy+}"); ok {
+			if strings.HasPrefix(path, greedy+"/") && len(path) > len(greedy)+1 {
+				return t, map[string]string{"proxy": path[len(greedy)+1:]}, true
+			}
+			continue
+		}
 		if len(ts) != len(segs) {
 			continue
 		}

@@ -58,8 +58,8 @@ import (
 
 	"github.com/opitios/opitios-alpaca/dev/gateway"
 	"github.com/opitios/opitios-alpaca/dev/promsink"
-	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
@@ -157,7 +157,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	if sim != nil {
-		cfg.Alpaca.TradingURL = sim.url
 	}
 	cfg.Clock = clock
 	reg := prometheus.NewRegistry()
@@ -199,8 +198,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	authz := auth.NewAuthorizer(func(context.Context) (*auth.KeyStore, error) { return store, nil }, log)
 	gw := &gateway.Gateway{
-		Routes:     api.Routes,
-		Public:     map[string]bool{api.RouteHealth: true},
+		Routes:     catalog.Templates(),
+		Public:     map[string]bool{catalog.PathHealth: true},
 		Handler:    withDeadline(svc.API.Handle, apiTimeout),
 		Authorizer: authorizerWithDeadline(authz.Handle, authorizerTimeout),
 	}

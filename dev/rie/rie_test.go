@@ -60,6 +60,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -215,6 +216,9 @@ func testAPI(t *testing.T, h harness) {
 	redisAddr := redistest.StartServer(t).Addr
 	env[config.EnvRedisURL] = "redis://" + redisAddr
 	env[config.EnvLogFormat] = "json"
+	// One sample per route, each a miss: more than the default budget's
+	// burst, which its own tests cover.
+	env[config.EnvOriginBudgetPerMin] = "10000"
 	e := h.start(t, "api", env)
 
 	var secrets []string
@@ -244,7 +248,7 @@ func testAPI(t *testing.T, h harness) {
 			if err := samplesPkg.DecodeStrict([]byte(resp.Body), &body); err != nil || body.Code == 0 || body.Message == "" {
 				t.Errorf("%s: error body %s is not Alpaca's {\"code\",\"message\"} (%v)", s.Name, resp.Body, err)
 			}
-		case ev.RawPath != api.RouteHealth && ev.RawPath != api.RouteMarketStatus:
+		case ev.RawPath != catalog.PathHealth && ev.RawPath != catalog.PathMarketStatus:
 			checkAttribution(t, s.Name, resp)
 		default:
 			if !json.Valid([]byte(resp.Body)) {
@@ -286,6 +290,13 @@ func invokeAPI(t *testing.T, e *emulator, s samplesPkg.Sample) events.APIGateway
 	var resp events.APIGatewayV2HTTPResponse
 	if err := samplesPkg.DecodeStrict(raw, &resp); err != nil {
 		t.Fatalf("%s: answer is not an APIGatewayV2HTTPResponse (%v): %s", s.Name, err, raw)
+	}
+	if resp.IsBase64Encoded && resp.Headers["Content-Encoding"] == "gzip" {
+		body, err := samplesPkg.Body(true, resp.Headers, resp.Body)
+		if err != nil {
+			t.Fatalf("%s: gzipped body does not decode: %v", s.Name, err)
+		}
+		resp.Body, resp.IsBase64Encoded = string(body), false
 	}
 	return resp
 }

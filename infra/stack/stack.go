@@ -26,7 +26,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 )
 
 // StackName is the CloudFormation stack name the app deploys.
@@ -44,12 +44,14 @@ type Route struct {
 // Key is the API Gateway route key, "GET <path>".
 func (r Route) Key() string { return "GET " + r.Path }
 
-// Routes are the api function's routes (shared/api.Routes); every one but
-// the health check needs a client key.
+// Routes are the api function's routes (catalog.Templates: every catalog
+// route, then one greedy pass-through route per version prefix); every one
+// but the health check needs a client key.
 var Routes = func() []Route {
-	out := make([]Route, len(api.Routes))
-	for i, p := range api.Routes {
-		out[i] = Route{Path: p, Authorized: p != api.RouteHealth}
+	ts := catalog.Templates()
+	out := make([]Route, len(ts))
+	for i, p := range ts {
+		out[i] = Route{Path: p, Authorized: p != catalog.PathHealth}
 	}
 	return out
 }()

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
-	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/budget"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 	"github.com/opitios/opitios-alpaca/shared/stream"
@@ -620,8 +620,10 @@ var hubMetrics = map[string]bool{
 func TestAlarms(t *testing.T) {
 	x := synth(t, nil)
 	topic := ref(x.logicalID(x.s.AlarmTopic))
-	check(t, "sixteen alarms (four the hub's), all notifying the topic", func() {
-		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(16))
+	// Eleven, one latency alarm per ten cached routes, and the hub's four.
+	alarms := 11 + (len(cachedPaths())+9)/10 + 4
+	check(t, "every alarm notifying the topic", func() {
+		x.tmpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), num(float64(alarms)))
 		x.tmpl.AllResourcesProperties(str("AWS::CloudWatch::Alarm"), obj(map[string]any{
 			"AlarmActions": list(topic),
 			"OKActions":    list(topic),
@@ -655,42 +657,21 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 
-	lat := byID["CachedLatencyP95"]
-	named, _ := metricsIn(lat)
-	if _, ok := named[metrics.ApiLatency]; !ok || len(named) != 1 {
-		t.Errorf("latency alarm reads %v, want %s only", named, metrics.ApiLatency)
-	}
-	if !same(lat["Threshold"], CachedLatencyP95MS) || lat["ComparisonOperator"] != "GreaterThanThreshold" {
-		t.Errorf("latency alarm threshold %v %v, want > %d", lat["ComparisonOperator"], lat["Threshold"], CachedLatencyP95MS)
-	}
 	var routes []string
-	for _, q := range asList(lat["Metrics"]) {
-		stat, ok := q.(map[string]any)["MetricStat"].(map[string]any)
-		if !ok {
-			continue
-		}
-		if stat["Stat"] != "p95" {
-			t.Errorf("latency alarm statistic %v, want p95", stat["Stat"])
-		}
-		for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
-			switch d := d.(map[string]any); d["Name"] {
-			case metrics.DimRoute:
-				routes = append(routes, d["Value"].(string))
-			case metrics.DimStatus:
-				if d["Value"] != "200" {
-					t.Errorf("latency alarm Status %v, want 200", d["Value"])
-				}
-			}
+	for id, lat := range byID {
+		if strings.HasPrefix(id, "CachedLatencyP95") {
+			routes = append(routes, latencyAlarmRoutes(t, lat)...)
 		}
 	}
-	wantRoutes := []string{api.RouteStockQuote, api.RouteStockQuotes, api.RouteStockBars, api.RouteStocksBars,
-		api.RouteOptionQuotes, api.RouteOptionSnapshots, api.RouteOptionChain}
-	if !slices.Equal(routes, wantRoutes) {
-		t.Errorf("latency alarm routes %v, want the data routes %v", routes, wantRoutes)
+	slices.Sort(routes)
+	want := cachedPaths()
+	slices.Sort(want)
+	if !slices.Equal(routes, want) {
+		t.Errorf("latency alarm routes %v, want the data routes %v", routes, want)
 	}
 
 	hit := byID["HitRate"]
-	named, _ = metricsIn(hit)
+	named, _ := metricsIn(hit)
 	if _, ok := named[metrics.CacheRequests]; !ok || len(named) != 1 {
 		t.Errorf("hit-rate alarm reads %v, want %s only", named, metrics.CacheRequests)
 	}
@@ -857,13 +838,12 @@ func TestAssetsComeFromTheAssetsDir(t *testing.T) {
 	}
 }
 
-// The routes are the API's (the README's route table), read from shared/api;
-// only /healthz is open.
+// The routes are the catalog's (the README's route table) and one greedy
+// pass-through route per version prefix; only /healthz is open.
 func TestRoutesAreTheAPIs(t *testing.T) {
-	want := []string{
-		"/v2/stocks/{symbol}/quotes/latest", "/v2/stocks/quotes/latest", "/v2/stocks/{symbol}/bars", "/v2/stocks/bars",
-		"/v1beta1/options/quotes/latest", "/v1beta1/options/snapshots", "/v1beta1/options/snapshots/{underlying}",
-		"/v1/market/status", "/healthz",
+	want := catalog.Names()
+	for _, p := range []string{"/v1/", "/v1beta1/", "/v1beta2/", "/v1beta3/", "/v2/"} {
+		want = append(want, p+"{proxy+}")
 	}
 	var got, open []string
 	for _, r := range Routes {
@@ -878,4 +858,54 @@ func TestRoutesAreTheAPIs(t *testing.T) {
 	if !slices.Equal(open, []string{"/healthz"}) {
 		t.Errorf("routes without the authorizer %v, want only /healthz", open)
 	}
+}
+
+// cachedPaths are the catalog's cached routes, in catalog order.
+func cachedPaths() []string {
+	var out []string
+	for _, r := range catalog.Routes {
+		if r.Shape != catalog.Local {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// latencyAlarmRoutes checks one latency alarm and returns the routes it
+// reads.
+func latencyAlarmRoutes(t *testing.T, lat map[string]any) []string {
+	t.Helper()
+	named, _ := metricsIn(lat)
+	if _, ok := named[metrics.ApiLatency]; !ok || len(named) != 1 {
+		t.Errorf("latency alarm reads %v, want %s only", named, metrics.ApiLatency)
+	}
+	if !same(lat["Threshold"], CachedLatencyP95MS) || lat["ComparisonOperator"] != "GreaterThanThreshold" {
+		t.Errorf("latency alarm threshold %v %v, want > %d", lat["ComparisonOperator"], lat["Threshold"], CachedLatencyP95MS)
+	}
+	var routes []string
+	metricsRead := 0
+	for _, q := range asList(lat["Metrics"]) {
+		stat, ok := q.(map[string]any)["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metricsRead++
+		if stat["Stat"] != "p95" {
+			t.Errorf("latency alarm statistic %v, want p95", stat["Stat"])
+		}
+		for _, d := range asList(stat["Metric"].(map[string]any)["Dimensions"]) {
+			switch d := d.(map[string]any); d["Name"] {
+			case metrics.DimRoute:
+				routes = append(routes, d["Value"].(string))
+			case metrics.DimStatus:
+				if d["Value"] != "200" {
+					t.Errorf("latency alarm Status %v, want 200", d["Value"])
+				}
+			}
+		}
+	}
+	if metricsRead > 10 {
+		t.Errorf("latency alarm reads %d metrics: CloudWatch allows 10", metricsRead)
+	}
+	return routes
 }

@@ -1,7 +1,6 @@
 package alpaca
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,20 +22,9 @@ func BenchmarkSplitQuotes(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		m, _, err := splitObject(body, pickQuotes)
+		m, _, err := splitMember(body, "quotes")
 		if err != nil || len(m) != 100 {
 			b.Fatal(err, len(m))
 		}
-	}
-}
-
-// BenchmarkSpliceArrays measures joining three pages of one symbol's bars.
-func BenchmarkSpliceArrays(b *testing.B) {
-	page := []byte(`[` + strings.Repeat(`{"t":"2024-04-01T04:00:00Z","o":1.5,"h":2,"l":1,"c":2,"v":100,"n":5,"vw":1.7},`, 999) +
-		`{"t":"2024-04-01T04:00:00Z","o":1.5,"h":2,"l":1,"c":2,"v":100,"n":5,"vw":1.7}]`)
-	b.SetBytes(3 * int64(len(page)))
-	b.ReportAllocs()
-	for b.Loop() {
-		spliceArrays([]json.RawMessage{page, page, page})
 	}
 }

@@ -2,13 +2,24 @@
 // the cache), written over net/http rather than the official SDK because the
 // SDK takes no context, hides the rate-limit headers and retries blindly.
 //
-// The client keeps the origin's JSON bytes: a multi-symbol answer is split
-// into one json.RawMessage per symbol holding exactly the bytes the origin
-// sent for it, and pages of bars are spliced into one array without decoding
-// a bar. Every call is bounded by its context: retries (5xx, timeouts,
-// connection errors, malformed bodies, 429) back off with full jitter or wait
-// for the origin's rate-limit reset, and never sleep past the deadline.
-// Failures are *Error values whose Kind is one of the Err* sentinels.
+// Two generic methods serve every route:
+//
+//   - Client.Latest makes a multi-symbol call described by a LatestCall
+//     (path, the member holding the per-symbol map or none, query, feed,
+//     symbols per call): it splits the symbol list into chunks, fetches
+//     them concurrently and every page of each, and returns one
+//     json.RawMessage per symbol holding exactly the bytes the origin sent
+//     for it. A failed chunk leaves the others' answers and a *ChunkError.
+//   - Client.GetPage fetches one page of any route and returns its body
+//     byte for byte, checked to be JSON unless it is raw (an image).
+//
+// LatestStockQuotes, LatestOptionQuotes and OptionChain are the calls the
+// prefetch job makes, the first two written as LatestCalls.
+//
+// Every call is bounded by its context: retries (5xx, timeouts, connection
+// errors, malformed bodies, 429) back off with full jitter or wait for the
+// origin's rate-limit reset, and never sleep past the deadline. Failures
+// are *Error values whose Kind is one of the Err* sentinels.
 //
 // Every HTTP attempt, retries included, first waits on Config.Limiter, so a
 // fleet-wide budget (package budget) can never be exceeded by retries.
@@ -20,8 +31,6 @@
 package alpaca
 
 import (
-	"github.com/opitios/opitios-alpaca/shared/market"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,13 +45,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // Defaults of Config.
 const (
 	DefaultBaseURL               = "https://data.alpaca.markets"
-	DefaultTradingURL            = "https://api.alpaca.markets"
 	DefaultStockFeed             = "iex"
 	DefaultOptionFeed            = "indicative"
 	DefaultMaxRetries            = 3
@@ -61,14 +70,9 @@ const (
 // Endpoint templates, as passed to Recorder.UpstreamRequest and shown in
 // errors (symbols never appear there, which keeps metric dimensions bounded).
 const (
-	EndpointStockQuote      = "/v2/stocks/{symbol}/quotes/latest"
-	EndpointStockQuotes     = "/v2/stocks/quotes/latest"
-	EndpointStockBars       = "/v2/stocks/{symbol}/bars"
-	EndpointStocksBars      = "/v2/stocks/bars"
-	EndpointOptionQuotes    = "/v1beta1/options/quotes/latest"
-	EndpointOptionSnapshots = "/v1beta1/options/snapshots"
-	EndpointOptionChain     = "/v1beta1/options/snapshots/{underlying}"
-	EndpointCalendar        = "/v2/calendar"
+	EndpointStockQuotes  = "/v2/stocks/quotes/latest"
+	EndpointOptionQuotes = "/v1beta1/options/quotes/latest"
+	EndpointOptionChain  = "/v1beta1/options/snapshots/{underlying}"
 )
 
 const (
@@ -82,11 +86,14 @@ const (
 	maxRateLimitWait = time.Minute
 
 	maxOptionSymbols = 100
-	maxBodyBytes     = 64 << 20 // a 10,000-bar page is about 1 MB
 	maxErrorBody     = 64 << 10
 	maxDrain         = 1 << 20
 	maxMessageLen    = 200
 )
+
+// maxBodyBytes bounds a 2xx body (a 10,000-bar page is about 1 MB); a
+// variable so that tests can lower it.
+var maxBodyBytes = 64 << 20
 
 // Limiter gates every HTTP attempt. Wait returns nil when the attempt may
 // go ahead, or an error (returned to the caller wrapped, so errors.Is and
@@ -115,8 +122,7 @@ type RateLimit struct {
 
 // Config configures a Client; zero fields take the defaults documented here.
 type Config struct {
-	BaseURL    string // market data host, default DefaultBaseURL
-	TradingURL string // trading host (calendar), default DefaultTradingURL
+	BaseURL string // market data host, default DefaultBaseURL
 	// KeyID and SecretKey are sent as APCA-API-KEY-ID and
 	// APCA-API-SECRET-KEY. They never appear in an error or a log line; an
 	// origin message that echoes either is redacted.
@@ -156,7 +162,6 @@ type Config struct {
 type Client struct {
 	cfg        Config
 	baseURL    string
-	tradingURL string
 	maxRetries int
 
 	// elapsed reads Sleep's time line (see Config.Sleep).
@@ -195,9 +200,6 @@ func New(cfg Config) *Client {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.TradingURL == "" {
-		cfg.TradingURL = DefaultTradingURL
-	}
 	if cfg.StockFeed == "" {
 		cfg.StockFeed = DefaultStockFeed
 	}
@@ -226,7 +228,6 @@ func New(cfg Config) *Client {
 	c := &Client{
 		cfg:        cfg,
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
-		tradingURL: strings.TrimRight(cfg.TradingURL, "/"),
 		maxRetries: cfg.MaxRetries,
 		elapsed:    elapsed,
 	}
@@ -247,10 +248,14 @@ func (c *Client) LastRateLimit() RateLimit {
 	return c.lastRL
 }
 
-// source names the origin of an answer fetched with feed.
+// source names the origin of an answer fetched with feed ("" for a route
+// without feeds).
 func source(feed string, sim bool) string {
-	if sim {
+	switch {
+	case sim:
 		return SourceSimulator
+	case feed == "":
+		return "alpaca"
 	}
 	return "alpaca/" + feed
 }
@@ -392,7 +397,7 @@ func (c *Client) do(ctx context.Context, endpoint, rawURL string, parse func([]b
 	sim := strings.EqualFold(resp.Header.Get(SimulatorHeader), "true")
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxBodyBytes)+1))
 		if err != nil {
 			return c.transportFailure(ctx, endpoint, err)
 		}

@@ -128,7 +128,6 @@ func newEnv(t *testing.T, h http.HandlerFunc, mod ...func(*Config)) *testEnv {
 	hc.CheckRedirect = DefaultHTTPClient().CheckRedirect
 	cfg := Config{
 		BaseURL:    e.srv.URL,
-		TradingURL: e.srv.URL + "/trading",
 		KeyID:      testKeyID,
 		SecretKey:  testSecret,
 		HTTPClient: &hc,
@@ -184,4 +183,16 @@ func asError(t *testing.T, err error) *Error {
 		t.Fatalf("error %v (%T) is not an *alpaca.Error", err, err)
 	}
 	return e
+}
+
+// Single-quote route, fetched as one page: the path every single-request
+// call of the client shares.
+const (
+	endpointQuote = "/v2/stocks/{symbol}/quotes/latest"
+	pathQuote     = "/v2/stocks/AAPL/quotes/latest"
+)
+
+// getQuote fetches AAPL's latest quote with GetPage, feed iex.
+func (e *testEnv) getQuote(ctx context.Context) (Page, error) {
+	return e.c.GetPage(ctx, endpointQuote, pathQuote, "feed=iex", "iex", false)
 }

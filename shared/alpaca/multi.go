@@ -19,8 +19,9 @@ type Multi struct {
 	// answer did not hold (symbols are matched exactly, case included). It
 	// is not an error of the call.
 	Missing []string
-	// Source is "alpaca/<feed>", or SourceSimulator when any chunk's
-	// response carried SimulatorHeader: true.
+	// Source is "alpaca/<feed>" ("alpaca" for a call without a feed), or
+	// SourceSimulator when any chunk's response carried SimulatorHeader:
+	// true.
 	Source string
 }
 
@@ -186,57 +187,3 @@ func dropNulls(m map[string]json.RawMessage) map[string]json.RawMessage {
 	}
 	return m
 }
-
-// members is a JSON object split into one raw value per key. It remembers
-// whether the member was present at all, so a 200 without the expected key
-// counts as malformed while an explicit null counts as empty.
-type members struct {
-	present bool
-	values  map[string]json.RawMessage
-}
-
-// UnmarshalJSON is called for null too (encoding/json's contract).
-func (m *members) UnmarshalJSON(b []byte) error {
-	m.present = true
-	if isNull(b) {
-		return nil
-	}
-	return json.Unmarshal(b, &m.values)
-}
-
-// envelope is the body of every multi-symbol answer; only the member the
-// endpoint promises is read.
-type envelope struct {
-	Quotes        members `json:"quotes"`
-	Snapshots     members `json:"snapshots"`
-	Bars          members `json:"bars"`
-	NextPageToken *string `json:"next_page_token"`
-}
-
-// splitObject decodes body as an envelope and returns the member pick
-// selects, split into one raw value per symbol with nulls dropped (the
-// values keep the origin's bytes), and the next_page_token ("" when absent
-// or null).
-func splitObject(body []byte, pick func(*envelope) *members) (map[string]json.RawMessage, string, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, "", err
-	}
-	m := pick(&env)
-	if !m.present {
-		return nil, "", errMalformed
-	}
-	values := m.values
-	if values == nil {
-		values = make(map[string]json.RawMessage)
-	}
-	var token string
-	if env.NextPageToken != nil {
-		token = *env.NextPageToken
-	}
-	return dropNulls(values), token, nil
-}
-
-func pickQuotes(e *envelope) *members    { return &e.Quotes }
-func pickSnapshots(e *envelope) *members { return &e.Snapshots }
-func pickBars(e *envelope) *members      { return &e.Bars }

@@ -13,29 +13,11 @@ import (
 // asked once. If some chunks fail the result holds the others and the error
 // is a *ChunkError. feed "" means Config.OptionFeed.
 func (c *Client) LatestOptionQuotes(ctx context.Context, symbols []string, feed string) (Multi, error) {
-	return c.optionMulti(ctx, EndpointOptionQuotes, "/v1beta1/options/quotes/latest", symbols, feed, pickQuotes)
-}
-
-// OptionSnapshots returns the raw snapshot of each OCC symbol from
-// GET /v1beta1/options/snapshots, chunked and failing like
-// LatestOptionQuotes. Every page of a chunk is fetched.
-func (c *Client) OptionSnapshots(ctx context.Context, symbols []string, feed string) (Multi, error) {
-	return c.optionMulti(ctx, EndpointOptionSnapshots, "/v1beta1/options/snapshots", symbols, feed, pickSnapshots)
-}
-
-func (c *Client) optionMulti(ctx context.Context, endpoint, path string, symbols []string, feed string, pick func(*envelope) *members) (Multi, error) {
 	if feed == "" {
 		feed = c.cfg.OptionFeed
 	}
-	symbols = dedupe(symbols)
-	if len(symbols) == 0 {
-		return Multi{Values: map[string]json.RawMessage{}, Source: source(feed, false)}, nil
-	}
-	chunks := chunkByCount(symbols, maxOptionSymbols)
-	results := runChunks(ctx, chunks, c.cfg.MaxConcurrency, func(ctx context.Context, chunk []string) chunkResult {
-		return c.fetchMembers(ctx, endpoint, c.baseURL, path, chunk, url.Values{"feed": {feed}}, pick)
-	})
-	return merge(chunks, results, feed)
+	return c.Latest(ctx, LatestCall{Endpoint: EndpointOptionQuotes, Path: "/v1beta1/options/quotes/latest", Wrap: "quotes",
+		Query: url.Values{"feed": {feed}}, Feed: feed, PerCall: maxOptionSymbols}, symbols)
 }
 
 // ChainParams are the filters of the option chain endpoint; empty (zero)
@@ -99,7 +81,7 @@ func (c *Client) OptionChain(ctx context.Context, underlying string, p ChainPara
 	}
 	snaps := make(map[string]json.RawMessage)
 	next, sim, err := c.paginate(ctx, EndpointOptionChain, urlFor, p.PageToken, allPages, func(b []byte) (string, error) {
-		page, next, err := splitObject(b, pickSnapshots)
+		page, next, err := splitMember(b, "snapshots")
 		if err != nil {
 			return "", err
 		}

@@ -85,7 +85,7 @@ func TestRateLimitPastDeadlineFailsAtOnce(t *testing.T) {
 	reset := e.clock.Now().Add(30 * time.Second)
 	e.handle(respond(429, `{"code":42910000,"message":"rate limit exceeded"}`,
 		"X-RateLimit-Limit", "200", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", epoch(reset)))
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, 5*time.Second), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, 5*time.Second))
 	if !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("err %v, want ErrRateLimited", err)
 	}
@@ -101,7 +101,7 @@ func TestRateLimitPastDeadlineFailsAtOnce(t *testing.T) {
 func TestRateLimitWithoutRetriesLeft(t *testing.T) {
 	e := newEnv(t, nil, func(c *Config) { c.MaxRetries = -1 })
 	e.handle(respond(429, ``, "X-RateLimit-Reset", epoch(e.clock.Now().Add(time.Second))))
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, 10*time.Second))
 	if !errors.Is(err, ErrRateLimited) || e.requests.Load() != 1 {
 		t.Errorf("err %v after %d requests", err, e.requests.Load())
 	}
@@ -149,7 +149,7 @@ func TestBackoffScheduleIsCappedFullJitter(t *testing.T) {
 			c.MaxRetries = 8
 			c.Rand = func() float64 { return tt.rand }
 		})
-		_, _, err := e.c.LatestStockQuote(e.ctx(t, time.Minute), "AAPL", "")
+		_, err := e.getQuote(e.ctx(t, time.Minute))
 		ae := asError(t, err)
 		if ae.Kind != ErrUnavailable || ae.Status != 500 || ae.Attempts != 9 || e.requests.Load() != 9 {
 			t.Errorf("rand %v: %v after %d requests", tt.rand, err, e.requests.Load())
@@ -162,7 +162,7 @@ func TestBackoffScheduleIsCappedFullJitter(t *testing.T) {
 
 func TestBackoffNeverSleepsPastTheDeadline(t *testing.T) {
 	e := newEnv(t, respond(502, ``), func(c *Config) { c.Rand = func() float64 { return 1 } })
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, 120*time.Millisecond), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, 120*time.Millisecond))
 	// 50ms fits (ends at 50 < 120), 100ms more would end at 150 > 120.
 	ae := asError(t, err)
 	if ae.Kind != ErrUnavailable || ae.Attempts != 2 || !errors.Is(err, context.DeadlineExceeded) || ae.Status != 502 {
@@ -187,7 +187,7 @@ func TestOriginClockApartFromRealTime(t *testing.T) {
 			func(c *Config) { c.Sleep, c.Clock = nil, originNow })
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		start := time.Now()
-		_, _, err := e.c.LatestStockQuote(ctx, "AAPL", "")
+		_, err := e.getQuote(ctx)
 		cancel()
 		ae := asError(t, err)
 		if ae.Kind != ErrRateLimited || ae.RetryAfter != 2*time.Second || !ae.Reset.Equal(origin.Add(2*time.Second)) ||
@@ -260,7 +260,7 @@ func TestFinalStatusesAreNotRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := newEnv(t, respond(tt.status, tt.body, "Location", "http://127.0.0.1:1/elsewhere"))
-		_, _, err := e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
+		_, err := e.getQuote(e.ctx(t, 10*time.Second))
 		ae := asError(t, err)
 		if !errors.Is(err, tt.kind) || ae.Status != tt.status || ae.Code != tt.code || ae.Message != tt.message {
 			t.Errorf("HTTP %d %s: %+v, want kind %v code %d message %q", tt.status, tt.body, ae, tt.kind, tt.code, tt.message)
@@ -278,7 +278,7 @@ func TestFinalStatusesAreNotRetried(t *testing.T) {
 // says, and the echo never reaches the error.
 func TestRefusalEchoingTheKeyIsACredentialRefusal(t *testing.T) {
 	e := newEnv(t, respond(403, `{"message":"key `+testKeyID+` does not permit SIP"}`))
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, 10*time.Second))
 	if !errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrForbidden) || strings.Contains(err.Error(), testKeyID) {
 		t.Fatalf("err %v, want ErrUnauthorized without the key", err)
 	}
@@ -336,7 +336,7 @@ func TestConnectionErrorIsRetried(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	e := newEnv(t, respond(200, okQuotes), func(c *Config) { c.BaseURL = "http://" + addr })
-	_, _, err = e.c.LatestStockQuote(e.ctx(t, 10*time.Second), "AAPL", "")
+	_, err = e.getQuote(e.ctx(t, 10*time.Second))
 	ae := asError(t, err)
 	if ae.Kind != ErrUnavailable || ae.Attempts != 4 || ae.Cause == nil {
 		t.Errorf("error %+v", ae)
@@ -350,7 +350,7 @@ func TestLimiterRefusalIsReturnedAndStopsTheCall(t *testing.T) {
 	refusal := errors.New("budget spent")
 	e := newEnv(t, respond(200, okQuotes))
 	e.lim.err = refusal
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, time.Second), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, time.Second))
 	if !errors.Is(err, refusal) || e.requests.Load() != 0 {
 		t.Errorf("err %v after %d requests", err, e.requests.Load())
 	}
@@ -374,7 +374,7 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 	for i, h := range handlers {
 		e := newEnv(t, h, func(c *Config) { c.Sleep, c.Clock = nil, nil })
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		_, _, err := e.c.LatestStockQuote(ctx, "AAPL", "")
+		_, err := e.getQuote(ctx)
 		cancel()
 		if err == nil {
 			t.Fatalf("handler %d: no error", i)
@@ -390,7 +390,7 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 func TestErrorMessageIsShort(t *testing.T) {
 	long := strings.Repeat("é", 300)
 	e := newEnv(t, respond(400, `{"message":"`+long+`"}`))
-	_, _, err := e.c.LatestStockQuote(e.ctx(t, time.Second), "AAPL", "")
+	_, err := e.getQuote(e.ctx(t, time.Second))
 	msg := asError(t, err).Message
 	if len(msg) > maxMessageLen || len(msg) < maxMessageLen-1 || !strings.HasPrefix(long, msg) {
 		t.Errorf("message of %d bytes: %q", len(msg), msg)
@@ -428,5 +428,38 @@ func TestBodiesAreDrainedForKeepAlive(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections for 5 sequential requests, want 1 (bodies not drained)", n)
+	}
+}
+
+// A 2xx body over the size limit is refused, not retried (the origin would
+// send it again), and nothing of it is returned.
+func TestBodyOverTheLimitIsRefused(t *testing.T) {
+	defer func(n int) { maxBodyBytes = n }(maxBodyBytes)
+	maxBodyBytes = 64
+	atLimit := `{"quotes":{"AAPL":{"ap":1}},"pad":"` + strings.Repeat("x", 64-37) + `"}`
+	if len(atLimit) != 64 {
+		t.Fatalf("test body of %d bytes", len(atLimit))
+	}
+	e := newEnv(t, respond(200, atLimit))
+	if m, err := e.c.LatestStockQuotes(e.ctx(t, time.Second), []string{"AAPL"}, ""); err != nil || string(m.Values["AAPL"]) != `{"ap":1}` {
+		t.Errorf("body at the limit: %+v, %v", m, err)
+	}
+
+	e = newEnv(t, respond(200, atLimit[:63]+` }`))
+	p, err := e.c.GetPage(e.ctx(t, time.Second), EndpointStockQuotes, "/v2/stocks/quotes/latest", "symbols=AAPL", "iex", false)
+	ae := asError(t, err)
+	if ae.Kind != ErrUnavailable || !errors.Is(err, errBodyTooLarge) || ae.Status != 200 || ae.Attempts != 1 || p.Body != nil {
+		t.Errorf("body over the limit: %+v, %q", ae, p.Body)
+	}
+	if e.requests.Load() != 1 || len(e.clock.Sleeps()) != 0 {
+		t.Errorf("%d requests, sleeps %v: want 1 and none", e.requests.Load(), e.clock.Sleeps())
+	}
+	if got := e.rec.Results(); !slices.Equal(got, []string{metrics.UpstreamServerError.String()}) {
+		t.Errorf("recorded %v", got)
+	}
+	m, err := e.c.LatestStockQuotes(e.ctx(t, time.Second), []string{"AAPL"}, "")
+	var ce *ChunkError
+	if !errors.As(err, &ce) || !errors.Is(err, errBodyTooLarge) || len(m.Values) != 0 || !slices.Equal(ce.Failed, []string{"AAPL"}) {
+		t.Errorf("multi over the limit: %+v, %v", m, err)
 	}
 }

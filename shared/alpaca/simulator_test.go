@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func simClient(t *testing.T, cfg alpacasim.Config, mutate ...func(*alpaca.Config
 	cfg.Clock = clock
 	cfg.KeyID, cfg.SecretKey = "sim-key", "sim-secret"
 	sim, srv := alpacasim.NewTestServer(t, cfg)
-	ac := alpaca.Config{BaseURL: srv.URL, TradingURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1,
+	ac := alpaca.Config{BaseURL: srv.URL, KeyID: "sim-key", SecretKey: "sim-secret", MaxRetries: -1,
 		Clock: clock}
 	for _, m := range mutate {
 		m(&ac)
@@ -81,29 +82,27 @@ func TestSimulatorChunks250StocksAnd230Options(t *testing.T) {
 func TestSimulatorPagination(t *testing.T) {
 	c, sim := simClient(t, alpacasim.Config{})
 	ctx := context.Background()
-	p := alpaca.BarParams{Timeframe: "1Hour", Start: "2026-11-16", End: "2026-11-26", Limit: 10}
-	all, err := c.StockBars(ctx, []string{"AAPL"}, p, true)
-	if err != nil {
-		t.Fatal(err)
+	const q = "timeframe=1Hour&start=2026-11-16&end=2026-11-26&limit=10"
+	call := alpaca.LatestCall{Endpoint: "/v2/stocks/bars", Path: "/v2/stocks/bars", Wrap: "bars", Feed: "iex",
+		Query: url.Values{"timeframe": {"1Hour"}, "start": {"2026-11-16"}, "end": {"2026-11-26"}, "limit": {"10"}}}
+	all, err := c.Latest(ctx, call, []string{"AAPL"})
+	if err != nil || len(all.Values) != 1 || all.Source != alpaca.SourceSimulator {
+		t.Fatalf("bars across pages: %+v, %v", all, err)
 	}
-	var bars []map[string]any
-	if err := json.Unmarshal(all.Bars["AAPL"], &bars); err != nil || len(bars) <= 10 || all.NextPageToken != "" {
-		t.Fatalf("%d bars across pages (%v), token %q", len(bars), err, all.NextPageToken)
-	}
-	if n := sim.Stats().ByPath[alpaca.EndpointStockBars]; n < 2 {
+	if n := sim.Stats().ByPath["/v2/stocks/bars"]; n < 2 {
 		t.Fatalf("%d page(s) fetched", n)
 	}
-	one, err := c.StockBars(ctx, []string{"AAPL"}, p, false)
-	if err != nil || one.NextPageToken == "" {
-		t.Fatalf("one page: token %q, %v", one.NextPageToken, err)
+	one, err := c.GetPage(ctx, "/v2/stocks/{symbol}/bars", "/v2/stocks/AAPL/bars", q, "iex", false)
+	var page struct {
+		Bars          []json.RawMessage `json:"bars"`
+		NextPageToken *string           `json:"next_page_token"`
+	}
+	if err != nil || json.Unmarshal(one.Body, &page) != nil || len(page.Bars) != 10 || page.NextPageToken == nil || *page.NextPageToken == "" {
+		t.Fatalf("one page: %d bars, token %v, %v", len(page.Bars), page.NextPageToken, err)
 	}
 	chain, err := c.OptionChain(ctx, "SPY", alpaca.ChainParams{Type: "put", Limit: 25}, true)
 	if err != nil || len(chain.Snapshots) <= 25 {
 		t.Fatalf("chain across pages: %d snapshots, %v", len(chain.Snapshots), err)
-	}
-	days, err := c.Calendar(ctx, "2026-11-23", "2026-11-30")
-	if err != nil || len(days) != 5 { // Thanksgiving is absent
-		t.Fatalf("calendar %v %v", days, err)
 	}
 }
 
@@ -120,7 +119,7 @@ func TestSimulatorErrors(t *testing.T) {
 	}
 	sim.SetFault(alpacasim.None)
 	before := sim.Stats().TotalRequests
-	if _, err := c.StockBars(ctx, []string{"AAPL"}, alpaca.BarParams{Timeframe: "7Sec"}, false); !errors.Is(err, alpaca.ErrInvalidRequest) {
+	if _, err := c.GetPage(ctx, "/v2/stocks/{symbol}/bars", "/v2/stocks/AAPL/bars", "timeframe=7Sec", "iex", false); !errors.Is(err, alpaca.ErrInvalidRequest) {
 		t.Fatalf("bad timeframe: %v", err)
 	}
 	if n := sim.Stats().TotalRequests - before; n != 1 {

@@ -235,12 +235,25 @@ func TestMethodsAndRoutes(t *testing.T) {
 			t.Errorf("%s: %d", m, r.StatusCode)
 		}
 	}
-	for _, p := range []string{"/", "/v2/stocks", "/v2/stocks/AAPL", "/v2/stocks/AAPL/trades/latest", "/v2/stocks/AAPL/quotes/latest/x", "/v3/stocks/quotes/latest", "/healthz/"} {
-		if r := s.invoke(t, "GET", p, ""); r.StatusCode != 404 {
-			t.Errorf("%s: %d", p, r.StatusCode)
+	// Outside the API's version prefixes: 404 without the origin.
+	for _, p := range []string{"/", "/v3/stocks/quotes/latest", "/healthz/", "/stocks/AAPL/quotes/latest"} {
+		if r := s.invoke(t, "GET", p, ""); r.StatusCode != 404 || !strings.Contains(r.Body, `"code":40410000`) {
+			t.Errorf("%s: %d %s", p, r.StatusCode, r.Body)
 		}
 	}
 	if len(s.keys(t)) != 0 {
 		t.Fatalf("keys created: %v", s.keys(t))
+	}
+	// Under them, a path no route matches is passed through: the origin's
+	// 404 comes back in Alpaca's shape, and nothing is cached.
+	for _, p := range []string{"/v2/stocks", "/v2/stocks/AAPL", "/v2/stocks/AAPL/quotes/latest/x"} {
+		if r := s.invoke(t, "GET", p, ""); r.StatusCode != 404 || !strings.Contains(r.Body, `"code":40410000`) {
+			t.Errorf("%s: %d %s", p, r.StatusCode, r.Body)
+		}
+	}
+	for _, k := range s.keys(t) {
+		if !strings.Contains(k, "budget") {
+			t.Errorf("pass-through wrote %s", k)
+		}
 	}
 }

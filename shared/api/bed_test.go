@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,65 +23,77 @@ import (
 )
 
 // fakeOrigin is an api.Origin that answers every symbol it is asked for,
-// counts its calls and keeps the parameters of the last bars and chain
-// calls. It never fails, so any error status the API answers is the API's
-// own decision, made without the origin.
+// counts its calls and keeps the query of the last page call. It never
+// fails, so any error status the API answers is the API's own decision,
+// made without the origin.
 type fakeOrigin struct {
 	calls atomic.Int64
 
 	mu        sync.Mutex
-	lastBars  alpaca.BarParams
-	lastChain alpaca.ChainParams
+	lastQuery url.Values
 }
 
 var _ api.Origin = (*fakeOrigin)(nil)
 
-func (o *fakeOrigin) multi(symbols []string, body, feed string) alpaca.Multi {
-	o.calls.Add(1)
-	m := alpaca.Multi{Values: make(map[string]json.RawMessage, len(symbols)), Source: "alpaca/" + feed}
-	for _, s := range symbols {
-		m.Values[s] = json.RawMessage(body)
+// latestValue is the fake value of a symbol on a Latest route.
+func latestValue(call alpaca.LatestCall) string {
+	switch {
+	case strings.Contains(call.Path, "snapshots"):
+		return `{"latestQuote":{"ap":1.01,"bp":1}}`
+	case strings.HasPrefix(call.Path, "/v1beta1/options/"):
+		return `{"ap":1.01,"as":1,"bp":1,"bs":1,"c":"A","t":"2026-11-25T19:00:00Z"}`
 	}
-	return m
+	return `{"ap":1.01,"as":1,"bp":1,"bs":1,"t":"2026-11-25T19:00:00Z"}`
 }
 
-func (o *fakeOrigin) LatestStockQuotes(_ context.Context, symbols []string, feed string) (alpaca.Multi, error) {
-	return o.multi(symbols, `{"ap":1.01,"as":1,"bp":1,"bs":1,"t":"2026-11-25T19:00:00Z"}`, feed), nil
-}
-
-func (o *fakeOrigin) LatestOptionQuotes(_ context.Context, symbols []string, feed string) (alpaca.Multi, error) {
-	return o.multi(symbols, `{"ap":1.01,"as":1,"bp":1,"bs":1,"c":"A","t":"2026-11-25T19:00:00Z"}`, feed), nil
-}
-
-func (o *fakeOrigin) OptionSnapshots(_ context.Context, symbols []string, feed string) (alpaca.Multi, error) {
-	return o.multi(symbols, `{"latestQuote":{"ap":1.01,"bp":1}}`, feed), nil
-}
-
-func (o *fakeOrigin) StockBars(_ context.Context, symbols []string, p alpaca.BarParams, _ bool) (alpaca.Bars, error) {
+func (o *fakeOrigin) Latest(_ context.Context, call alpaca.LatestCall, symbols []string) (alpaca.Multi, error) {
 	o.calls.Add(1)
-	o.mu.Lock()
-	o.lastBars = p
-	o.mu.Unlock()
-	b := alpaca.Bars{Bars: make(map[string]json.RawMessage, len(symbols)), Source: "alpaca/" + p.Feed}
+	m := alpaca.Multi{Values: make(map[string]json.RawMessage, len(symbols)), Source: "alpaca/" + call.Feed}
 	for _, s := range symbols {
-		b.Bars[s] = json.RawMessage(`[{"t":"2026-11-24T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1,"n":1,"vw":1}]`)
+		m.Values[s] = json.RawMessage(latestValue(call))
 	}
-	return b, nil
+	return m, nil
 }
 
-func (o *fakeOrigin) OptionChain(_ context.Context, underlying string, p alpaca.ChainParams, _ bool) (alpaca.Chain, error) {
+const fakeBars = `[{"t":"2026-11-24T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1,"n":1,"vw":1}]`
+
+func (o *fakeOrigin) GetPage(_ context.Context, _, path, query, feed string, _ bool) (alpaca.Page, error) {
 	o.calls.Add(1)
+	q, _ := url.ParseQuery(query)
 	o.mu.Lock()
-	o.lastChain = p
+	o.lastQuery = q
 	o.mu.Unlock()
-	return alpaca.Chain{Snapshots: map[string]json.RawMessage{underlying + "261127C00600000": json.RawMessage(`{}`)},
-		Source: "alpaca/" + p.Feed}, nil
+	body := `{}`
+	switch {
+	case path == "/v1beta1/news":
+		body = `{"news":[{"id":1,"headline":"` + strings.Repeat("x", 4000) + `"}],"next_page_token":null}`
+	case strings.HasPrefix(path, "/v1beta1/options/snapshots/"):
+		und := strings.TrimPrefix(path, "/v1beta1/options/snapshots/")
+		body = `{"snapshots":{"` + und + `261127C00600000":{}},"next_page_token":null}`
+	case path == "/v2/stocks/bars":
+		var parts []string
+		for _, s := range strings.Split(q.Get("symbols"), ",") {
+			parts = append(parts, `"`+s+`":`+fakeBars)
+		}
+		body = `{"bars":{` + strings.Join(parts, ",") + `},"next_page_token":null}`
+	case strings.HasSuffix(path, "/bars"):
+		sym := strings.TrimSuffix(strings.TrimPrefix(path, "/v2/stocks/"), "/bars")
+		body = `{"bars":` + fakeBars + `,"symbol":"` + sym + `","next_page_token":null}`
+	}
+	return alpaca.Page{Body: []byte(body), Source: "alpaca/" + feed}, nil
 }
 
+// chainParams are the chain filters of the last page call, as the origin
+// received them.
 func (o *fakeOrigin) chainParams() alpaca.ChainParams {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.lastChain
+	q := o.lastQuery
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	return alpaca.ChainParams{Type: q.Get("type"), StrikeGTE: q.Get("strike_price_gte"), StrikeLTE: q.Get("strike_price_lte"),
+		Expiration: q.Get("expiration_date"), ExpirationGTE: q.Get("expiration_date_gte"), ExpirationLTE: q.Get("expiration_date_lte"),
+		RootSymbol: q.Get("root_symbol"), UpdatedSince: q.Get("updated_since"), PageToken: q.Get("page_token"),
+		Feed: q.Get("feed"), Limit: limit}
 }
 
 // bed is the API handler over a real two-level cache, its L2 an in-process
@@ -100,9 +115,10 @@ func newBed(tb testing.TB) *bed {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	tb.Cleanup(func() { _ = rdb.Close() })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := cache.New(cache.Options{Redis: rdb, Clock: market.NewManualClock(regular), Logger: quiet})
+	clk := market.NewManualClock(regular)
+	c := cache.New(cache.Options{Redis: rdb, Clock: clk, Logger: quiet})
 	o := &fakeOrigin{}
-	return &bed{h: api.New(api.Config{Cache: c, Origin: o, Logger: quiet}), mr: mr, origin: o}
+	return &bed{h: api.New(api.Config{Cache: c, Origin: o, Clock: clk, Logger: quiet}), mr: mr, origin: o}
 }
 
 // event is a payload-2.0 event as API Gateway sends it.

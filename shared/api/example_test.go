@@ -17,8 +17,8 @@ import (
 // exampleOrigin answers latest stock quotes with a fixed quote.
 type exampleOrigin struct{ api.Origin }
 
-func (exampleOrigin) LatestStockQuotes(_ context.Context, symbols []string, feed string) (alpaca.Multi, error) {
-	m := alpaca.Multi{Values: map[string]json.RawMessage{}, Source: "alpaca/" + feed}
+func (exampleOrigin) Latest(_ context.Context, call alpaca.LatestCall, symbols []string) (alpaca.Multi, error) {
+	m := alpaca.Multi{Values: map[string]json.RawMessage{}, Source: "alpaca/" + call.Feed}
 	for _, s := range symbols {
 		m.Values[s] = json.RawMessage(`{"ap":187.5,"bp":187.4}`)
 	}
@@ -30,6 +30,7 @@ func ExampleHandler_Handle() {
 	h := api.New(api.Config{
 		Cache:  cache.New(cache.Options{Clock: clk}), // add Redis for L2
 		Origin: exampleOrigin{},
+		Clock:  clk,
 	})
 	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v2/stocks/AAPL/quotes/latest"}
 	ev.RequestContext.HTTP.Method = "GET"

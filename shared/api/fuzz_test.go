@@ -39,6 +39,23 @@ func FuzzHandler(f *testing.F) {
 		{"get", "/healthz", "", "", ""},
 		{"POST", "/v2/stocks/AAPL/quotes/latest", "", "content-type", "text/plain"},
 		{"", "", "%zz", "x-h", strings.Repeat("v", 11<<10)},
+		{"GET", "/v2/stocks/AAPL/trades/latest", "feed=sip", "", ""},
+		{"GET", "/v2/stocks/snapshots", "symbols=AAPL,ſ", "", ""},
+		{"GET", "/v2/stocks/AAPL/snapshot", "", "accept-encoding", "gzip"},
+		{"GET", "/v2/stocks/trades", "symbols=AAPL&start=2026-11-27&end=2026-11-26", "", ""},
+		{"GET", "/v2/stocks/meta/conditions/trade", "tape=Z", "", ""},
+		{"GET", "/v1beta3/crypto/us/latest/quotes", "symbols=BTC/USD,ETH%2FUSD", "", ""},
+		{"GET", "/v1beta3/crypto/eu/latest/quotes", "symbols=BTC/USD", "", ""},
+		{"GET", "/v1beta3/crypto/us/bars", "symbols=BTC/USD&timeframe=1Hour&limit=0", "", ""},
+		{"GET", "/v1beta1/crypto-perps/global/latest/pricing", "symbols=BTC-PERP", "", ""},
+		{"GET", "/v1beta1/news", "symbols=AAPL&limit=51&include_content=maybe", "", ""},
+		{"GET", "/v1/corporate-actions", "start=2026-13-01", "", ""},
+		{"GET", "/v1beta1/screener/crypto/movers", "top=0", "", ""},
+		{"GET", "/v1beta1/logos/AAPL", "placeholder=true", "", ""},
+		{"GET", "/v1beta1/forex/latest/rates", "", "", ""},
+		{"GET", "/v2/stocks/meta/nothing", "x=%00", "", ""},
+		{"GET", "/v1beta2/a/./b", "", "", ""},
+		{"GET", "/v1beta1/x%2F..%2Fy", "", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2], s[3], s[4])

@@ -20,16 +20,17 @@ import (
 
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
+	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
 
 // Origin is the part of the Alpaca client the API calls (*alpaca.Client).
 type Origin interface {
-	LatestStockQuotes(ctx context.Context, symbols []string, feed string) (alpaca.Multi, error)
-	StockBars(ctx context.Context, symbols []string, p alpaca.BarParams, allPages bool) (alpaca.Bars, error)
-	LatestOptionQuotes(ctx context.Context, symbols []string, feed string) (alpaca.Multi, error)
-	OptionSnapshots(ctx context.Context, symbols []string, feed string) (alpaca.Multi, error)
-	OptionChain(ctx context.Context, underlying string, p alpaca.ChainParams, allPages bool) (alpaca.Chain, error)
+	// Latest answers a multi-symbol route per symbol.
+	Latest(ctx context.Context, call alpaca.LatestCall, symbols []string) (alpaca.Multi, error)
+	// GetPage answers one request with its body as it came.
+	GetPage(ctx context.Context, endpoint, path, query, feed string, raw bool) (alpaca.Page, error)
 }
 
 // Recorder receives the API's metrics (*metrics.Recorder).
@@ -54,18 +55,22 @@ type HotFeed interface {
 type Config struct {
 	Cache      *cache.Cache
 	Origin     Origin
-	Recorder   Recorder     // nil: none
-	Hot        HotFeed      // nil: none
-	Windows    WindowFeed   // nil: none
-	Logger     *slog.Logger // nil: slog.Default()
-	StockFeed  string       // the origin client's default stock feed, default "iex"
-	OptionFeed string       // the origin client's default option feed, default "indicative"
+	Clock      market.Clock     // nil: market.SystemClock; give the cache's
+	Calendar   *market.Calendar // nil: market.Default(); give the cache's
+	Recorder   Recorder         // nil: none
+	Hot        HotFeed          // nil: none
+	Windows    WindowFeed       // nil: none
+	Logger     *slog.Logger     // nil: slog.Default()
+	StockFeed  string           // the origin client's default stock feed, default "iex"
+	OptionFeed string           // the origin client's default option feed, default "indicative"
 }
 
 // Handler serves the API. It is safe for concurrent use.
 type Handler struct {
 	cache      *cache.Cache
 	origin     Origin
+	clock      market.Clock
+	cal        *market.Calendar
 	rec        Recorder
 	hot        HotFeed
 	win        WindowFeed
@@ -76,8 +81,14 @@ type Handler struct {
 
 // New returns a Handler.
 func New(c Config) *Handler {
-	h := &Handler{cache: c.Cache, origin: c.Origin, rec: c.Recorder, hot: c.Hot, win: c.Windows, log: c.Logger,
-		stockFeed: c.StockFeed, optionFeed: c.OptionFeed}
+	h := &Handler{cache: c.Cache, origin: c.Origin, clock: c.Clock, cal: c.Calendar, rec: c.Recorder, hot: c.Hot,
+		win: c.Windows, log: c.Logger, stockFeed: c.StockFeed, optionFeed: c.OptionFeed}
+	if h.clock == nil {
+		h.clock = market.SystemClock
+	}
+	if h.cal == nil {
+		h.cal = market.Default()
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -94,9 +105,10 @@ func New(c Config) *Handler {
 type request struct {
 	ctx   context.Context
 	ev    *events.APIGatewayV2HTTPRequest
+	rt    *catalog.Route
 	q     query
-	param string    // the path parameter ({symbol} or {underlying}), raw
-	now   time.Time // on the cache's clock
+	param string    // the path parameter ({symbol}, {underlying}, ...), raw
+	now   time.Time // on the handler's clock
 	start time.Time // wall clock, for latencies
 }
 
@@ -104,34 +116,83 @@ type request struct {
 // already done before any work; every other outcome is a response.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
 	start := time.Now()
-	rt, param, allowed := match(path(&ev))
+	p := path(&ev)
+	id, param, known := catalog.Match(p)
+	name := routeName(id, known, p)
 	defer func() {
-		if p := recover(); p != nil {
-			h.log.ErrorContext(ctx, "api: panic", "route", rt.name, "panic", p)
+		if v := recover(); v != nil {
+			h.log.ErrorContext(ctx, "api: panic", "route", name, "panic", v)
 			resp = ErrorResponse(http.StatusInternalServerError, "internal error")
 		}
+		resp = compress(&ev, resp)
 		if h.rec != nil {
-			h.rec.APIRequest(rt.name, resp.StatusCode, time.Since(start))
+			h.rec.APIRequest(name, resp.StatusCode, time.Since(start))
 		}
-		h.logRequest(ctx, &ev, rt.name, resp, time.Since(start))
+		h.logRequest(ctx, &ev, name, resp, time.Since(start))
 	}()
-	switch {
-	case rt.serve == nil && !allowed:
-		return ErrorResponse(http.StatusNotFound, "route not found"), nil
-	case method(&ev) != http.MethodGet:
-		r := ErrorResponse(http.StatusMethodNotAllowed, "method not allowed: use GET")
-		r.Headers["Allow"] = http.MethodGet
-		return r, nil
-	}
-	if headerBytes(&ev) > MaxHeaderBytes {
-		return ErrorResponse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large"), nil
+	if refusal, refused := refuse(&ev, known, p); refused {
+		return refusal, nil
 	}
 	q, err := parseQuery(ev.RawQueryString)
 	if err != nil {
 		return h.fail(ctx, err), nil
 	}
-	r := &request{ctx: ctx, ev: &ev, q: q, param: param, now: h.cache.Now(), start: start}
-	return rt.serve(h, r), nil
+	r := &request{ctx: ctx, ev: &ev, q: q, param: param, now: h.clock.Now(), start: start}
+	if !known {
+		return h.passThrough(r, p), nil
+	}
+	r.rt = &catalog.Routes[id]
+	return h.serve(r), nil
+}
+
+// Route names of requests no catalog row matches.
+const (
+	RoutePassThrough = "pass_through"
+	RouteNotFound    = "not_found"
+)
+
+// routeName is the metrics and log name of a request's route.
+func routeName(id catalog.ID, known bool, p string) string {
+	switch {
+	case known:
+		return catalog.Routes[id].Path
+	case catalog.UnderAPI(p):
+		return RoutePassThrough
+	}
+	return RouteNotFound
+}
+
+// refuse answers what no route may serve: a path outside the API, a method
+// other than GET, oversized headers.
+func refuse(ev *events.APIGatewayV2HTTPRequest, known bool, p string) (events.APIGatewayV2HTTPResponse, bool) {
+	switch {
+	case !known && !catalog.UnderAPI(p):
+		return ErrorResponse(http.StatusNotFound, "endpoint not found"), true
+	case method(ev) != http.MethodGet:
+		r := ErrorResponse(http.StatusMethodNotAllowed, "method not allowed: use GET")
+		r.Headers["Allow"] = http.MethodGet
+		return r, true
+	case headerBytes(ev) > MaxHeaderBytes:
+		return ErrorResponse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large"), true
+	}
+	return events.APIGatewayV2HTTPResponse{}, false
+}
+
+// serve answers a catalog route through its shape's path.
+func (h *Handler) serve(r *request) events.APIGatewayV2HTTPResponse {
+	switch r.rt.Shape {
+	case catalog.Latest:
+		if r.rt.Multi() {
+			return h.latestMulti(r)
+		}
+		return h.latestOne(r)
+	case catalog.Page:
+		return h.page(r)
+	}
+	if r.rt.Path == catalog.PathHealth {
+		return h.health(r)
+	}
+	return h.marketStatus(r)
 }
 
 // MaxHeaderBytes bounds a request's header names and values, as API
@@ -158,73 +219,6 @@ func method(ev *events.APIGatewayV2HTTPRequest) string {
 		return strings.ToUpper(m)
 	}
 	return http.MethodGet
-}
-
-// route is one API route.
-type route struct {
-	name  string // the route template, the Route metric dimension
-	serve func(*Handler, *request) events.APIGatewayV2HTTPResponse
-}
-
-// Route templates, as in the README's API table and the CDK stack.
-const (
-	RouteStockQuote      = "/v2/stocks/{symbol}/quotes/latest"
-	RouteStockQuotes     = "/v2/stocks/quotes/latest"
-	RouteStockBars       = "/v2/stocks/{symbol}/bars"
-	RouteStocksBars      = "/v2/stocks/bars"
-	RouteOptionQuotes    = "/v1beta1/options/quotes/latest"
-	RouteOptionSnapshots = "/v1beta1/options/snapshots"
-	RouteOptionChain     = "/v1beta1/options/snapshots/{underlying}"
-	RouteMarketStatus    = "/v1/market/status"
-	RouteHealth          = "/healthz"
-	RouteNotFound        = "not_found"
-)
-
-// Routes lists every route template, for the stack and the local gateway.
-var Routes = []string{RouteStockQuote, RouteStockQuotes, RouteStockBars, RouteStocksBars,
-	RouteOptionQuotes, RouteOptionSnapshots, RouteOptionChain, RouteMarketStatus, RouteHealth}
-
-var (
-	routeStockQuote      = route{RouteStockQuote, (*Handler).stockQuote}
-	routeStockQuotes     = route{RouteStockQuotes, (*Handler).stockQuotes}
-	routeStockBars       = route{RouteStockBars, (*Handler).stockBars}
-	routeStocksBars      = route{RouteStocksBars, (*Handler).stocksBars}
-	routeOptionQuotes    = route{RouteOptionQuotes, (*Handler).optionQuotes}
-	routeOptionSnapshots = route{RouteOptionSnapshots, (*Handler).optionSnapshots}
-	routeOptionChain     = route{RouteOptionChain, (*Handler).optionChain}
-	routeMarketStatus    = route{RouteMarketStatus, (*Handler).marketStatus}
-	routeHealth          = route{RouteHealth, (*Handler).health}
-)
-
-// match finds the route of a path, and its path parameter. allowed is false
-// for an unknown path. Matching is literal: no decoding, no dot segments.
-func match(p string) (rt route, param string, allowed bool) {
-	switch p {
-	case RouteStockQuotes:
-		return routeStockQuotes, "", true
-	case RouteStocksBars:
-		return routeStocksBars, "", true
-	case RouteOptionQuotes:
-		return routeOptionQuotes, "", true
-	case RouteOptionSnapshots:
-		return routeOptionSnapshots, "", true
-	case RouteMarketStatus:
-		return routeMarketStatus, "", true
-	case RouteHealth:
-		return routeHealth, "", true
-	}
-	if rest, ok := strings.CutPrefix(p, "/v2/stocks/"); ok {
-		if sym, ok := strings.CutSuffix(rest, "/quotes/latest"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockQuote, sym, true
-		}
-		if sym, ok := strings.CutSuffix(rest, "/bars"); ok && sym != "" && !strings.Contains(sym, "/") {
-			return routeStockBars, sym, true
-		}
-	}
-	if u, ok := strings.CutPrefix(p, "/v1beta1/options/snapshots/"); ok && u != "" && !strings.Contains(u, "/") {
-		return routeOptionChain, u, true
-	}
-	return route{name: RouteNotFound}, "", false
 }
 
 func (h *Handler) logRequest(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, rt string, resp events.APIGatewayV2HTTPResponse, d time.Duration) {

@@ -120,7 +120,7 @@ type quoteOrigin struct {
 	calls      [][]string
 }
 
-func (o *quoteOrigin) LatestStockQuotes(_ context.Context, symbols []string, _ string) (alpaca.Multi, error) {
+func (o *quoteOrigin) Latest(_ context.Context, _ alpaca.LatestCall, symbols []string) (alpaca.Multi, error) {
 	o.mu.Lock()
 	o.calls = append(o.calls, symbols)
 	o.mu.Unlock()
@@ -142,7 +142,7 @@ func TestBatchHitThatExpiresWhileWaitingIsFetchedAgain(t *testing.T) {
 	clk := market.NewManualClock(regular)
 	o := &quoteOrigin{clk: clk, delay: 6 * time.Second}
 	c := cache.New(cache.Options{Redis: redistest.Client(t), Clock: clk, L2: cache.L2Options{Timeout: time.Second}})
-	h := api.New(api.Config{Cache: c, Origin: o})
+	h := api.New(api.Config{Cache: c, Origin: o, Clock: clk})
 	get := func(path, query string) events.APIGatewayV2HTTPResponse {
 		ev := events.APIGatewayV2HTTPRequest{RawPath: path, RawQueryString: query}
 		ev.RequestContext.HTTP.Method = http.MethodGet

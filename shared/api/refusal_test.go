@@ -18,6 +18,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/logging"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
@@ -90,7 +91,7 @@ func newRefusalStack(t *testing.T) *refusalStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	srv := httptest.NewServer(&gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle})
+	srv := httptest.NewServer(&gateway.Gateway{Routes: catalog.Templates(), Handler: svc.API.Handle})
 	t.Cleanup(srv.Close)
 	return &refusalStack{origin: o, svc: svc, srv: srv, logs: logs, reg: reg}
 }

@@ -22,7 +22,8 @@ func TestHandlerRefusalCodesBeginWithTheStatus(t *testing.T) {
 		status              int
 	}{
 		{"GET", "/v2/stocks/A$/quotes/latest", "", nil, 400},
-		{"GET", "/v2/nothing", "", nil, 404},
+		{"GET", "/nothing", "", nil, 404},
+		{"GET", "/v2/x/../y", "", nil, 400},
 		{"POST", "/v2/stocks/AAPL/quotes/latest", "", nil, 405},
 		{"GET", "/v2/stocks/AAPL/quotes/latest", "", big, 431},
 	}

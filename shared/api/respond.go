@@ -19,6 +19,8 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
+type response = events.APIGatewayV2HTTPResponse
+
 // Attribution headers (docs/design.md, "The API").
 const (
 	HeaderCache         = "X-Cache"
@@ -137,7 +139,7 @@ func seconds(d time.Duration) int {
 // credentials at error level (it fails every request until an operator
 // acts), other server-side failures as warnings.
 func (h *Handler) fail(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	status, msg, retry := classify(err, h.cache.Now())
+	status, msg, retry := classify(err, h.clock.Now())
 	switch {
 	case status == http.StatusBadGateway:
 		h.log.ErrorContext(ctx, "api: the origin refused the service's credentials", "err", err)

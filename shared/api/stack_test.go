@@ -17,8 +17,8 @@ import (
 	"github.com/opitios/opitios-alpaca/dev/gateway"
 	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
-	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/catalog"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/service"
 )
@@ -52,7 +52,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	gw := &gateway.Gateway{Routes: api.Routes, Handler: svc.API.Handle, Clock: clk}
+	gw := &gateway.Gateway{Routes: catalog.Templates(), Handler: svc.API.Handle, Clock: clk}
 	srv := httptest.NewUnstartedServer(gw)
 	srv.Config.MaxHeaderBytes = gateway.ServerMaxHeaderBytes
 	srv.Start()

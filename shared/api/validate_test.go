@@ -73,8 +73,8 @@ func TestHostileInputs(t *testing.T) {
 		{"chain limit", "/v1beta1/options/snapshots/SPY", "limit=1001", 400},
 		{"chain bad underlying", "/v1beta1/options/snapshots/SP$Y", "", 400},
 		{"status bad at", "/v1/market/status", "at=" + url.QueryEscape("2026-11-27 12:00"), 400},
-		{"unknown route", "/v2/stocks/AAPL/trades/latest", "", 404},
-		{"traversal to unknown", "/v2/../../etc/passwd", "", 404},
+		{"unknown route", "/v3/stocks/AAPL/trades/latest", "", 404},
+		{"traversal", "/v2/../../etc/passwd", "", 400},
 	}
 	if len(cases) < 40 {
 		t.Fatalf("only %d cases", len(cases))

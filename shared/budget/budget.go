@@ -17,6 +17,13 @@
 // fleet together stays within the budget. The origin is never called
 // without a limit; Redis is probed again at most once a second and used as
 // soon as it answers.
+//
+// A caller that already makes a Redis round trip just before its origin
+// call (the cache's lock step) can take the slot in that round trip instead:
+// it runs TakeLua's budget_take with [Limiter.Slot]'s arguments inside its
+// own script, and passes [Limiter.Taken]'s context to the origin client,
+// whose Wait then uses the slot without asking Redis. The GCRA and its key
+// are the same, so the budget holds whoever takes the slots.
 package budget
 
 import (
@@ -138,6 +145,7 @@ type Limiter struct {
 // core is what every view of one budget shares.
 type core struct {
 	rl      *redis_rate.Limiter
+	rdb     redis.UniversalClient // where rl keeps the budget
 	key     string
 	burst   int           // B
 	period  time.Duration // emission interval of the Redis GCRA
@@ -208,6 +216,7 @@ func New(rdb redis.UniversalClient, o Options) *Limiter {
 	fbBurst, fbPerMin := fallbackShape(share)
 	c := &core{
 		rl:       redis_rate.NewLimiter(rdb),
+		rdb:      rdb,
 		key:      o.Key,
 		burst:    burst,
 		period:   time.Minute / time.Duration(perMin),
@@ -277,8 +286,12 @@ func (l *Limiter) Remaining() int { return int(l.core.remaining.Load()) }
 // once. It returns ctx.Err() if ctx is cancelled or its deadline passes
 // before a slot was refused, and an *ExhaustedError if the deadline passes
 // after Wait has had to wait for one. Redis failures are not returned: the
-// per-instance fallback decides instead.
+// per-instance fallback decides instead. A slot ctx carries (Taken) is used
+// first, without asking Redis.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if l.usePrepaid(ctx) {
+		return nil
+	}
 	var waited time.Duration // the last wait, once Wait has slept
 	for {
 		ok, retryAfter, err := l.try(ctx)

@@ -31,6 +31,35 @@
 // per TTL under a stampede, while a process whose peer died waits at most one
 // lock lifetime.
 //
+// # Round trips
+//
+// Counting a command or a pipeline as one round trip to Redis, and with
+// Redis answering:
+//
+//   - A Get or GetMany whose ids are all in L1 makes none.
+//   - One that reads L2 makes exactly one for all its L1 misses (GET for
+//     one, MGET for several; a pipeline of GETs on a cluster), plus one DEL
+//     pipeline only if some value was stale or corrupt.
+//   - A miss makes at most three beside the origin call, whatever the
+//     number of ids it fetches together: the L2 read; the lock step, which
+//     takes the ids' locks and reads their values again (so a value stored
+//     by a previous holder is seen) and, when Options.Budget is set and the
+//     server is standalone, takes the fetch's slot of the origin budget in
+//     the same script; and one pipeline that writes the answers and then
+//     releases the locks (owner-checked: only a lock still holding this
+//     fill's token is deleted). The slot reaches the fetch function in its
+//     context, where the budget's Wait uses it instead of asking Redis.
+//   - Beside those, a fetch that outlives a third of Options.LockTTL renews
+//     its locks once per third; a read that finds a lock held elsewhere
+//     polls with one lock step per wait; a lock step that finds the value
+//     already there releases its lock in one more; and the budget is asked
+//     apart when the slot was refused (the budget is spent) or cannot be
+//     taken with the locks (no Budget, or a cluster, whose slots keep the
+//     budget's key and the locks apart: four round trips there).
+//
+// The first use of a script on a server costs one more round trip
+// (NOSCRIPT, then EVAL); later uses send its SHA only.
+//
 // # Redis trouble
 //
 // Every L2 operation has a short timeout, and a circuit breaker stops paying

@@ -98,8 +98,12 @@ const maxTTLSeconds = 24 * 3600
 // DecodeEnvelope parses an L2 value. Anything that is not a complete,
 // plausible envelope (bad JSON, missing data or timestamps, unknown session,
 // a TTL outside 1 s–24 h) is ErrCorrupt. Data keeps the stored bytes.
-func DecodeEnvelope(b []byte) (*Entry, error) {
-	if e, ok := decodeOwn(b); ok {
+func DecodeEnvelope(b []byte) (*Entry, error) { return decodeKeyed(b, "") }
+
+// decodeKeyed is DecodeEnvelope of the value read under key, whose end
+// (the identifier) the entry's Symbol shares rather than copies.
+func decodeKeyed(b []byte, key string) (*Entry, error) {
+	if e, ok := decodeOwnKeyed(b, key); ok {
 		return e, nil
 	}
 	return decodeJSON(b)
@@ -143,7 +147,10 @@ func checked(e *Entry) (*Entry, error) {
 // faster than encoding/json (an L2 batch decodes many envelopes). Anything
 // else, including valid JSON in another layout, is left to encoding/json.
 // The data is still checked to be valid JSON.
-func decodeOwn(b []byte) (*Entry, bool) {
+func decodeOwn(b []byte) (*Entry, bool) { return decodeOwnKeyed(b, "") }
+
+// decodeOwnKeyed is decodeOwn of the value read under key (see decodeKeyed).
+func decodeOwnKeyed(b []byte, key string) (*Entry, bool) {
 	const (
 		pSymbol  = `{"symbol":"`
 		pData    = `","data":`
@@ -181,33 +188,132 @@ func decodeOwn(b []byte) (*Entry, bool) {
 	fetched, ok2 := field(pSource)
 	source, ok3 := field(pStatus)
 	status, ok4 := field(pTTL)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !plain(symbol) || !plain(source) || !plain(status) || !json.Valid(data) {
+	if !ok1 || !ok2 || !ok3 || !ok4 || !plain(symbol) || !plain(source) || !plain(status) || !validJSON(data) {
 		return nil, false
 	}
-	return ownEntry(symbol, data, cached, fetched, source, status, tail)
+	return ownEntry(keyedString(symbol, key), data, cached, fetched, source, status, tail)
 }
 
 // ownEntry builds and checks the entry of decodeOwn's fields.
-func ownEntry(symbol, data, cached, fetched, source, status, ttl []byte) (*Entry, bool) {
-	secs, err := strconv.ParseInt(string(ttl), 10, 64)
-	if err != nil {
-		return nil, false
-	}
-	ct, err1 := time.Parse(time.RFC3339Nano, string(cached))
-	ft, err2 := time.Parse(time.RFC3339Nano, string(fetched))
-	if err1 != nil || err2 != nil {
+func ownEntry(symbol string, data, cached, fetched, source, status, ttl []byte) (*Entry, bool) {
+	secs, ok := parseSeconds(ttl)
+	ct, ok1 := parseTime(cached)
+	ft, ok2 := parseTime(fetched)
+	if !ok || !ok1 || !ok2 {
 		return nil, false
 	}
 	e, err := checked(&Entry{
-		Symbol:     string(symbol),
+		Symbol:     symbol,
 		Data:       json.RawMessage(data),
 		CachedAt:   ct,
 		FetchedAt:  ft,
-		DataSource: string(source),
+		DataSource: knownSource(source),
 		Session:    market.Session(status),
 		TTL:        time.Duration(secs) * time.Second,
 	})
 	return e, err == nil
+}
+
+// keyedString returns b as a string: the end of key when key ends with b
+// (no copy), else a copy.
+func keyedString(b []byte, key string) string {
+	if n := len(key) - len(b); n >= 0 && key[n:] == string(b) {
+		return key[n:]
+	}
+	return string(b)
+}
+
+// knownSource returns b as a string, without a copy for the data sources
+// the service writes.
+func knownSource(b []byte) string {
+	switch string(b) {
+	case "alpaca-sim":
+		return "alpaca-sim"
+	case "alpaca/iex":
+		return "alpaca/iex"
+	case "alpaca/sip":
+		return "alpaca/sip"
+	case "alpaca/opra":
+		return "alpaca/opra"
+	case "alpaca/indicative":
+		return "alpaca/indicative"
+	}
+	return string(b)
+}
+
+// parseSeconds parses the decimal digits of ttl_seconds, as
+// strconv.ParseInt would, without a copy.
+func parseSeconds(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		s, err := strconv.ParseInt(string(b), 10, 64)
+		return s, err == nil
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			s, err := strconv.ParseInt(string(b), 10, 64)
+			return s, err == nil
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseTime parses an RFC 3339 timestamp. The layout AppendEnvelope writes,
+// UTC with 0 to 9 fraction digits (2006-01-02T15:04:05.999999999Z), is
+// read directly; anything else goes to time.Parse.
+func parseTime(b []byte) (time.Time, bool) {
+	if t, ok := parseUTC(b); ok {
+		return t, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	return t, err == nil
+}
+
+// parseUTC reads 2006-01-02T15:04:05[.fraction]Z, reporting false for
+// anything else, including values time.Parse would refuse as out of range.
+func parseUTC(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[len(b)-1] != 'Z' || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, s := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	ns, ok := fraction(b[19 : len(b)-1])
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || !ok {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, s, ns, time.UTC)
+	return t, t.Day() == d // false for a day past the month's end
+}
+
+// fraction reads an empty fraction or "." and 1 to 9 digits as nanoseconds.
+func fraction(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	if b[0] != '.' || len(b) < 2 || len(b) > 10 {
+		return 0, false
+	}
+	ns := 0
+	for _, c := range b[1:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		ns = ns*10 + int(c-'0')
+	}
+	for range 10 - len(b) {
+		ns *= 10
+	}
+	return ns, true
 }
 
 // lastIndexAtComma is bytes.LastIndex for a pattern starting with ',',

@@ -38,14 +38,14 @@ func (c *Cache) fill(ctx context.Context, dt DataType, mine []*pending, fetch Fe
 	waiting := f.fromL1(mine)
 	wait := c.poll
 	for len(waiting) > 0 {
-		var held []*pending
+		held, fctx := waiting, ctx
 		if c.cross {
-			held, waiting = f.lockRound(ctx, waiting)
+			held, waiting, fctx = f.lockRound(ctx, waiting)
 		} else {
-			held, waiting = waiting, nil
+			waiting = nil
 		}
 		if len(held) > 0 {
-			f.fetchAndStore(ctx, held)
+			f.fetchAndStore(fctx, held)
 		}
 		if len(waiting) == 0 {
 			return
@@ -89,13 +89,18 @@ func (f *filler) fromL1(ps []*pending) []*pending {
 // reads its value, so a value the previous holder stored before releasing
 // the lock is always seen. Keys whose fresh value is there are finished from
 // L2 (and their lock released); it returns the keys this fill now holds the
-// lock for, and those another instance holds. If L2 fails, every key is
-// fetched directly: Redis trouble must not stop the answers.
-func (f *filler) lockRound(ctx context.Context, ps []*pending) (held, elsewhere []*pending) {
+// lock for, those another instance holds, and the context to fetch the held
+// ones with: it carries the budget slot the lock step took, if any. If L2
+// fails, every key is fetched directly: Redis trouble must not stop the
+// answers.
+func (f *filler) lockRound(ctx context.Context, ps []*pending) (held, elsewhere []*pending, fctx context.Context) {
 	keys := keysOf(ps)
-	vals, mine, err := f.c.l2.lockStep(ctx, keys, f.token, f.c.lockTTL)
+	vals, mine, tk, err := f.c.l2.lockStep(ctx, keys, f.token, f.c.lockTTL)
 	if err != nil {
-		return ps, nil
+		return ps, nil, ctx
+	}
+	if tk.asked {
+		ctx = f.c.l2.budget.Taken(ctx, tk.allowed, tk.resetAfter)
 	}
 	now := f.c.clock.Now()
 	var release []string
@@ -117,7 +122,7 @@ func (f *filler) lockRound(ctx context.Context, ps []*pending) (held, elsewhere 
 	if len(release) > 0 {
 		_ = f.c.l2.unlock(ctx, release, f.token)
 	}
-	return held, elsewhere
+	return held, elsewhere, ctx
 }
 
 // fetchAndStore fetches the keys of ps (whose locks this fill holds, when
@@ -129,10 +134,11 @@ func (f *filler) fetchAndStore(ctx context.Context, ps []*pending) {
 	started := f.c.clock.Now()
 	items, ferr := f.fetchLocked(ctx, ps, locked)
 	answers := f.c.answers(f.dt, ps, items, ferr, started)
-	f.c.persist(ctx, f.dt, answers)
+	var unlock []string
 	if locked {
-		_ = f.c.l2.unlock(ctx, keysOf(ps), f.token)
+		unlock = keysOf(ps)
 	}
+	f.c.persist(ctx, f.dt, answers, unlock, f.token)
 	for _, a := range answers {
 		f.c.rec.CacheResult(LayerOrigin, originResult(a.err), f.dt.Metric())
 		if a.err != nil {

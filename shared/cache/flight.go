@@ -1,6 +1,9 @@
 package cache
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // pending is one key of a read in progress, from the L1 lookup to its
 // answer. Exactly one of res and err is set once resolved is true.
@@ -29,8 +32,12 @@ func (p *pending) resolve(r Result, err error) {
 	p.res, p.err, p.resolved = r, err, true
 }
 
-// openOf returns the records of ps not yet resolved.
+// openOf returns the records of ps not yet resolved: ps itself when none
+// is.
 func openOf(ps []*pending) []*pending {
+	if !slices.ContainsFunc(ps, func(p *pending) bool { return p.resolved }) {
+		return ps
+	}
 	var open []*pending
 	for _, p := range ps {
 		if !p.resolved {

@@ -72,6 +72,12 @@ func newL1(o L1Options) *l1 {
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[l1Key, l1Item]) time.Duration {
 			return e.Value.life
 		}),
+		// Maintenance runs on the goroutine that wrote, as a little work,
+		// rather than on a goroutine started after a write: waking a thread
+		// for it costs more than the work, and takes a core from the Redis
+		// round trip it follows. (The cache has no
+		// OnDeletion, Compute or refresh that could run under its locks.)
+		Executor: func(fn func()) { fn() },
 	})
 	return &l1{c: c, ttl: o.TTL}
 }

@@ -3,11 +3,15 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
@@ -31,6 +35,8 @@ type l2 struct {
 	rdb     redis.UniversalClient
 	timeout time.Duration
 	cb      *gobreaker.CircuitBreaker[struct{}]
+	budget  *budget.Limiter // nil: lock steps take no budget slot
+	slot    budget.Slot     // budget's slot, when budget is set
 }
 
 func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to gobreaker.State)) *l2 {
@@ -50,16 +56,19 @@ func newL2(rdb redis.UniversalClient, o L2Options, onStateChange func(from, to g
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.FailuresTrip },
 		// A reply from Redis (redis.Nil, OOM, WRONGTYPE…) shows the server is
 		// there: only transport failures and timeouts count against it.
-		IsSuccessful: func(err error) bool {
-			var re redis.Error
-			return err == nil || errors.As(err, &re)
-		},
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsSuccessful: func(err error) bool { return err == nil || isReply(err) },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
 	}
 	if onStateChange != nil {
 		st.OnStateChange = func(_ string, from, to gobreaker.State) { onStateChange(from, to) }
 	}
 	return &l2{rdb: rdb, timeout: o.Timeout, cb: gobreaker.NewCircuitBreaker[struct{}](st)}
+}
+
+// isReply reports whether err is an error reply from Redis.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
 
 // do runs f under the breaker with the layer's timeout.
@@ -79,11 +88,11 @@ func (l *l2) do(ctx context.Context, f func(ctx context.Context) error) error {
 func (l *l2) get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
 	err := l.do(ctx, func(ctx context.Context) error {
-		b, err := l.rdb.Get(ctx, key).Bytes()
+		s, err := l.rdb.Get(ctx, key).Result()
 		if errors.Is(err, redis.Nil) {
 			return nil
 		}
-		v = b
+		v = replyBytes(s)
 		return err
 	})
 	return v, err
@@ -108,7 +117,7 @@ func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
 			}
 			for i, v := range vals {
 				if s, ok := v.(string); ok {
-					out[i] = []byte(s)
+					out[i] = replyBytes(s)
 				}
 			}
 			return nil
@@ -136,6 +145,13 @@ func (l *l2) getMany(ctx context.Context, keys []string) ([][]byte, error) {
 	return out, err
 }
 
+// replyBytes returns the bytes of a string go-redis read for one reply,
+// without copying them. The string is the reply's own (go-redis allocates
+// it for the reply and keeps no reference once the command is done), so no
+// one else ever sees it: the bytes are the value's only copy, as a copy
+// would be, and readers of an Entry's Data never write to it anyway.
+func replyBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // kv is one write.
 type kv struct {
 	key string
@@ -143,16 +159,32 @@ type kv struct {
 	ttl time.Duration
 }
 
-// setMany writes every value with its expiry (SET … EX) in one pipeline.
-func (l *l2) setMany(ctx context.Context, items []kv) error {
+// setMany writes every value with its expiry (SET … EX) and then releases
+// the locks of unlock held with token, in one pipeline: the values are
+// written before the locks go, so an instance that takes a lock next finds
+// the value. The error is that of the writes; a lock that was no longer
+// held is not one.
+func (l *l2) setMany(ctx context.Context, items []kv, unlock []string, token string) error {
 	return l.do(ctx, func(ctx context.Context) error {
+		sets := make([]*redis.StatusCmd, len(items))
 		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, it := range items {
-				p.Set(ctx, it.key, it.val, it.ttl)
+			for i, it := range items {
+				sets[i] = p.Set(ctx, it.key, it.val, it.ttl)
+			}
+			for _, k := range unlock {
+				unlockScript.Eval(ctx, p, []string{lockKey(k)}, token)
 			}
 			return nil
 		})
-		return err
+		for _, c := range sets {
+			if c.Err() != nil {
+				return c.Err()
+			}
+		}
+		if err != nil && len(sets) == 0 {
+			return err
+		}
+		return nil
 	})
 }
 
@@ -172,41 +204,121 @@ func (l *l2) del(ctx context.Context, keys ...string) error {
 // lockStep is one round of cross-instance coalescing for keys: it tries to
 // take each key's lock with token, then reads each value. For each key it
 // returns the value (nil if none) and whether this caller now holds the lock.
-// The read comes after the lock within one pipeline, so when the lock is
+// The read comes after the lock within one round trip, so when the lock is
 // taken, the value the previous holder stored before releasing it is seen.
-func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL time.Duration) ([][]byte, []bool, error) {
+//
+// With a budget on a standalone server, the round trip is one script that
+// also takes a slot of the budget when this caller took a lock whose value
+// is missing (so it is about to fetch): the fetch then costs no budget round
+// trip (see take). On a cluster, where the budget's key and the locks live in
+// different slots, it is a pipeline and the budget is asked apart.
+func (l *l2) lockStep(ctx context.Context, keys []string, token string, lockTTL time.Duration) ([][]byte, []bool, take, error) {
 	vals := make([][]byte, len(keys))
 	held := make([]bool, len(keys))
+	var tk take
 	err := l.do(ctx, func(ctx context.Context) error {
-		gets := make([]*redis.StringCmd, len(keys))
-		locks := make([]*redis.BoolCmd, len(keys))
-		_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range keys {
-				locks[i] = p.SetNX(ctx, lockKey(k), token, lockTTL)
-				gets[i] = p.Get(ctx, k)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
+		if c, ok := l.rdb.(*redis.Client); ok && l.budget != nil {
+			var err error
+			tk, err = l.lockAndTake(ctx, c, keys, token, lockTTL, vals, held)
 			return err
 		}
-		for i := range keys {
-			// A refused SET NX (OOM, READONLY…) is not "held elsewhere":
-			// waiting on it would wait for nobody.
-			if err := locks[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			if b, err := gets[i].Bytes(); err == nil {
-				vals[i] = b
-			}
-			held[i] = locks[i].Val()
+		return l.lockPipeline(ctx, keys, token, lockTTL, vals, held)
+	})
+	if err != nil {
+		return nil, nil, take{}, err
+	}
+	return vals, held, tk, nil
+}
+
+// lockPipeline is lockStep as a pipeline of SET NX and GET per key.
+func (l *l2) lockPipeline(ctx context.Context, keys []string, token string, lockTTL time.Duration, vals [][]byte, held []bool) error {
+	gets := make([]*redis.StringCmd, len(keys))
+	locks := make([]*redis.BoolCmd, len(keys))
+	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			locks[i] = p.SetNX(ctx, lockKey(k), token, lockTTL)
+			gets[i] = p.Get(ctx, k)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, nil, err
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
 	}
-	return vals, held, nil
+	for i := range keys {
+		// A refused SET NX (OOM, READONLY…) is not "held elsewhere":
+		// waiting on it would wait for nobody.
+		if err := locks[i].Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if b, err := gets[i].Bytes(); err == nil {
+			vals[i] = b
+		}
+		held[i] = locks[i].Val()
+	}
+	return nil
+}
+
+// take is the outcome of the budget take of a lock step.
+type take struct {
+	asked      bool          // a slot was asked for
+	allowed    bool          // and granted
+	resetAfter time.Duration // the GCRA's answer, for budget.Limiter.Taken
+}
+
+// lockTakeScript is lockStep's pipeline as one script, plus the budget's
+// take when a lock was taken on a missing value. KEYS are the budget's key,
+// then each value's key and its lock's key; ARGV the token, the lock's
+// lifetime and the GCRA's burst, rate and period. It returns, per key, 1 or
+// 0 (lock taken) and the value, then the take (-1 not asked, 0 refused, 1
+// allowed) and its reset_after.
+var lockTakeScript = redis.NewScript(budget.TakeLua + `
+-- budget_take reads TIME: replicate the script's effects, not the script
+-- (the default from Redis 5 on, a no-op from 7 on).
+if redis.replicate_commands then redis.replicate_commands() end
+local out, need = {}, false
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local held = redis.call("SET", KEYS[2*i+1], ARGV[1], "NX", "PX", ARGV[2])
+  local val = redis.call("GET", KEYS[2*i])
+  out[2*i-1] = held and 1 or 0
+  out[2*i] = val
+  if held and not val then need = true end
+end
+local ok, reset = -1, "0"
+if need then
+  local _
+  ok, _, reset = budget_take(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+end
+out[2*n+1] = ok
+out[2*n+2] = reset
+return out
+`)
+
+// lockAndTake runs lockTakeScript for keys.
+func (l *l2) lockAndTake(ctx context.Context, c *redis.Client, keys []string, token string, lockTTL time.Duration, vals [][]byte, held []bool) (take, error) {
+	ks := make([]string, 0, 1+2*len(keys))
+	ks = append(ks, l.slot.Key)
+	for _, k := range keys {
+		ks = append(ks, k, lockKey(k))
+	}
+	reply, err := lockTakeScript.Run(ctx, c, ks, token, lockTTL.Milliseconds(), l.slot.Burst, l.slot.Rate, l.slot.Period).Slice()
+	if err != nil {
+		return take{}, err
+	}
+	n := len(keys)
+	if len(reply) != 2*n+2 {
+		return take{}, fmt.Errorf("cache: lock script: %d values for %d keys", len(reply), n)
+	}
+	for i := range keys {
+		held[i] = reply[2*i] == int64(1)
+		if s, ok := reply[2*i+1].(string); ok {
+			vals[i] = []byte(s)
+		}
+	}
+	ok, _ := reply[2*n].(int64)
+	secs, _ := reply[2*n+1].(string)
+	reset, _ := strconv.ParseFloat(secs, 64)
+	return take{asked: ok >= 0, allowed: ok == 1, resetAfter: time.Duration(reset * float64(time.Second))}, nil
 }
 
 // unlockScript deletes a lock only if it still holds the caller's token, so a

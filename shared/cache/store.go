@@ -34,8 +34,9 @@ func (c *Cache) entry(id string, it Item, started, now time.Time, span market.Sp
 }
 
 // persist writes the cacheable entries of answers to L1 and, in one
-// pipeline, to L2, and returns how many reached L2.
-func (c *Cache) persist(ctx context.Context, dt DataType, answers []answer) (int, error) {
+// pipeline, to L2, releasing after them the locks of unlock held with token,
+// and returns how many entries reached L2.
+func (c *Cache) persist(ctx context.Context, dt DataType, answers []answer, unlock []string, token string) (int, error) {
 	now := c.clock.Now()
 	var writes []kv
 	var buf []byte
@@ -47,10 +48,10 @@ func (c *Cache) persist(ctx context.Context, dt DataType, answers []answer) (int
 		writes = append(writes, kv{key: a.p.key, val: append([]byte(nil), buf...), ttl: a.e.TTL})
 		c.l1.set(a.p.l1, a.e, now)
 	}
-	if len(writes) == 0 || c.l2 == nil {
+	if c.l2 == nil || len(writes)+len(unlock) == 0 {
 		return 0, nil
 	}
-	if err := c.l2.setMany(ctx, writes); err != nil {
+	if err := c.l2.setMany(ctx, writes, unlock, token); err != nil && len(writes) > 0 {
 		c.rec.CacheResult(LayerL2, metrics.ResultError, dt.Metric())
 		return 0, err
 	}
@@ -75,7 +76,7 @@ func (c *Cache) Store(ctx context.Context, dt DataType, items map[string]Item) (
 		e, cacheable := c.entry(id, it, now, now, span, dt)
 		answers = append(answers, answer{p: newPending(dt, id), e: e, cacheable: cacheable})
 	}
-	return c.persist(ctx, dt, answers)
+	return c.persist(ctx, dt, answers, nil, "")
 }
 
 // Peek returns the fresh L2 entries of ids (absent when missing or not
@@ -135,7 +136,7 @@ func (c *Cache) decodeEach(dt DataType, keys []string, vals [][]byte, now time.T
 			f(i, nil, missing)
 			continue
 		}
-		e, err := DecodeEnvelope(b)
+		e, err := decodeKeyed(b, keys[i])
 		switch {
 		case err != nil:
 			c.log.Warn("cache: corrupt L2 value", "key", keys[i], "err", err)

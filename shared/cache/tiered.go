@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/opitios/opitios-alpaca/shared/budget"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -94,6 +95,12 @@ type Options struct {
 	// NoCrossInstance turns off cross-instance coalescing (on by default when
 	// Redis is set).
 	NoCrossInstance bool
+	// Budget is the origin budget the fetch function waits on (nil: none
+	// known). When it is kept in Redis through the same client, a fill
+	// takes its budget slot in the same round trip as its locks and passes
+	// it to the fetch in the context, where the budget's Wait finds it (see
+	// the package documentation, "Round trips").
+	Budget *budget.Limiter
 }
 
 // Cache is a two-level cache with coalesced fetches. It is safe for
@@ -136,6 +143,11 @@ func New(o Options) *Cache {
 		c.l2 = newL2(o.Redis, o.L2, func(from, to gobreaker.State) {
 			c.log.Warn("cache: L2 circuit breaker", "from", from.String(), "to", to.String())
 		})
+		if o.Budget != nil {
+			if slot, ok := o.Budget.Slot(o.Redis); ok {
+				c.l2.budget, c.l2.slot = o.Budget, slot
+			}
+		}
 		c.cross = !o.NoCrossInstance
 	}
 	var b [8]byte

@@ -6,13 +6,13 @@ package hotset
 import (
 	"context"
 	"errors"
-	"github.com/opitios/opitios-alpaca/shared/market"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // Key is the sorted set of stock-quote request counts.
@@ -34,12 +34,25 @@ type Feed struct {
 	flushing bool
 }
 
-// NewFeed returns a Feed writing at most once per interval (default 1 s).
-func NewFeed(rdb redis.UniversalClient, interval time.Duration) *Feed {
-	if interval <= 0 {
-		interval = time.Second
+// FeedOptions configure NewFeed; the zero value is the default.
+type FeedOptions struct {
+	Interval time.Duration // the most often counts are written, default 1 s
+	Timeout  time.Duration // bound on one write, default 200 ms
+	Clock    market.Clock  // default market.SystemClock
+}
+
+// NewFeed returns a Feed writing to rdb.
+func NewFeed(rdb redis.UniversalClient, o FeedOptions) *Feed {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
 	}
-	return &Feed{rdb: rdb, interval: interval, timeout: 200 * time.Millisecond, clock: market.SystemClock, counts: map[string]float64{}}
+	if o.Timeout <= 0 {
+		o.Timeout = 200 * time.Millisecond
+	}
+	if o.Clock == nil {
+		o.Clock = market.SystemClock
+	}
+	return &Feed{rdb: rdb, interval: o.Interval, timeout: o.Timeout, clock: o.Clock, counts: map[string]float64{}}
 }
 
 // maxPending bounds the symbols held between flushes.

@@ -24,9 +24,8 @@ func TestFeedBumpsAndFlushes(t *testing.T) {
 	rdb := srv.Client()
 	fresh(t, rdb)
 	ctx := context.Background()
-	f := NewFeed(rdb, time.Hour)
 	now := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
-	f.clock = market.ClockFunc(func() time.Time { return now })
+	f := NewFeed(rdb, FeedOptions{Interval: time.Hour, Clock: market.ClockFunc(func() time.Time { return now })})
 	f.last = now // the interval has not passed: nothing is written in the background
 	for range 5 {
 		f.Bump("AAPL")
@@ -86,8 +85,9 @@ func TestDecay(t *testing.T) {
 }
 
 func TestFeedBoundsPending(t *testing.T) {
-	f := NewFeed(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), time.Hour)
-	f.last = time.Now()
+	clk := market.NewManualClock(time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC))
+	f := NewFeed(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), FeedOptions{Interval: time.Hour, Clock: clk})
+	f.last = clk.Now()
 	for i := range maxPending + 500 {
 		f.Bump(string(rune('A'+i%26)) + string(rune(i)))
 	}

@@ -11,9 +11,9 @@ import (
 // values are recorded as Other (slot 0 is Other itself). Typed labels (Layer,
 // Result, DataType, UpstreamResult, PrefetchResult, Reason) need no interner: each value is its own index.
 const (
-	routeValues    = 32
+	routeValues    = 64
 	statusValues   = 32
-	endpointValues = 16
+	endpointValues = 64
 )
 
 // Recorder records the service's metrics vocabulary. With Options.EMF it
@@ -27,7 +27,7 @@ const (
 // value is a small index (typed labels are their own; the others are
 // interned) and the combination's sink instruments and EMF series are
 // resolved once. A string label takes a bounded number of distinct values:
-// 15 endpoints, 31 routes or statuses. Values beyond those, values that cannot
+// 63 routes or endpoints, 31 statuses (the catalog has about 50 routes). Values beyond those, values that cannot
 // be labels (empty, over 250 bytes, invalid UTF-8, an HTTP status outside
 // 100–599) and typed values outside their known set are recorded as Other.
 type Recorder struct {

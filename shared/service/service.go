@@ -98,6 +98,7 @@ func New(cfg Config) (*Service, error) {
 		Logger:          s.log,
 		FetchTimeout:    cfg.FetchTimeout,
 		NoCrossInstance: cfg.NoCrossInstance,
+		Budget:          s.Budget, // the origin client's limiter below
 	})
 	ac := cfg.origin()
 	if s.Budget != nil {
@@ -109,6 +110,13 @@ func New(cfg Config) (*Service, error) {
 		ac.Recorder = originRecorder{m: cfg.Metrics, b: s.Budget}
 	}
 	s.Origin = alpaca.New(ac)
+	s.API = s.newAPI(cfg, ac)
+	s.Config = cfg
+	return s, nil
+}
+
+// newAPI builds the API handler over the assembled parts.
+func (s *Service) newAPI(cfg Config, ac alpaca.Config) *api.Handler {
 	var apiRec api.Recorder
 	if cfg.Metrics != nil {
 		apiRec = cfg.Metrics
@@ -118,9 +126,11 @@ func New(cfg Config) (*Service, error) {
 	if s.Hot != nil {
 		hot, win = s.Hot, s.Windows
 	}
-	s.API = api.New(api.Config{
+	return api.New(api.Config{
 		Cache:      s.Cache,
 		Origin:     s.Origin,
+		Clock:      cfg.Clock,
+		Calendar:   s.Cache.Calendar(),
 		Recorder:   apiRec,
 		Hot:        hot,
 		Windows:    win,
@@ -128,8 +138,6 @@ func New(cfg Config) (*Service, error) {
 		StockFeed:  ac.StockFeed,
 		OptionFeed: ac.OptionFeed,
 	})
-	s.Config = cfg
-	return s, nil
 }
 
 // withDefaults fills in the budget, the instances sharing it and, from the
@@ -157,7 +165,7 @@ func (s *Service) connectL2(cfg Config) error {
 	}
 	s.Redis = rdb
 	s.Budget = budget.New(rdb, budget.Options{PerMinute: cfg.BudgetPerMin, Instances: cfg.OriginInstances, Logger: s.log})
-	s.Hot = hotset.NewFeed(rdb, time.Second)
+	s.Hot = hotset.NewFeed(rdb, hotset.FeedOptions{})
 	s.Windows = hitrate.NewWindowFeed(cfg.windows(rdb), hitrate.WindowFeedOptions{})
 	return nil
 }

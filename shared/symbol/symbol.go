@@ -1,5 +1,6 @@
 // Package symbol validates and normalises the identifiers that reach cache
-// keys and origin URLs: stock symbols and OCC option symbols. The API and
+// keys and origin URLs: stock symbols, OCC option symbols, crypto pairs and
+// perpetual futures. The API and
 // the prefetch job use the same rules, so they read and write the same keys
 // and no unvalidated byte reaches either.
 //
@@ -10,6 +11,7 @@
 package symbol
 
 import (
+	"strings"
 	"time"
 )
 
@@ -98,4 +100,45 @@ func digits(s string) bool {
 		}
 	}
 	return len(s) > 0
+}
+
+// Crypto upper-cases s and reports whether it is a crypto pair as Alpaca
+// spells it: a base and a quote currency, each 1–10 ASCII letters or
+// digits, joined by '/' (BTC/USD, ETH/BTC).
+func Crypto(s string) (string, bool) {
+	base, quote, ok := strings.Cut(s, "/")
+	if !ok || !code(base, 10) || !code(quote, 10) {
+		return "", false
+	}
+	return upperASCII(s)
+}
+
+// Perp upper-cases s and reports whether it is a perpetual future as
+// Alpaca spells it: 1–10 ASCII letters or digits followed by -PERP
+// (BTC-PERP).
+func Perp(s string) (string, bool) {
+	u, ok := upperASCII(s)
+	if !ok {
+		return "", false
+	}
+	base, found := strings.CutSuffix(u, "-PERP")
+	if !found || !code(base, 10) {
+		return "", false
+	}
+	return u, true
+}
+
+// code reports whether s is 1–max ASCII letters or digits.
+func code(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -130,3 +130,51 @@ func upperOf(s string) string {
 	}
 	return string(b)
 }
+
+func TestCryptoAndPerp(t *testing.T) {
+	for _, c := range []struct {
+		f    func(string) (string, bool)
+		in   string
+		want string
+		ok   bool
+	}{
+		{Crypto, "BTC/USD", "BTC/USD", true},
+		{Crypto, "eth/btc", "ETH/BTC", true},
+		{Crypto, "BTCUSD", "", false},
+		{Crypto, "BTC/", "", false},
+		{Crypto, "/USD", "", false},
+		{Crypto, "BTC/USD/X", "", false},
+		{Crypto, "BTC/U$D", "", false},
+		{Crypto, "ÅBC/USD", "", false},
+		{Perp, "BTC-PERP", "BTC-PERP", true},
+		{Perp, "eth-perp", "ETH-PERP", true},
+		{Perp, "BTC", "", false},
+		{Perp, "-PERP", "", false},
+		{Perp, "BTC/USD-PERP", "", false},
+	} {
+		got, ok := c.f(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%q: got %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func FuzzCrypto(f *testing.F) {
+	for _, s := range []string{"BTC/USD", "eth/btc", "/", "BTC-PERP"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, norm := range []func(string) (string, bool){Crypto, Perp} {
+			u, ok := norm(s)
+			if !ok {
+				continue
+			}
+			if len(u) != len(s) || u != upperOf(s) {
+				t.Fatalf("%q normalised to %q", s, u)
+			}
+			if again, ok := norm(u); !ok || again != u {
+				t.Fatalf("not idempotent: %q -> %q", u, again)
+			}
+		}
+	})
+}
