@@ -22,9 +22,10 @@ import (
 // value is usable.
 type StreamConfig struct {
 	// Tick is the real interval between emissions: at each tick every
-	// connection gets the quote (and a trade) of each subscribed symbol at
-	// the clock's instant when it changed since the last tick, and the
-	// minute bar that completed, if any. Default 100 ms.
+	// connection gets the quote of each subscribed symbol at the clock's
+	// instant when it changed since the last tick, the trades made since
+	// the last tick, and the minute bar that completed, if any. Default
+	// 100 ms.
 	Tick time.Duration
 	// SymbolLimit caps the symbols of trades and quotes per connection, as
 	// the free IEX plan does (405 beyond it); negative means none. Default
@@ -41,9 +42,11 @@ type StreamConfig struct {
 // authenticated connection per feed and key pair; another gets 406
 // "connection limit exceeded". Stock quotes streamed are the simulator's
 // REST latest quote at the clock's instant of the tick, so the REST answer
-// at an instant equals the last quote streamed by then; trades are derived
-// from those quotes and minute bars are the REST 1Min bars. The option,
-// crypto and news streams speak the protocol but carry no data.
+// at an instant equals the last quote streamed by then; trades are the
+// simulator's trades (the REST trades history) made since the last tick,
+// so the REST latest trade equals the last trade streamed, and minute bars
+// are the REST 1Min bars. The option, crypto and news streams speak the
+// protocol but carry no data.
 //
 // Everything else is passed to the Server, and the control endpoints are:
 //

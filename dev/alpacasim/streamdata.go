@@ -1,6 +1,7 @@
 package alpacasim
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 func (c *simConn) emit() {
 	t := time.NewTicker(c.st.cfg.Tick)
 	defer t.Stop()
-	last := map[string]string{}
-	minute := c.now().Truncate(time.Minute)
+	last := map[string]*streamed{}
+	_, delay := stockFeedOf(c.feed)
+	minute := c.now().Add(-delay).Truncate(time.Minute)
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -40,48 +42,97 @@ func (c *simConn) subscription() stream.Subs {
 	return out
 }
 
-// tick returns the quotes and trades that changed since the last tick and
-// the minute bars completed since, for a stock feed.
-func (c *simConn) tick(last map[string]string, minute *time.Time) []*stream.Msg {
+// streamed is what a connection last sent of one symbol.
+type streamed struct {
+	quote string    // the last quote object
+	trade time.Time // the last trade's instant
+	any   bool      // a trade was sent
+}
+
+// stockFeedOf is the REST feed parameter of a stock stream feed and the
+// delay it lags the clock by.
+func stockFeedOf(feed string) (string, time.Duration) {
+	f := strings.TrimPrefix(feed, "v2/")
+	if f == "delayed_sip" {
+		return f, 15 * time.Minute
+	}
+	return f, 0
+}
+
+// tick returns, for a stock feed, the quotes that changed since the last
+// tick, the trades made since, and the minute bars completed since.
+func (c *simConn) tick(last map[string]*streamed, minute *time.Time) []*stream.Msg {
 	if !strings.HasPrefix(c.feed, "v2/") {
 		return nil
 	}
-	s, now, subs := c.st.s, c.now(), c.subscription()
-	var delay time.Duration
-	if c.feed == stream.FeedDelayedSIP {
-		delay = 15 * time.Minute
-	}
-	ss := s.stockSessionAt(now.Add(-delay))
+	feed, delay := stockFeedOf(c.feed)
+	now, subs := c.now().Add(-delay), c.subscription()
 	var msgs []*stream.Msg
-	feed := strings.TrimPrefix(c.feed, "v2/")
 	for _, sym := range union(subs.List("quotes"), subs.List("trades")) {
-		st, ok := s.lookup(sym)
-		if !ok || !ss.ok {
+		st, ok := c.st.s.lookup(sym)
+		if !ok {
 			continue
 		}
-		q := string(appendStockQuote(nil, st, ss, feed))
-		if q == last[sym] {
-			continue
+		sd := last[sym]
+		if sd == nil {
+			sd = &streamed{}
+			last[sym] = sd
 		}
-		last[sym] = q
-		qm := jsonMsg("q", sym, q)
 		if subs.Has("quotes", sym) {
-			msgs = append(msgs, qm)
+			msgs = c.st.s.appendStreamQuote(msgs, st, sd, now, feed)
 		}
 		if subs.Has("trades", sym) {
-			msgs = append(msgs, tradeOf(st, qm, feed))
+			msgs = c.st.s.appendStreamTrades(msgs, st, sd, now, feed)
 		}
 	}
-	if m := now.Add(-delay).Truncate(time.Minute); m.After(*minute) {
+	if m := now.Truncate(time.Minute); m.After(*minute) {
 		*minute = m
-		msgs = append(msgs, c.bars(subs.List("bars"), m.Add(-time.Minute), now.Add(-delay))...)
+		msgs = append(msgs, c.bars(subs.List("bars"), m.Add(-time.Minute))...)
+	}
+	return msgs
+}
+
+// appendStreamQuote appends st's REST latest quote at now, if it is not the
+// one last sent.
+func (s *Server) appendStreamQuote(msgs []*stream.Msg, st *stock, sd *streamed, now time.Time, feed string) []*stream.Msg {
+	b, ok := s.appendLatestQuote(nil, st, now, feed)
+	if !ok || string(b) == sd.quote {
+		return msgs
+	}
+	sd.quote = string(b)
+	return append(msgs, jsonMsg("q", st.symbol, sd.quote))
+}
+
+// maxStreamTrades caps the trades of one symbol sent at one tick (the
+// latest ones are kept) when the clock jumps.
+const maxStreamTrades = 200
+
+// appendStreamTrades appends st's trades after the last one sent, up to
+// now, oldest first; the first time, the REST latest trade at now alone.
+func (s *Server) appendStreamTrades(msgs []*stream.Msg, st *stock, sd *streamed, now time.Time, feed string) []*stream.Msg {
+	sr := s.stockSeries([]*stock{st}, true)
+	var found []stockTrade
+	if !sd.any || now.Before(sd.trade) {
+		if m, j, _, ok := sr.latest(0, now, lookback); ok {
+			found = append(found, s.stockTradeAt(st, m, j, feed))
+		}
+	} else {
+		hq := histQuery{start: sd.trade.Add(1), end: now, limit: maxStreamTrades, desc: true}
+		sr.walk(hq, now, func(_ int, m time.Time, j int, _ time.Time) {
+			found = append(found, s.stockTradeAt(st, m, j, feed))
+		})
+		slices.Reverse(found)
+	}
+	for _, tr := range found {
+		msgs = append(msgs, jsonMsg("t", st.symbol, string(appendStockTrade(nil, tr, st.tape))))
+		sd.trade, sd.any = tr.t, true
 	}
 	return msgs
 }
 
 // bars returns the 1Min bars stamped stamp of syms, as the REST bars route
 // serves them, if stamp is inside the extended session.
-func (c *simConn) bars(syms []string, stamp, now time.Time) []*stream.Msg {
+func (c *simConn) bars(syms []string, stamp time.Time) []*stream.Msg {
 	s := c.st.s
 	d := s.days.day(market.DateOf(stamp))
 	if !d.Trading || stamp.Before(d.PreOpen) || !stamp.Before(d.AfterClose) {
@@ -93,26 +144,9 @@ func (c *simConn) bars(syms []string, stamp, now time.Time) []*stream.Msg {
 		if !ok {
 			continue
 		}
-		br := s.stockBar(st, timeframe{1, tfMin}, stamp, now)
-		out = append(out, jsonMsg("b", sym, string(appendBar(nil, br))))
+		out = append(out, jsonMsg("b", st.symbol, string(appendBar(nil, s.stockMinuteBar(st, stamp)))))
 	}
 	return out
-}
-
-// tradeOf is the trade of a quote: at its instant, at the mid, from the
-// quote's ask exchange.
-func tradeOf(st *stock, q *stream.Msg, feed string) *stream.Msg {
-	ap, _ := q.Field("ap").(float64)
-	bp, _ := q.Field("bp").(float64)
-	t, _ := q.Field("t").(time.Time)
-	h := draw(st.hash, uint64(t.UnixNano()))
-	x := "V"
-	if feed != "iex" {
-		x = stockExchanges[draw(h, 2)%uint64(len(stockExchanges))]
-	}
-	return stream.NewMsg("t", st.symbol,
-		"i", int64(h>>12), "x", x, "p", round2((ap+bp)/2), "s", int64(1+draw(h, 1)%500),
-		"t", t, "c", []any{"@"}, "z", st.tape)
 }
 
 // jsonMsg is the stream message of type typ for sym whose other fields are
@@ -129,11 +163,7 @@ func jsonMsg(typ, sym, obj string) *stream.Msg {
 func union(a, b []string) []string {
 	out := append([]string(nil), a...)
 	for _, x := range b {
-		found := false
-		for _, y := range a {
-			found = found || x == y
-		}
-		if !found {
+		if !slices.Contains(a, x) {
 			out = append(out, x)
 		}
 	}
@@ -149,16 +179,20 @@ func (st *Streams) burst(symbol string, n int) {
 		conns = append(conns, c)
 	}
 	st.mu.Unlock()
+	stk, ok := st.s.lookup(symbol)
+	if !ok {
+		return
+	}
 	for _, c := range conns {
-		if !c.subscription().Has("quotes", symbol) {
+		if !c.subscription().Has("quotes", symbol) || !strings.HasPrefix(c.feed, "v2/") {
 			continue
 		}
-		stk, ok := st.s.lookup(symbol)
-		ss := st.s.stockSessionAt(c.now())
-		if !ok || !ss.ok {
+		feed, delay := stockFeedOf(c.feed)
+		b, ok := st.s.appendLatestQuote(nil, stk, c.now().Add(-delay), feed)
+		if !ok {
 			continue
 		}
-		q := jsonMsg("q", symbol, string(appendStockQuote(nil, stk, ss, strings.TrimPrefix(c.feed, "v2/"))))
+		q := jsonMsg("q", stk.symbol, string(b))
 		for sent := 0; sent < n; {
 			k := min(5000, n-sent)
 			batch := make([]*stream.Msg, k)
