@@ -106,18 +106,24 @@ func (st *Streams) Drop() {
 // SetSilent freezes (true) or thaws every stream connection.
 func (st *Streams) SetSilent(on bool) { st.silent.Store(on) }
 
-// ServeHTTP serves the stream paths and /_sim/stream/, and passes anything
-// else to the Server.
+// ServeHTTP serves WebSocket requests of the stream paths and
+// /_sim/stream/, and passes anything else to the Server.
 func (st *Streams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.Trim(r.URL.Path, "/")
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_sim/stream/"):
 		st.serveControl(w, r)
-	case slices.Contains(stream.Feeds, path):
+	case slices.Contains(stream.Feeds, path) && isUpgrade(r):
 		st.serveConn(w, r, path)
 	default:
 		st.s.ServeHTTP(w, r)
 	}
+}
+
+// isUpgrade reports whether r asks for a WebSocket: a plain GET of a stream
+// path (/v1beta1/news is also the REST news route) goes to the Server.
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 func (st *Streams) serveControl(w http.ResponseWriter, r *http.Request) {
