@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -234,5 +233,3 @@ func codeOf(m *Msg) int {
 	}
 	return 0
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
