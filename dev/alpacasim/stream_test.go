@@ -1,0 +1,146 @@
+package alpacasim_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/shared/market"
+)
+
+// streamConn is a test client of the simulator's stream at /v2/iex: its
+// frames' messages arrive on msgs.
+type streamConn struct {
+	t    *testing.T
+	ctx  context.Context
+	conn *websocket.Conn
+	msgs chan map[string]any
+	err  error // why the reading stopped, once msgs is closed
+}
+
+func dialStream(t *testing.T, st *alpacasim.Streams, subscribe string) *streamConn {
+	t.Helper()
+	ts := httptest.NewServer(st)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/v2/iex", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		conn.CloseNow()
+		st.Drop()
+		ts.Close()
+	})
+	c := &streamConn{t: t, ctx: ctx, conn: conn, msgs: make(chan map[string]any, 10000)}
+	go c.read()
+	c.send(`{"action":"auth","key":"` + testKey + `","secret":"` + testSecret + `"}`)
+	c.send(subscribe)
+	return c
+}
+
+func (c *streamConn) send(msg string) {
+	c.t.Helper()
+	if err := c.conn.Write(c.ctx, websocket.MessageText, []byte(msg)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *streamConn) read() {
+	defer close(c.msgs)
+	for {
+		_, b, err := c.conn.Read(c.ctx)
+		if err != nil {
+			c.err = err
+			return
+		}
+		var msgs []map[string]any
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			c.err = fmt.Errorf("frame %s: %w", b, err)
+			return
+		}
+		for _, m := range msgs {
+			c.msgs <- m
+		}
+	}
+}
+
+// trades returns the trades received within d, without their "T" and "S"
+// fields.
+func (c *streamConn) trades(d time.Duration) []map[string]any {
+	var out []map[string]any
+	timeout := time.After(d)
+	for {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				return out
+			}
+			if m["T"] == "t" {
+				delete(m, "T")
+				delete(m, "S")
+				out = append(out, m)
+			}
+		case <-timeout:
+			return out
+		}
+	}
+}
+
+// restJSON answers path from s and decodes field of the answer.
+func restJSON(t *testing.T, s *alpacasim.Server, path, field string) any {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("APCA-API-KEY-ID", testKey)
+	req.Header.Set("APCA-API-SECRET-KEY", testSecret)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	var body map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 200 {
+		t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
+	}
+	return body[field]
+}
+
+// The trades streamed are the simulator's trades: the first is the REST
+// latest trade, those after it the REST trades history up to the clock's
+// instant, and the last one streamed equals the REST latest trade at that
+// fixed instant.
+func TestStreamedTradesAreRESTTrades(t *testing.T) {
+	t0 := friday.Add(17 * time.Second)
+	clock := market.NewManualClock(t0)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	c := dialStream(t, st, `{"action":"subscribe","trades":["AAPL"]}`)
+	first := c.trades(300 * time.Millisecond)
+	if len(first) != 1 {
+		t.Fatalf("%d trades streamed at a standing clock, want the latest one (%v)", len(first), c.err)
+	}
+	if want := restJSON(t, s, "/v2/stocks/AAPL/trades/latest?feed=iex", "trade"); !reflect.DeepEqual(first[0], want) {
+		t.Fatalf("first streamed trade %v, want the REST latest trade %v", first[0], want)
+	}
+	t1 := t0.Add(3*time.Minute + 250*time.Millisecond)
+	clock.Set(t1)
+	got := append(first, c.trades(300*time.Millisecond)...)
+	want := restJSON(t, s, "/v2/stocks/AAPL/trades?feed=iex&limit=10000&start="+
+		first[0]["t"].(string)+"&end="+t1.Format(time.RFC3339Nano), "trades").([]any)
+	if len(got) != len(want) || len(got) < 4 {
+		t.Fatalf("%d trades streamed from %s to %s, REST history has %d", len(got), first[0]["t"], t1, len(want))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("streamed trade %d %v, REST history %v", i, got[i], want[i])
+		}
+	}
+	if latest := restJSON(t, s, "/v2/stocks/AAPL/trades/latest?feed=iex", "trade"); !reflect.DeepEqual(got[len(got)-1], latest) {
+		t.Fatalf("last streamed trade %v, REST latest trade at %s %v", got[len(got)-1], t1, latest)
+	}
+}
