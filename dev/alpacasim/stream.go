@@ -45,8 +45,9 @@ type StreamConfig struct {
 // at an instant equals the last quote streamed by then; trades are the
 // simulator's trades (the REST trades history) made since the last tick,
 // so the REST latest trade equals the last trade streamed, and minute bars
-// are the REST 1Min bars. The option, crypto and news streams speak the
-// protocol but carry no data.
+// are the REST 1Min bars. The crypto stream carries the crypto quotes,
+// trades and minute bars the same way; the option and news streams speak
+// the protocol but carry no data.
 //
 // Everything else is passed to the Server, and the control endpoints are:
 //

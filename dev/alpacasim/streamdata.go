@@ -59,9 +59,12 @@ func stockFeedOf(feed string) (string, time.Duration) {
 	return f, 0
 }
 
-// tick returns, for a stock feed, the quotes that changed since the last
+// tick returns, for a stock or the crypto feed, the quotes that changed since the last
 // tick, the trades made since, and the minute bars completed since.
 func (c *simConn) tick(last map[string]*streamed, minute *time.Time) []*stream.Msg {
+	if c.feed == stream.FeedCrypto {
+		return c.cryptoTick(last, minute)
+	}
 	if !strings.HasPrefix(c.feed, "v2/") {
 		return nil
 	}
@@ -110,22 +113,37 @@ const maxStreamTrades = 200
 // appendStreamTrades appends st's trades after the last one sent, up to
 // now, oldest first; the first time, the REST latest trade at now alone.
 func (s *Server) appendStreamTrades(msgs []*stream.Msg, st *stock, sd *streamed, now time.Time, feed string) []*stream.Msg {
-	sr := s.stockSeries([]*stock{st}, true)
-	var found []stockTrade
+	return sd.newTrades(msgs, s.stockSeries([]*stock{st}, true), now, lookback,
+		func(m time.Time, j int) (time.Time, *stream.Msg) {
+			tr := s.stockTradeAt(st, m, j, feed)
+			return tr.t, jsonMsg("t", st.symbol, string(appendStockTrade(nil, tr, st.tape)))
+		})
+}
+
+// newTrades appends the trades of the one-key series sr after the last one
+// sent, up to now, oldest first and at most maxStreamTrades (the latest);
+// the first time, or when the clock went back, the latest one at now
+// alone, looking back at most back. trade makes trade j of bucket m.
+func (sd *streamed) newTrades(msgs []*stream.Msg, sr *series, now time.Time, back time.Duration,
+	trade func(m time.Time, j int) (time.Time, *stream.Msg)) []*stream.Msg {
+	type ref struct {
+		m time.Time
+		j int
+	}
+	var found []ref
 	if !sd.any || now.Before(sd.trade) {
-		if m, j, _, ok := sr.latest(0, now, lookback); ok {
-			found = append(found, s.stockTradeAt(st, m, j, feed))
+		if m, j, _, ok := sr.latest(0, now, back); ok {
+			found = append(found, ref{m, j})
 		}
 	} else {
 		hq := histQuery{start: sd.trade.Add(1), end: now, limit: maxStreamTrades, desc: true}
-		sr.walk(hq, now, func(_ int, m time.Time, j int, _ time.Time) {
-			found = append(found, s.stockTradeAt(st, m, j, feed))
-		})
+		sr.walk(hq, now, func(_ int, m time.Time, j int, _ time.Time) { found = append(found, ref{m, j}) })
 		slices.Reverse(found)
 	}
-	for _, tr := range found {
-		msgs = append(msgs, jsonMsg("t", st.symbol, string(appendStockTrade(nil, tr, st.tape))))
-		sd.trade, sd.any = tr.t, true
+	for _, r := range found {
+		t, msg := trade(r.m, r.j)
+		msgs = append(msgs, msg)
+		sd.trade, sd.any = t, true
 	}
 	return msgs
 }
