@@ -16,7 +16,7 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// streamConn is a test client of the simulator's stream at /v2/iex: its
+// streamConn is a test client of one of the simulator's streams: its
 // frames' messages arrive on msgs.
 type streamConn struct {
 	t    *testing.T
@@ -26,11 +26,11 @@ type streamConn struct {
 	err  error // why the reading stopped, once msgs is closed
 }
 
-func dialStream(t *testing.T, st *alpacasim.Streams, subscribe string) *streamConn {
+func dialStream(t *testing.T, st *alpacasim.Streams, path, subscribe string) *streamConn {
 	t.Helper()
 	ts := httptest.NewServer(st)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/v2/iex", nil)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStreamedTradesAreRESTTrades(t *testing.T) {
 	clock := market.NewManualClock(t0)
 	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
 	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
-	c := dialStream(t, st, `{"action":"subscribe","trades":["AAPL"]}`)
+	c := dialStream(t, st, "/v2/iex", `{"action":"subscribe","trades":["AAPL"]}`)
 	first := c.trades(300 * time.Millisecond)
 	if len(first) != 1 {
 		t.Fatalf("%d trades streamed at a standing clock, want the latest one (%v)", len(first), c.err)
@@ -142,5 +142,24 @@ func TestStreamedTradesAreRESTTrades(t *testing.T) {
 	}
 	if latest := restJSON(t, s, "/v2/stocks/AAPL/trades/latest?feed=iex", "trade"); !reflect.DeepEqual(got[len(got)-1], latest) {
 		t.Fatalf("last streamed trade %v, REST latest trade at %s %v", got[len(got)-1], t1, latest)
+	}
+}
+
+// The crypto stream carries the simulator's crypto trades: after a jump of
+// the injected clock, the last one streamed is the REST latest trade.
+func TestStreamedCryptoTradesAreRESTTrades(t *testing.T) {
+	clock := market.NewManualClock(friday)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	c := dialStream(t, st, "/v1beta3/crypto/us", `{"action":"subscribe","trades":["BTC/USD"]}`)
+	if first := c.trades(300 * time.Millisecond); len(first) != 1 {
+		t.Fatalf("%d crypto trades streamed at a standing clock, want the latest one (%v)", len(first), c.err)
+	}
+	clock.Advance(2 * time.Minute)
+	got := c.trades(300 * time.Millisecond)
+	path := "/v1beta3/crypto/us/latest/trades?symbols=BTC/USD"
+	latest := restJSON(t, s, path, "trades").(map[string]any)["BTC/USD"]
+	if len(got) < 2 || !reflect.DeepEqual(got[len(got)-1], latest) {
+		t.Fatalf("%d crypto trades streamed, the last %v; REST latest trade %v", len(got), got[len(got)-1], latest)
 	}
 }
