@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -44,32 +45,61 @@ const (
 	secretsMaxBackoff     = 250 * time.Millisecond
 )
 
-// NewSecretsClient returns a Secrets Manager client built from the SDK's
-// default configuration chain (environment, shared config, the Lambda
-// execution role), with short per-attempt timeouts and at most three attempts.
+// NewSecretsClient returns a Secrets Manager client configured from the
+// environment Lambda gives a function: the region (AWS_REGION, else
+// AWS_DEFAULT_REGION) and the execution role's credentials
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), with short
+// per-attempt timeouts and at most three attempts.
 //
-// The endpoint follows the SDK's own rules: AWS_ENDPOINT_URL_SECRETS_MANAGER,
-// else AWS_ENDPOINT_URL, else the regional AWS endpoint. (aws-sdk-go-v2/config
-// reads AWS_ENDPOINT_URL into aws.Config.BaseEndpoint and the service client
-// resolves the service-specific variable itself, so nothing is set here; the
-// tests run against a local moto_server through AWS_ENDPOINT_URL.)
+// It reads no shared config or credentials files, SSO, web identity or
+// instance metadata: the SDK's default chain (aws-sdk-go-v2/config) would
+// link those providers (and STS, SSO and their endpoints) into every
+// function for nothing, about a fifth of the api binary.
+//
+// The endpoint follows the SDK's rules: AWS_ENDPOINT_URL_SECRETS_MANAGER,
+// else AWS_ENDPOINT_URL, else the regional AWS endpoint (the tests run
+// against a local moto_server through them).
 func NewSecretsClient(ctx context.Context) (*secretsmanager.Client, error) {
+	return newSecretsClient(os.Getenv)
+}
+
+func newSecretsClient(getenv func(string) string) (*secretsmanager.Client, error) {
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	keyID, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || keyID == "" || secret == "" {
+		return nil, errors.New("config: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them)")
+	}
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(secretsAttemptTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = secretsDialTimeout })
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(httpClient),
-		awsconfig.WithRetryer(func() aws.Retryer {
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(keyID, secret, getenv("AWS_SESSION_TOKEN"))),
+		HTTPClient:  httpClient,
+		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = secretsMaxAttempts
 				o.MaxBackoff = secretsMaxBackoff
 			})
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("config: load AWS configuration: %w", err)
+		},
 	}
-	return secretsmanager.NewFromConfig(cfg), nil
+	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if ep := secretsEndpoint(getenv); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	}), nil
+}
+
+// secretsEndpoint is the endpoint the environment asks for, "" for the
+// regional default.
+func secretsEndpoint(getenv func(string) string) string {
+	if ep := getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); ep != "" {
+		return ep
+	}
+	return getenv("AWS_ENDPOINT_URL")
 }
 
 // LoadSecret reads the current version of the secret arn (an ARN or a name)
