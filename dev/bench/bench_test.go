@@ -445,7 +445,7 @@ func TestVerdictsFailures(t *testing.T) {
 		t.Errorf("%+v", l2)
 	}
 	tp := verdictOf(t, vs, "Throughput, one instance", "ours")
-	if tp.Status != statusFail || tp.Miss != "0.07× short of 0.5×" {
+	if tp.Status != statusFail || tp.Miss != "rps 0.07× short of 0.5×" {
 		t.Errorf("%+v", tp)
 	}
 	st := verdictOf(t, vs, "Origin calls under a stampede", "ours")
@@ -466,22 +466,89 @@ func TestVerdictsFailures(t *testing.T) {
 	}
 }
 
-// TestThroughputTakesTheWorseRatio: keeping up with the load generator is
-// not enough when the server costs more than twice the bare server's CPU.
-func TestThroughputTakesTheWorseRatio(t *testing.T) {
-	ours := loadResult{RPS: 22000, ServerCPUus: 40}
-	bare := loadResult{RPS: 22000, ServerCPUus: 15}
+// TestThroughputJudgesRPSAndP99: half the bare server's rps and twice its
+// p99 are both bounds; CPU and the generator's share are stated.
+func TestThroughputJudgesRPSAndP99(t *testing.T) {
+	bare := loadResult{RPS: 100000, Latency: &percentiles{P99: 10}, ServerCPUus: 15, Generator: genWrk, GeneratorCPUPct: 40}
+	ours := loadResult{RPS: 60000, Latency: &percentiles{P99: 18}, ServerCPUus: 30, Generator: genWrk, GeneratorCPUPct: 30}
 	v := throughput(verdict{}, ours, bare)
-	if v.Status != statusFail || !strings.Contains(v.Measured, "1.00× in rps") || !strings.Contains(v.Measured, "0.38× in server CPU") {
+	if v.Status != statusPass || !strings.Contains(v.Measured, "0.60× in rps") || !strings.Contains(v.Measured, "p99 1.80×") ||
+		!strings.Contains(v.Measured, "wrk used 30 % / 40 %") {
 		t.Fatalf("%+v", v)
 	}
-	ours.ServerCPUus = 25
-	if v := throughput(verdict{}, ours, bare); v.Status != statusPass {
+	ours.RPS = 40000
+	if v := throughput(verdict{}, ours, bare); v.Status != statusFail || !strings.Contains(v.Miss, "rps 0.10×") {
 		t.Fatalf("%+v", v)
 	}
-	// Without CPU figures, the rps ratio alone decides.
+	ours.RPS, ours.Latency.P99 = 60000, 25
+	if v := throughput(verdict{}, ours, bare); v.Status != statusFail || !strings.Contains(v.Miss, "p99 0.50× over 2×") {
+		t.Fatalf("%+v", v)
+	}
+	// Without latencies, the rps ratio alone decides.
 	if v := throughput(verdict{}, loadResult{RPS: 10}, loadResult{RPS: 30}); v.Status != statusFail {
 		t.Fatalf("%+v", v)
+	}
+}
+
+// TestParseWrk reads the summary line of the bench's wrk script.
+func TestParseWrk(t *testing.T) {
+	out := "Running 10s test @ http://127.0.0.1:1/\n  2 threads and 500 connections\n" +
+		"opitios-wrk requests=1200000 duration_us=10000000 connect=0 read=3 write=1 status=2 timeout=5 p50=4100 p95=9000 p99=12500 max=80000\n"
+	w, err := parseWrk(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Requests != 1200000 || w.Duration != 10*time.Second || w.Latency != (percentiles{P50: 4.1, P95: 9, P99: 12.5, Max: 80}) {
+		t.Fatalf("%+v", w)
+	}
+	if w.errorCount() != 11 || w.Errors["connection_reset"] != 4 || w.Errors["timeout"] != 5 || w.Errors["http_non_2xx_3xx"] != 2 {
+		t.Fatalf("errors %v", w.Errors)
+	}
+	for _, bad := range []string{"", "opitios-wrk requests=1\n", "opitios-wrk requests=x duration_us=1\n"} {
+		if _, err := parseWrk(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestCPUShare(t *testing.T) {
+	for _, c := range []struct {
+		cpu, elapsed time.Duration
+		cores        int
+		want         float64
+	}{
+		{2 * time.Second, 2 * time.Second, 2, 50},
+		{3 * time.Second, time.Second, 4, 75},
+		{time.Second, 0, 2, 0},
+		{time.Second, time.Second, 0, 0},
+	} {
+		if got := cpuShare(c.cpu, c.elapsed, c.cores); got != c.want {
+			t.Errorf("cpuShare(%s, %s, %d) = %v, want %v", c.cpu, c.elapsed, c.cores, got, c.want)
+		}
+	}
+}
+
+// TestSelfCPUGrows: the bench's own CPU time, read from /proc/self/stat,
+// counts work done in between.
+func TestSelfCPUGrows(t *testing.T) {
+	a, err := selfCPU()
+	if err != nil {
+		t.Skip("no /proc/self/stat:", err)
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond; {
+		x++
+	}
+	b, err := selfCPU()
+	if err != nil || b <= a {
+		t.Fatalf("CPU %s then %s (%v) after %d spins", a, b, err, x)
+	}
+}
+
+func TestTrimPprofHeader(t *testing.T) {
+	in := "File: opitios-local\nBuild ID: abc\nType: cpu\nTime: 2026-11-29 08:54:18 UTC\nDuration: 8.31s\n      flat  flat%\n"
+	if got, want := trimPprofHeader(in), "Type: cpu\nDuration: 8.31s\n      flat  flat%\n"; got != want {
+		t.Fatalf("%q, want %q", got, want)
 	}
 }
 

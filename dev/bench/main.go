@@ -278,11 +278,15 @@ func runLoadSections(ctx context.Context, o options, r *results, logs, scratch s
 		return err
 	}
 	lr := &loadRunner{plan: plan, launch: &launcher{logs: logs, localBin: localBin, selfBin: self},
-		redis: rs, log: prefixWriter{step}, zipf: zipf, rest: rest}
+		redis: rs, log: prefixWriter{step}, zipf: zipf, rest: rest, wrk: haveWrk()}
+	if !lr.wrk && !o.smoke {
+		r.Errors = append(r.Errors, "load: wrk is not installed (make bench installs it): the max-rate runs fell back to vegeta, which saturates first")
+	}
 	if slices.Contains(o.sections, secLoad) {
 		var errs []string
 		r.Load, errs = lr.run(ctx)
 		r.Errors = append(r.Errors, errs...)
+		r.Profile = lr.profile
 	}
 	if slices.Contains(o.sections, secSoak) && ctx.Err() == nil {
 		step("soak: %s, %d connections, Redis restarts at %v", soak.dur, soak.conns, soak.restarts)

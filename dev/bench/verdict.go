@@ -205,7 +205,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, "PairBatch20L2"))
 	}
 
-	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http, same body and load"}
+	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http's rps, p99 ≤ 2 × its p99, same body and load"}
 	if l1OK && bareOK && bare.RPS > 0 {
 		v = throughput(v, l1, bare)
 		add(v)
@@ -296,25 +296,34 @@ func verdicts(f findings) []verdict {
 	return out
 }
 
-// throughput judges ours against the bare server on the same L1-hit load,
-// two ways: requests per second under the same load generator (what the
-// target names; when the generator, on the same cores, is what limits both,
-// this ratio says only that ours keeps up), and server CPU per request (the
-// ratio of what each could serve with the machine to itself). Both must
-// reach 0.5.
+// throughput judges ours against the bare server on the same L1-hit load
+// and generator: requests per second at least half the bare server's, and
+// p99 within twice its p99. Server CPU per request and the generator's CPU
+// share are stated beside them: a generator near 100 % of the machine
+// would mean the rates measure the generator.
 func throughput(v verdict, ours, bare loadResult) verdict {
 	r := ours.RPS / bare.RPS
 	v.Measured = fmt.Sprintf("%.2f× in rps (%.0f vs %.0f)", r, ours.RPS, bare.RPS)
-	worst := r
+	p99 := 0.0
+	if bare.Latency != nil && ours.Latency != nil && bare.Latency.P99 > 0 {
+		p99 = ours.Latency.P99 / bare.Latency.P99
+		v.Measured += fmt.Sprintf("; p99 %.2f× (%.2f vs %.2f ms)", p99, ours.Latency.P99, bare.Latency.P99)
+	}
 	if ours.ServerCPUus > 0 && bare.ServerCPUus > 0 {
-		c := bare.ServerCPUus / ours.ServerCPUus
-		v.Measured += fmt.Sprintf("; %.2f× in server CPU per request (%.1f vs %.1f µs)", c, ours.ServerCPUus, bare.ServerCPUus)
-		worst = min(worst, c)
+		v.Measured += fmt.Sprintf("; server CPU per request %.1f vs %.1f µs", ours.ServerCPUus, bare.ServerCPUus)
 	}
-	v.Status = pass(worst >= 0.5)
-	if v.Status == statusFail {
-		v.Miss = fmt.Sprintf("%.2f× short of 0.5×", 0.5-worst)
+	if ours.Generator != "" {
+		v.Measured += fmt.Sprintf("; %s used %.0f %% / %.0f %% of the machine", ours.Generator, ours.GeneratorCPUPct, bare.GeneratorCPUPct)
 	}
+	var miss []string
+	if r < 0.5 {
+		miss = append(miss, fmt.Sprintf("rps %.2f× short of 0.5×", 0.5-r))
+	}
+	if p99 > 2 {
+		miss = append(miss, fmt.Sprintf("p99 %.2f× over 2×", p99-2))
+	}
+	v.Status = pass(len(miss) == 0)
+	v.Miss = strings.Join(miss, "; ")
 	return v
 }
 
