@@ -204,10 +204,10 @@ local-rie: build-local $(RIE) ## the built bootstraps under the AWS Lambda Runti
 
 ## ---- benchmarks
 
-bench: deps-redis deps-wrk $(BENCHSTAT) ## full benchmarks (~6 min) -> BENCHMARKS.md, bench/results.json, bench/latency.png
-	$(WITH_REDIS) $(GO) run ./dev/bench -benchstat $(BENCHSTAT)
-bench-smoke: $(BENCHSTAT) ## the benchmark program end to end, in seconds -> bench/out/smoke
-	$(REDIS) $(GO) run ./dev/bench -smoke -benchstat $(BENCHSTAT)
+bench: deps-redis deps-wrk $(BENCHSTAT) $(RIE) ## full benchmarks (~6 min) -> BENCHMARKS.md, bench/results.json, bench/latency.png
+	$(WITH_REDIS) $(GO) run ./dev/bench -benchstat $(BENCHSTAT) -rie $(RIE)
+bench-smoke: $(BENCHSTAT) $(RIE) ## the benchmark program end to end, in seconds -> bench/out/smoke
+	$(REDIS) $(GO) run ./dev/bench -smoke -benchstat $(BENCHSTAT) -rie $(RIE)
 
 bench-micro: $(BENCHSTAT) ## go benchmarks of shared/... (5 runs) -> bench/out/micro.txt, summarized by benchstat
 	@mkdir -p bench/out

@@ -398,6 +398,8 @@ func passingFindings() findings {
 		soak: &soakResult{Load: loadResult{Requests: 100000, System: sysOurs, Latency: &percentiles{}, Errors: 3,
 			ErrorsByClass: map[string]int{"http_503": 3}, Session: "regular", AgeMaxS: 29},
 			Before: memory{HeapInuse: 10 << 20}, After: memory{HeapInuse: 60 << 20}, L1BoundBytes: 64 << 20},
+		cold: &coldStartResult{Starts: 5, Functions: []coldStartRow{{Name: "api", BytesArm64: 9_000_000, InitMs: 5, FirstMs: 7, WarmMs: 1},
+			{Name: "hello", BytesArm64: 5_000_000, InitMs: 4, FirstMs: 5, WarmMs: 0.8}}},
 	}
 }
 
@@ -414,7 +416,7 @@ func verdictOf(t *testing.T, vs []verdict, level, source string) verdict {
 
 func TestVerdictsAllPass(t *testing.T) {
 	vs := verdicts(passingFindings())
-	if len(vs) != 20 {
+	if len(vs) != 21 {
 		t.Fatalf("%d verdicts", len(vs))
 	}
 	for _, v := range vs {
@@ -667,7 +669,7 @@ func TestRerender(t *testing.T) {
 	for _, m := range f.micro {
 		micro = append(micro, m)
 	}
-	in := &results{Date: "d", Commit: "c0ffee1", Mode: "full", Micro: micro, Load: f.load, Soak: f.soak}
+	in := &results{Date: "d", Commit: "c0ffee1", Mode: "full", Micro: micro, Load: f.load, Soak: f.soak, ColdStart: f.cold}
 	if err := writeJSON(lay.json, in); err != nil {
 		t.Fatal(err)
 	}
@@ -675,7 +677,7 @@ func TestRerender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Verdicts) != 20 || r.failed() {
+	if len(r.Verdicts) != 21 || r.failed() {
 		t.Fatalf("%d verdicts, failed %v", len(r.Verdicts), r.failed())
 	}
 	md, err := os.ReadFile(lay.doc)
@@ -687,5 +689,33 @@ func TestRerender(t *testing.T) {
 	}
 	if _, err := rerender(layoutFor(t.TempDir(), false), io.Discard); err == nil {
 		t.Fatal("no results.json must be an error")
+	}
+}
+
+func TestParseInitMs(t *testing.T) {
+	out := []byte("29 Nov 2026 09:01:47,900 [INFO] (rapid) INIT RTDONE(status: success)\n" +
+		"29 Nov 2026 09:01:47,900 [INFO] (rapid) INIT REPORT(durationMs: 5.909000)\n")
+	if ms, err := parseInitMs(out); err != nil || ms != 5.909 {
+		t.Fatalf("%v %v", ms, err)
+	}
+	if _, err := parseInitMs([]byte("START RequestId: x\n")); err == nil {
+		t.Fatal("no error without an INIT REPORT")
+	}
+}
+
+func TestColdStartVerdict(t *testing.T) {
+	api := coldStartRow{Name: "api", BytesArm64: 9_500_000, InitMs: 6, FirstMs: 8}
+	hello := coldStartRow{Name: "hello", BytesArm64: 5_000_000, InitMs: 4, FirstMs: 5}
+	v := coldStartVerdict(verdict{}, api, hello)
+	if v.Status != statusPass || !strings.Contains(v.Measured, "9.50 MB (hello 5.00 MB); init 6.00 vs 4.00 ms (1.50×)") {
+		t.Fatalf("%+v", v)
+	}
+	api.BytesArm64 = 11_270_000
+	if v := coldStartVerdict(verdict{}, api, hello); v.Status != statusFail || v.Miss != "1.27 MB over" {
+		t.Fatalf("%+v", v)
+	}
+	f := findings{cold: &coldStartResult{Functions: []coldStartRow{api}}}
+	if v := verdictOf(t, verdicts(f), "Cold start", "ours"); v.Status != statusNA {
+		t.Fatalf("without hello: %+v", v)
 	}
 }

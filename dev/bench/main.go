@@ -59,6 +59,7 @@ const (
 	secMicro = "micro"
 	secLoad  = "load"
 	secSoak  = "soak"
+	secCold  = "coldstart"
 )
 
 // options are the command line's choices.
@@ -66,6 +67,7 @@ type options struct {
 	smoke     bool
 	sections  []string
 	benchstat string
+	rie       string
 	root      string
 }
 
@@ -76,7 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		smoke     = fs.Bool("smoke", false, "seconds instead of minutes: prove the harness, write to bench/out/smoke")
-		only      = fs.String("only", "micro,load,soak", "comma-separated `sections` to run")
+		only      = fs.String("only", "micro,load,soak,coldstart", "comma-separated `sections` to run")
+		rie       = fs.String("rie", ".bin/aws-lambda-rie", "the AWS Lambda Runtime Interface Emulator `binary` (make deps installs it)")
 		benchstat = fs.String("benchstat", ".bin/benchstat", "benchstat `binary` (make deps installs it)")
 		serve     = fs.String("serve", "", "run as a child server: bare or naive (used by the bench itself)")
 		addr      = fs.String("addr", "", "-serve: listen address")
@@ -98,13 +101,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	o := options{smoke: *smoke, benchstat: *benchstat}
+	o := options{smoke: *smoke, benchstat: *benchstat, rie: *rie}
 	for s := range strings.SplitSeq(*only, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case secMicro, secLoad, secSoak:
+		case secMicro, secLoad, secSoak, secCold:
 			o.sections = append(o.sections, s)
 		default:
-			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak)\n", s)
+			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak, coldstart)\n", s)
 			return 2
 		}
 	}
@@ -194,6 +197,29 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 		}
 	}
 
+	if has(secCold) {
+		step("coldstart: the api and hello bootstraps under the Lambda emulator")
+		plan := fullCold
+		if o.smoke {
+			plan = smokeCold
+		}
+		rie := o.rie
+		if !filepath.IsAbs(rie) {
+			rie = filepath.Join(o.root, rie)
+		}
+		if addr := os.Getenv("OPITIOS_TEST_REDIS_ADDR"); addr == "" {
+			r.Errors = append(r.Errors, "coldstart: OPITIOS_TEST_REDIS_ADDR is not set (run through make bench)")
+		} else if cs, err := runColdStart(ctx, o.root, lay.scratch, rie, addr, plan); err != nil {
+			r.Errors = append(r.Errors, "coldstart: "+err.Error())
+		} else {
+			r.ColdStart = cs
+			for _, f := range cs.Functions {
+				step("coldstart: %-5s %s arm64, init %.2f ms, first invocation %.2f ms, warm %.2f ms",
+					f.Name, fmtBytesMB(f.BytesArm64), f.InitMs, f.FirstMs, f.WarmMs)
+			}
+		}
+	}
+
 	if has(secLoad) || has(secSoak) {
 		if err := runLoadSections(ctx, o, r, logs, lay.scratch, step); err != nil {
 			r.Errors = append(r.Errors, err.Error())
@@ -213,7 +239,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 // write judges r's figures and writes results.json, the plot and
 // BENCHMARKS.md.
 func write(r *results, lay layout) error {
-	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: r.Mode == "smoke"})
+	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, cold: r.ColdStart, smoke: r.Mode == "smoke"})
 	plotRows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		plotRows = append(plotRows, r.Soak.Load)

@@ -28,9 +28,11 @@ type results struct {
 	Load      []loadResult  `json:"load"`
 	Soak      *soakResult   `json:"soak,omitempty"`
 	// Profile is ours under the L1-hit load (load section).
-	Profile  *profileResult `json:"profile,omitempty"`
-	Verdicts []verdict      `json:"verdicts"`
-	Errors   []string       `json:"errors,omitempty"` // sections or scenarios that could not run
+	Profile *profileResult `json:"profile,omitempty"`
+	// ColdStart is the coldstart section's figures.
+	ColdStart *coldStartResult `json:"cold_start,omitempty"`
+	Verdicts  []verdict        `json:"verdicts"`
+	Errors    []string         `json:"errors,omitempty"` // sections or scenarios that could not run
 }
 
 // machineInfo says where the figures come from.
@@ -290,6 +292,27 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		p("<details><summary>CPU, by cumulative time</summary>\n\n```\n%s```\n\n</details>\n\n", pr.CPUCum)
 		p("<details><summary>CPU, by own time</summary>\n\n```\n%s```\n\n</details>\n\n", pr.CPUFlat)
 		p("<details><summary>Allocations (bytes), by cumulative size</summary>\n\n```\n%s```\n\n</details>\n\n", pr.Allocs)
+	}
+
+	if c := r.ColdStart; c != nil {
+		p("## Cold start (AWS Lambda Runtime Interface Emulator)\n\n")
+		p("The api function's bootstrap beside *hello* (dev/bench/hello: the least aws-lambda-go function of HTTP API events, ")
+		p("the floor), both built as `make build` builds the functions (`-tags lambda.norpc -trimpath -ldflags='-s -w'`, CGO off). ")
+		p("Sizes are of the linux/arm64 bootstraps Lambda runs; the times are of the linux/%s builds run here under the emulator ", r.Machine.Arch)
+		p("(`.bin/aws-lambda-rie`), each started afresh %d times: init is the emulator's INIT REPORT (the process's start until it asks ", c.Starts)
+		p("for its first event), the invocations are round trips at the client (the first includes the start), with the healthz event; ")
+		p("medians. The emulator's own overhead is in every invocation: the ratios say more than the absolute times.\n\n")
+		p("| Function | Bootstrap arm64 | Bootstrap here | Init ms | First invocation ms | Warm invocation ms |\n|---|---|---|---|---|---|\n")
+		for _, f := range c.Functions {
+			p("| %s (`%s`) | %s | %s | %.2f | %.2f | %.2f |\n", f.Name, f.Package, fmtBytesMB(f.BytesArm64), fmtBytesMB(f.BytesLocal), f.InitMs, f.FirstMs, f.WarmMs)
+		}
+		if a, ok := c.row("api"); ok {
+			if h, ok := c.row("hello"); ok {
+				p("| api ÷ hello | %.2f× | %.2f× | %.2f× | %.2f× | %.2f× |\n", ratio(float64(a.BytesArm64), float64(h.BytesArm64)),
+					ratio(float64(a.BytesLocal), float64(h.BytesLocal)), ratio(a.InitMs, h.InitMs), ratio(a.FirstMs, h.FirstMs), ratio(a.WarmMs, h.WarmMs))
+			}
+		}
+		p("\n")
 	}
 
 	if s := r.Soak; s != nil {

@@ -37,6 +37,7 @@ type findings struct {
 	micro map[string]microResult
 	load  []loadResult
 	soak  *soakResult
+	cold  *coldStartResult
 	smoke bool
 }
 
@@ -274,6 +275,15 @@ func verdicts(f findings) []verdict {
 	age.Source, age.Target = "ours", "never exceeded"
 	add(age)
 
+	v = verdict{Level: "Cold start", Source: "ours", Target: "api bootstrap ≤ 10 MB (arm64); init beside a minimal aws-lambda-go function"}
+	api, apiOK := f.cold.row("api")
+	hello, helloOK := f.cold.row("hello")
+	if apiOK && helloOK {
+		add(coldStartVerdict(v, api, hello))
+	} else {
+		add(na(v, "coldstart"))
+	}
+
 	// ---- the load check and the soak
 	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "load check", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
 	if l1OK {
@@ -478,6 +488,35 @@ func fmtNs(ns float64) string {
 	default:
 		return fmtNum(ns) + " ns"
 	}
+}
+
+// fmtBytesMB prints a file size in decimal megabytes.
+func fmtBytesMB(b int64) string {
+	return fmt.Sprintf("%.2f MB", float64(b)/1e6)
+}
+
+// maxBootstrapBytes is the cold-start target for the api bootstrap (arm64).
+const maxBootstrapBytes = 10_000_000
+
+// coldStartVerdict judges the api bootstrap's size and states its init
+// beside the least aws-lambda-go function's.
+func coldStartVerdict(v verdict, api, hello coldStartRow) verdict {
+	v.Measured = fmt.Sprintf("%s (hello %s); init %.2f vs %.2f ms (%.2f×), first invocation %.2f vs %.2f ms (%.2f×), under the emulator",
+		fmtBytesMB(api.BytesArm64), fmtBytesMB(hello.BytesArm64), api.InitMs, hello.InitMs, ratio(api.InitMs, hello.InitMs),
+		api.FirstMs, hello.FirstMs, ratio(api.FirstMs, hello.FirstMs))
+	v.Status = pass(api.BytesArm64 <= maxBootstrapBytes)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%s over", fmtBytesMB(api.BytesArm64-maxBootstrapBytes))
+	}
+	return v
+}
+
+// ratio is a/b, 0 when b is.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 func fmtBytes(b int64) string {
