@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opitios/opitios-alpaca/infra/stack"
+	"github.com/opitios/opitios-alpaca/shared/api"
 	"github.com/opitios/opitios-alpaca/shared/market"
+	"math"
 )
 
 func TestPercentiles(t *testing.T) {
@@ -717,5 +720,79 @@ func TestColdStartVerdict(t *testing.T) {
 	f := findings{cold: &coldStartResult{Functions: []coldStartRow{api}}}
 	if v := verdictOf(t, verdicts(f), "Cold start", "ours"); v.Status != statusNA {
 		t.Fatalf("without hello: %+v", v)
+	}
+}
+
+// TestCostAt checks the cost arithmetic on round figures.
+func TestCostAt(t *testing.T) {
+	cfg := stack.Defaults()
+	cfg.API.MemoryMB, cfg.Authorizer.MemoryMB, cfg.NATGateways, cfg.RevocationWindowSeconds = 1024, 256, 1, 60
+	cfg.RedisMode = stack.RedisServerless
+	in := costInputs{ShareL1: 0.8, ShareL2: 0.1, ShareMiss: 0.1, L1Ms: 0.01, L2Ms: 0.06, MissMs: 50.2,
+		RedisCmdsL2: 1, RedisCmdsMiss: 5, OriginPerRequest: 0.05, Stack: cfg}
+	p := listPrices
+	tb := costAt(in, p, 100)
+	line := func(item string) costLine {
+		for _, l := range tb.Lines {
+			if l.Item == item {
+				return l
+			}
+		}
+		t.Fatalf("no %q line in %+v", item, tb.Lines)
+		return costLine{}
+	}
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	// 0.9 of requests bill 1 ms, 0.1 bill 51 ms, at 1 GB.
+	gbs := 0.9*0.001 + 0.1*0.051
+	near("ours compute", line("Lambda api compute").Ours, gbs*1e6*p.LambdaArmGBSecond)
+	near("REST compute", line("Lambda api compute").REST, 0.1*0.051*1e6*p.LambdaArmGBSecond)
+	near("REST Lambda requests", line("Lambda api requests").REST, 0.1*p.LambdaPerMillion)
+	// 1 GB-hour spread over 360,000 requests an hour, + 0.6 commands a request.
+	near("ElastiCache", line("ElastiCache").Ours, 0.125/360000*1e6+0.6*p.ServerlessPerMECPU)
+	near("NAT", line("NAT gateway (hours)").Ours, 0.045/360000*1e6)
+	near("REST cache", line("REST stage cache").REST, 0.038/360000*1e6)
+	// 10 keys × 120 verdicts an hour, each 0.2 µUSD + 1 ms at 0.25 GB.
+	near("authorizer", line("Lambda authorizer").Ours, 1200*(0.2e-6+0.001*0.25*p.LambdaArmGBSecond)/360000*1e6)
+	// 100 rps × 60 × 0.05 = 300 calls/min: over Basic, so Algo Trader Plus.
+	near("Alpaca", line("Alpaca market data").Ours, 99.0/730/360000*1e6)
+	var sum float64
+	for _, l := range tb.Lines {
+		sum += l.Ours
+	}
+	near("total", tb.Ours, sum)
+	in.OriginPerRequest = 10
+	if l := alpacaLine(in, p, 100); !strings.Contains(l.Basis, "60000 calls/min needed exceed its 10000/min") {
+		t.Errorf("60,000 calls/min: %+v", l)
+	}
+	cfg.RedisMode, cfg.RedisNodeType, cfg.RedisNumNodeGroups, cfg.RedisReplicasPerNodeGroup = stack.RedisReplicationGroup, "cache.t4g.small", 1, 1
+	in.Stack = cfg
+	near("nodes", elastiCacheLine(in, p, 100).Ours, 2*0.032/360000*1e6)
+}
+
+func TestCostInputsFrom(t *testing.T) {
+	f := passingFindings()
+	if _, err := costInputsFrom(f.micro, f.load); err == nil {
+		t.Fatal("no error without X-Cache counts")
+	}
+	f.load[2].XCache = map[string]int{api.CacheHitL1: 80, api.CacheHitL2: 15, api.CacheMiss: 5}
+	f.load[2].OriginPer1000 = 33
+	f.load[2].MissLatency = &percentiles{P50: 51.5, P95: 52}
+	f.micro["HandlerMiss"] = microResult{Name: "HandlerMiss", NsPerOp: 400000, Metrics: map[string]float64{"redis-rtt/op": 5}}
+	in, err := costInputsFrom(f.micro, f.load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ShareL1 != 0.8 || in.ShareL2 != 0.15 || in.ShareMiss != 0.05 || in.L1Ms != 0.008 || in.MissMs != 51.5 ||
+		in.RedisCmdsMiss != 5 || in.OriginPerRequest != 0.033 || in.APIMemoryMB != 1024 {
+		t.Fatalf("%+v", in)
+	}
+	c, err := costSection(f.micro, f.load)
+	if err != nil || len(c.Tables) != len(costRates) || !bytes.Contains(c.markdown(), []byte("| **Total** |")) {
+		t.Fatalf("%v %+v", err, c)
 	}
 }

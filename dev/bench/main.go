@@ -239,6 +239,10 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 // write judges r's figures and writes results.json, the plot and
 // BENCHMARKS.md.
 func write(r *results, lay layout) error {
+	r.Cost = nil
+	if c, err := costSection(microByName(r.Micro), r.Load); err == nil {
+		r.Cost = c
+	}
 	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, cold: r.ColdStart, smoke: r.Mode == "smoke"})
 	plotRows := slices.Clone(r.Load)
 	if r.Soak != nil {

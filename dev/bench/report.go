@@ -29,6 +29,8 @@ type results struct {
 	Soak      *soakResult   `json:"soak,omitempty"`
 	// Profile is ours under the L1-hit load (load section).
 	Profile *profileResult `json:"profile,omitempty"`
+	// Cost is computed from the micro and load figures (cost.go).
+	Cost *costResult `json:"cost,omitempty"`
 	// ColdStart is the coldstart section's figures.
 	ColdStart *coldStartResult `json:"cold_start,omitempty"`
 	Verdicts  []verdict        `json:"verdicts"`
@@ -313,6 +315,10 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 			}
 		}
 		p("\n")
+	}
+
+	if c := r.Cost; c != nil {
+		b.Write(c.markdown())
 	}
 
 	if s := r.Soak; s != nil {
