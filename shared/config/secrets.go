@@ -6,15 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Errors produced while reading secrets.
@@ -28,79 +20,23 @@ var (
 	ErrNoCredentials = errors.New("config: no Alpaca credentials configured")
 )
 
-// SecretsGetter is the one Secrets Manager call this package needs;
-// *secretsmanager.Client implements it.
+// SecretsGetter is the one Secrets Manager call this package needs,
+// GetSecretValue's SecretString (nil for a binary secret); *SecretsClient
+// implements it.
 type SecretsGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretString(ctx context.Context, id string) (*string, error)
 }
 
 // Bounds of a Secrets Manager call made by a client from NewSecretsClient.
 // They suit a Lambda cold start: a slow or unreachable endpoint costs at most
-// about secretsMaxAttempts × secretsAttemptTimeout, not the SDK's defaults of
-// up to 20 s backoff per retry.
+// about secretsMaxAttempts × secretsAttemptTimeout plus two short backoffs,
+// not the AWS SDKs' default of up to 20 s backoff per retry.
 const (
 	secretsAttemptTimeout = 3 * time.Second // one HTTP attempt, connect to last body byte
 	secretsDialTimeout    = time.Second
 	secretsMaxAttempts    = 3
 	secretsMaxBackoff     = 250 * time.Millisecond
 )
-
-// NewSecretsClient returns a Secrets Manager client configured from the
-// environment Lambda gives a function: the region (AWS_REGION, else
-// AWS_DEFAULT_REGION) and the execution role's credentials
-// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), with short
-// per-attempt timeouts and at most three attempts.
-//
-// It reads no shared config or credentials files, SSO, web identity or
-// instance metadata: the SDK's default chain (aws-sdk-go-v2/config) would
-// link those providers (and STS, SSO and their endpoints) into every
-// function for nothing, about a fifth of the api binary.
-//
-// The endpoint follows the SDK's rules: AWS_ENDPOINT_URL_SECRETS_MANAGER,
-// else AWS_ENDPOINT_URL, else the regional AWS endpoint (the tests run
-// against a local moto_server through them).
-func NewSecretsClient(ctx context.Context) (*secretsmanager.Client, error) {
-	return newSecretsClient(os.Getenv)
-}
-
-func newSecretsClient(getenv func(string) string) (*secretsmanager.Client, error) {
-	region := getenv("AWS_REGION")
-	if region == "" {
-		region = getenv("AWS_DEFAULT_REGION")
-	}
-	keyID, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
-	if region == "" || keyID == "" || secret == "" {
-		return nil, errors.New("config: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them)")
-	}
-	httpClient := awshttp.NewBuildableClient().
-		WithTimeout(secretsAttemptTimeout).
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = secretsDialTimeout })
-	cfg := aws.Config{
-		Region:      region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(keyID, secret, getenv("AWS_SESSION_TOKEN"))),
-		HTTPClient:  httpClient,
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = secretsMaxAttempts
-				o.MaxBackoff = secretsMaxBackoff
-			})
-		},
-	}
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if ep := secretsEndpoint(getenv); ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-	}), nil
-}
-
-// secretsEndpoint is the endpoint the environment asks for, "" for the
-// regional default.
-func secretsEndpoint(getenv func(string) string) string {
-	if ep := getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); ep != "" {
-		return ep
-	}
-	return getenv("AWS_ENDPOINT_URL")
-}
 
 // LoadSecret reads the current version of the secret arn (an ARN or a name)
 // and decodes its SecretString, which must be JSON, into v as json.Unmarshal
@@ -113,14 +49,14 @@ func LoadSecret(ctx context.Context, client SecretsGetter, arn string, v any) er
 	if client == nil {
 		return fmt.Errorf("config: secret %s: no Secrets Manager client", arn)
 	}
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	ss, err := client.GetSecretString(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("config: get secret %s: %w", arn, err)
 	}
-	if out.SecretString == nil {
+	if ss == nil {
 		return fmt.Errorf("%w %s: no SecretString (binary secrets are not supported)", ErrInvalidSecret, arn)
 	}
-	if err := json.Unmarshal([]byte(*out.SecretString), v); err != nil {
+	if err := json.Unmarshal([]byte(*ss), v); err != nil {
 		return fmt.Errorf("%w %s: %s", ErrInvalidSecret, arn, describeJSONError(err))
 	}
 	return nil

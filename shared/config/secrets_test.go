@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // fakeSecrets serves secrets from a map; a missing id is an error.
@@ -22,13 +21,13 @@ type fakeSecrets struct {
 
 var errNotFound = errors.New("ResourceNotFoundException: secret not found")
 
-func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSecrets) GetSecretString(_ context.Context, id string) (*string, error) {
 	f.calls++
-	v, ok := f.values[aws.ToString(in.SecretId)]
+	v, ok := f.values[id]
 	if !ok {
 		return nil, errNotFound
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: v}, nil
+	return v, nil
 }
 
 const testSecret = "sk-Zq8p1vT3xWm7"
@@ -201,7 +200,7 @@ func TestSecretsClientNeedsLambdasEnvironment(t *testing.T) {
 	}
 	env["AWS_REGION"], env["AWS_DEFAULT_REGION"] = "", "eu-west-1"
 	c, err := newSecretsClient(func(k string) string { return env[k] })
-	if err != nil || c == nil || c.Options().Region != "eu-west-1" {
+	if err != nil || c == nil || c.Region() != "eu-west-1" {
 		t.Fatalf("AWS_DEFAULT_REGION: %v, %v", c, err)
 	}
 }
