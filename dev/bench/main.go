@@ -8,18 +8,25 @@
 //	go run ./dev/bench -render  # rewrite BENCHMARKS.md and the plot from bench/results.json
 //
 // Run it from the repository root with OPITIOS_TEST_REDIS_ADDR set (the make
-// targets start a private Redis). It has three sections:
+// targets start a private Redis). It has four sections:
 //
 //   - micro: the Go benchmarks of this package (micro_test.go), run with
 //     go test -count 5 and summarised with benchstat: the handler's paths in
 //     process beside their floors and the anchors (go-redis/cache, the
 //     original design);
-//   - load: the `make run` program (dev/local, built here) under a Go load
-//     generator over loopback, beside a bare net/http server and the
-//     original design: L1 hits at full speed, a Zipf mix, batches of 20 and a
-//     stampede, each from a fresh start over a redis-server of its own;
+//   - load: the `make run` program (dev/local, built here) over loopback,
+//     beside a bare net/http server and the original design: L1 hits at
+//     full speed under wrk (with a profiled run of ours), a Zipf mix,
+//     batches of 20 and a stampede under vegeta, each from a fresh start
+//     over a redis-server of its own;
 //   - soak: the `make run` program at full speed for 60 s under a mixed
-//     workload while its Redis is restarted twice and the origin fails.
+//     workload while its Redis is restarted twice and the origin fails;
+//   - coldstart: the api bootstrap beside a minimal aws-lambda-go function
+//     (dev/bench/hello), their arm64 sizes and their start under the Lambda
+//     Runtime Interface Emulator.
+//
+// BENCHMARKS.md also gets a cost per million requests, computed from the
+// measured figures, the stack's defaults and list prices (cost.go).
 //
 // Then it judges each service level (verdict.go). It exits 1 when a section
 // or scenario could not run or a correctness promise failed (errors under
