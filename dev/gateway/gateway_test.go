@@ -269,3 +269,25 @@ func TestMatchTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestGreedyRoutes: a /{proxy+} template takes every longer path under its
+// prefix, after the templates listed before it.
+func TestGreedyRoutes(t *testing.T) {
+	g := &Gateway{Routes: []string{"/v2/stocks/{symbol}/bars", "/v2/{proxy+}"}}
+	for _, c := range []struct {
+		path, tmpl, proxy string
+		ok                bool
+	}{
+		{"/v2/stocks/AAPL/bars", "/v2/stocks/{symbol}/bars", "", true},
+		{"/v2/stocks/meta/new/thing", "/v2/{proxy+}", "stocks/meta/new/thing", true},
+		{"/v2/x", "/v2/{proxy+}", "x", true},
+		{"/v2/", "", "", false},
+		{"/v2", "", "", false},
+		{"/v3/x", "", "", false},
+	} {
+		tmpl, params, ok := g.match(c.path)
+		if ok != c.ok || tmpl != c.tmpl || params["proxy"] != c.proxy {
+			t.Errorf("match(%q) = %q %v %v, want %q proxy=%q %v", c.path, tmpl, params, ok, c.tmpl, c.proxy, c.ok)
+		}
+	}
+}
