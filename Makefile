@@ -82,7 +82,7 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 TEST_DATES ?= 2026-12-24T17:57:00Z 2027-03-14T06:57:00Z 2027-07-03T15:00:00Z 2028-12-29T20:57:00Z
 TEST_DATES_GO_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: help deps deps-redis deps-tools deps-py npm-deps \
+.PHONY: help deps deps-redis deps-wrk deps-tools deps-py npm-deps \
 	test test-go test-dates fuzz vet staticcheck fmt-check lint fmt \
 	build build-local run local-rie bench bench-smoke bench-micro \
 	synth synth-go cfn-lint deploy diff clean
@@ -103,6 +103,13 @@ deps-redis: ## redis-server and redis-cli from Debian's packages, when missing
 	echo "deps: installing redis-server and redis-tools from Debian"; \
 	$$sudo apt-get update; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools
+
+deps-wrk: ## wrk (the load generator of make bench's max-rate runs) from Debian's packages, when missing
+	@if command -v wrk >/dev/null; then exit 0; fi; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	echo "deps: installing wrk from Debian"; \
+	$$sudo apt-get update; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
 
 deps-tools: $(STATICCHECK) $(BENCHSTAT) $(RIE) ## staticcheck, benchstat, aws-lambda-rie into .bin at pinned versions
 
@@ -197,10 +204,10 @@ local-rie: build-local $(RIE) ## the built bootstraps under the AWS Lambda Runti
 
 ## ---- benchmarks
 
-bench: deps-redis $(BENCHSTAT) ## full benchmarks (~6 min) -> BENCHMARKS.md, bench/results.json, bench/latency.png
-	$(WITH_REDIS) $(GO) run ./dev/bench -benchstat $(BENCHSTAT)
-bench-smoke: $(BENCHSTAT) ## the benchmark program end to end, in seconds -> bench/out/smoke
-	$(REDIS) $(GO) run ./dev/bench -smoke -benchstat $(BENCHSTAT)
+bench: deps-redis deps-wrk $(BENCHSTAT) $(RIE) ## full benchmarks (~6 min) -> BENCHMARKS.md, bench/results.json, bench/latency.png
+	$(WITH_REDIS) $(GO) run ./dev/bench -benchstat $(BENCHSTAT) -rie $(RIE)
+bench-smoke: $(BENCHSTAT) $(RIE) ## the benchmark program end to end, in seconds -> bench/out/smoke
+	$(REDIS) $(GO) run ./dev/bench -smoke -benchstat $(BENCHSTAT) -rie $(RIE)
 
 bench-micro: $(BENCHSTAT) ## go benchmarks of shared/... (5 runs) -> bench/out/micro.txt, summarized by benchstat
 	@mkdir -p bench/out

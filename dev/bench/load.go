@@ -79,8 +79,14 @@ type loadResult struct {
 	// spent per request, in µs: what the server costs, whoever else shares
 	// the machine or drives the load.
 	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
-	Session     string  `json:"market_session,omitempty"`
-	Note        string  `json:"note,omitempty"`
+	// ServerCPUPct and GeneratorCPUPct are the CPU time the server and the
+	// load generator used over the run, in % of all the machine's cores:
+	// a generator far from 100 % was not what limited the rate.
+	ServerCPUPct    float64 `json:"server_cpu_pct,omitempty"`
+	Generator       string  `json:"generator,omitempty"` // genWrk or genVegeta
+	GeneratorCPUPct float64 `json:"generator_cpu_pct,omitempty"`
+	Session         string  `json:"market_session,omitempty"`
+	Note            string  `json:"note,omitempty"`
 }
 
 // collector accumulates the answers of one scenario. It is safe for
@@ -219,6 +225,9 @@ type attackSpec struct {
 	rate    int             // requests per second; 0 means as fast as the connections go
 	dur     time.Duration   // how long to send
 	targets vegeta.Targeter // what to send
+	// wrk, when set, runs the load with wrk over these URLs, round robin,
+	// instead of vegeta (max rate only; no headers or bodies are seen).
+	wrk []string
 }
 
 func (a attackSpec) load() string {

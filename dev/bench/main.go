@@ -8,18 +8,25 @@
 //	go run ./dev/bench -render  # rewrite BENCHMARKS.md and the plot from bench/results.json
 //
 // Run it from the repository root with OPITIOS_TEST_REDIS_ADDR set (the make
-// targets start a private Redis). It has three sections:
+// targets start a private Redis). It has four sections:
 //
 //   - micro: the Go benchmarks of this package (micro_test.go), run with
 //     go test -count 5 and summarised with benchstat: the handler's paths in
 //     process beside their floors and the anchors (go-redis/cache, the
 //     original design);
-//   - load: the `make run` program (dev/local, built here) under a Go load
-//     generator over loopback, beside a bare net/http server and the
-//     original design: L1 hits at full speed, a Zipf mix, batches of 20 and a
-//     stampede, each from a fresh start over a redis-server of its own;
+//   - load: the `make run` program (dev/local, built here) over loopback,
+//     beside a bare net/http server and the original design: L1 hits at
+//     full speed under wrk (with a profiled run of ours), a Zipf mix,
+//     batches of 20 and a stampede under vegeta, each from a fresh start
+//     over a redis-server of its own;
 //   - soak: the `make run` program at full speed for 60 s under a mixed
-//     workload while its Redis is restarted twice and the origin fails.
+//     workload while its Redis is restarted twice and the origin fails;
+//   - coldstart: the api bootstrap beside a minimal aws-lambda-go function
+//     (dev/bench/hello), their arm64 sizes and their start under the Lambda
+//     Runtime Interface Emulator.
+//
+// BENCHMARKS.md also gets a cost per million requests, computed from the
+// measured figures, the stack's defaults and list prices (cost.go).
 //
 // Then it judges each service level (verdict.go). It exits 1 when a section
 // or scenario could not run or a correctness promise failed (errors under
@@ -59,6 +66,7 @@ const (
 	secMicro = "micro"
 	secLoad  = "load"
 	secSoak  = "soak"
+	secCold  = "coldstart"
 )
 
 // options are the command line's choices.
@@ -66,6 +74,7 @@ type options struct {
 	smoke     bool
 	sections  []string
 	benchstat string
+	rie       string
 	root      string
 }
 
@@ -76,7 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		smoke     = fs.Bool("smoke", false, "seconds instead of minutes: prove the harness, write to bench/out/smoke")
-		only      = fs.String("only", "micro,load,soak,hub", "comma-separated `sections` to run")
+		only      = fs.String("only", "micro,load,soak,coldstart,hub", "comma-separated `sections` to run")
+		rie       = fs.String("rie", ".bin/aws-lambda-rie", "the AWS Lambda Runtime Interface Emulator `binary` (make deps installs it)")
 		benchstat = fs.String("benchstat", ".bin/benchstat", "benchstat `binary` (make deps installs it)")
 		serve     = fs.String("serve", "", "run as a child server: bare or naive (used by the bench itself)")
 		addr      = fs.String("addr", "", "-serve: listen address")
@@ -98,13 +108,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	o := options{smoke: *smoke, benchstat: *benchstat}
+	o := options{smoke: *smoke, benchstat: *benchstat, rie: *rie}
 	for s := range strings.SplitSeq(*only, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case secMicro, secLoad, secSoak, secHub:
+		case secMicro, secLoad, secSoak, secCold, secHub:
 			o.sections = append(o.sections, s)
 		default:
-			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak, hub)\n", s)
+			fmt.Fprintf(stderr, "bench: unknown section %q (micro, load, soak, coldstart, hub)\n", s)
 			return 2
 		}
 	}
@@ -194,6 +204,29 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 		}
 	}
 
+	if has(secCold) {
+		step("coldstart: the api and hello bootstraps under the Lambda emulator")
+		plan := fullCold
+		if o.smoke {
+			plan = smokeCold
+		}
+		rie := o.rie
+		if !filepath.IsAbs(rie) {
+			rie = filepath.Join(o.root, rie)
+		}
+		if addr := os.Getenv("OPITIOS_TEST_REDIS_ADDR"); addr == "" {
+			r.Errors = append(r.Errors, "coldstart: OPITIOS_TEST_REDIS_ADDR is not set (run through make bench)")
+		} else if cs, err := runColdStart(ctx, o.root, lay.scratch, rie, addr, plan); err != nil {
+			r.Errors = append(r.Errors, "coldstart: "+err.Error())
+		} else {
+			r.ColdStart = cs
+			for _, f := range cs.Functions {
+				step("coldstart: %-5s %s arm64, init %.2f ms, first invocation %.2f ms, warm %.2f ms",
+					f.Name, fmtBytesMB(f.BytesArm64), f.InitMs, f.FirstMs, f.WarmMs)
+			}
+		}
+	}
+
 	if has(secLoad) || has(secSoak) {
 		if err := runLoadSections(ctx, o, r, logs, lay.scratch, step); err != nil {
 			r.Errors = append(r.Errors, err.Error())
@@ -225,7 +258,11 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 // write judges r's figures and writes results.json, the plot and
 // BENCHMARKS.md.
 func write(r *results, lay layout) error {
-	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, smoke: r.Mode == "smoke"})
+	r.Cost = nil
+	if c, err := costSection(microByName(r.Micro), r.Load); err == nil {
+		r.Cost = c
+	}
+	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, cold: r.ColdStart, smoke: r.Mode == "smoke"})
 	plotRows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		plotRows = append(plotRows, r.Soak.Load)
@@ -290,11 +327,15 @@ func runLoadSections(ctx context.Context, o options, r *results, logs, scratch s
 		return err
 	}
 	lr := &loadRunner{plan: plan, launch: &launcher{logs: logs, localBin: localBin, selfBin: self},
-		redis: rs, log: prefixWriter{step}, zipf: zipf, rest: rest}
+		redis: rs, log: prefixWriter{step}, zipf: zipf, rest: rest, wrk: haveWrk()}
+	if !lr.wrk && !o.smoke {
+		r.Errors = append(r.Errors, "load: wrk is not installed (make bench installs it): the max-rate runs fell back to vegeta, which saturates first")
+	}
 	if slices.Contains(o.sections, secLoad) {
 		var errs []string
 		r.Load, errs = lr.run(ctx)
 		r.Errors = append(r.Errors, errs...)
+		r.Profile = lr.profile
 	}
 	if slices.Contains(o.sections, secSoak) && ctx.Err() == nil {
 		step("soak: %s, %d connections, Redis restarts at %v", soak.dur, soak.conns, soak.restarts)

@@ -116,6 +116,33 @@ func (c *child) tail() string {
 	return strings.Join(lines, " | ")
 }
 
+// logKeepBytes is how much of a long child log trimLog keeps.
+const logKeepBytes = 256 << 10
+
+// trimLog cuts the child's log, once the child has exited, to its last keep
+// bytes (a server logging every request at full speed writes hundreds of
+// MB).
+func (c *child) trimLog(keep int64) {
+	if !c.exited() {
+		c.stop()
+	}
+	f, err := os.Open(c.log)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() <= keep {
+		return
+	}
+	tail := make([]byte, keep)
+	if _, err := f.ReadAt(tail, fi.Size()-keep); err != nil {
+		return
+	}
+	note := fmt.Sprintf("[bench: the first %d bytes of this log were cut]\n", fi.Size()-keep)
+	_ = os.WriteFile(c.log, append([]byte(note), tail...), 0o644)
+}
+
 // rss is the child's resident set size in bytes (Linux /proc).
 func (c *child) rss() (int64, error) {
 	return procRSS(c.cmd.Process.Pid)

@@ -28,8 +28,14 @@ type results struct {
 	Load      []loadResult  `json:"load"`
 	Soak      *soakResult   `json:"soak,omitempty"`
 	Hub       *hubResult    `json:"hub,omitempty"` // the stream hub's fan-out
-	Verdicts  []verdict     `json:"verdicts"`
-	Errors    []string      `json:"errors,omitempty"` // sections or scenarios that could not run
+	// Profile is ours under the L1-hit load (load section).
+	Profile *profileResult `json:"profile,omitempty"`
+	// Cost is computed from the micro and load figures (cost.go).
+	Cost *costResult `json:"cost,omitempty"`
+	// ColdStart is the coldstart section's figures.
+	ColdStart *coldStartResult `json:"cold_start,omitempty"`
+	Verdicts  []verdict        `json:"verdicts"`
+	Errors    []string         `json:"errors,omitempty"` // sections or scenarios that could not run
 }
 
 // machineInfo says where the figures come from.
@@ -212,18 +218,24 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 	}
 	p("\n")
 
-	p("## Load (loopback, vegeta)\n\n")
-	p("A Go load generator (vegeta as a library) on the same machine as the server, over loopback. ")
-	p("*ours* is the `make run` program (dev/local: local API Gateway, authorizer, Lambda handler, simulator as origin) ")
-	p("over a redis-server of its own, started fresh with an empty Redis for every scenario, with origin budget 10,000/min, ")
-	p("logs at warn and no prefetch tick; *bare* is net/http returning the same body; *naive* is the original Python design reproduced naively ")
+	p("## Load (loopback, wrk and vegeta)\n\n")
+	p("Load generators on the same machine as the server, over loopback: the max-rate runs (l1-hits) with wrk ")
+	p("(a C program; one thread per core, a Lua script cycling through the paths), which leaves a bare net/http server CPU-bound, ")
+	p("where a Go generator in the bench's own process saturates first and makes every server look alike; the fixed-rate runs, ")
+	p("the stampede and the soak with vegeta (as a library), which sees every answer's headers and body. ")
+	p("*ours* is the `make run` program (dev/local: local API Gateway, authorizer with its verdicts cached as API Gateway caches them, ")
+	p("Lambda handler, simulator as origin) ")
+	p("over a redis-server of its own, started fresh with an empty Redis for every scenario, with origin budget 10,000/min ")
+	p("and no prefetch tick; logs are at info in the l1-hits run (a line per request, as `make run` writes them) and at warn elsewhere; ")
+	p("*bare* is net/http returning the same body; *naive* is the original Python design reproduced naively ")
 	p("(Redis GET + JSON envelope, per-symbol origin calls, no coalescing, no batching: dev/bench/naive.go) with its own ")
 	p("simulator. Max-rate runs use every connection as fast as it goes; fixed-rate runs pace requests (the original design's 1000 rps) ")
-	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header; ")
-	p("server CPU is the server process's user + system time (from /proc) over the run, per request, which other tenants of the ")
-	p("machine and the load generator's own cost do not move.\n\n")
-	p("| Scenario | System | Load | Conns | Requests | Errors | rps | p50 ms | p95 ms | p99 ms | Hit rate | Origin calls | per 1k req | Age max s | Server CPU µs/req |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("with up to that many connections. Hit rate counts symbols (a batch's `meta`); data age is the largest `Age` header (wrk reads neither); ")
+	p("server CPU is the server process's user + system time (from /proc) over the run, per request and as a share of all cores; ")
+	p("generator CPU is the load generator's (wrk's from its rusage, vegeta's from the bench's own /proc/self/stat), as a share of all cores: ")
+	p("a generator well under 100 %% was not what limited the rate.\n\n")
+	p("| Scenario | System | Load | Conns | Requests | Errors | rps | p50 ms | p95 ms | p99 ms | Hit rate | Origin calls | per 1k req | Age max s | Server CPU µs/req | Server CPU %% | Generator, CPU %% |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	rows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.Load)
@@ -244,12 +256,22 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		if l.RPS == 0 {
 			rps = "—"
 		}
-		cpu := "—"
+		cpu, share, gen := "—", "—", "—"
 		if l.ServerCPUus > 0 {
 			cpu = fmt.Sprintf("%.1f", l.ServerCPUus)
 		}
-		p("| %s | %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %s | %s | %.2f | %d | %s |\n", l.Scenario, l.System, l.Load, l.Connections,
-			l.Requests, errorsCell(l), rps, l.Latency.P50, l.Latency.P95, l.Latency.P99, hr, calls, l.OriginPer1000, l.AgeMaxS, cpu)
+		if l.ServerCPUPct > 0 {
+			share = fmt.Sprintf("%.0f %%", l.ServerCPUPct)
+		}
+		if l.Generator != "" {
+			gen = fmt.Sprintf("%s, %.0f %%", l.Generator, l.GeneratorCPUPct)
+		}
+		age := fmt.Sprint(l.AgeMaxS)
+		if l.Generator == genWrk {
+			age = "—"
+		}
+		p("| %s | %s | %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %s | %s | %.2f | %s | %s | %s | %s |\n", l.Scenario, l.System, l.Load, l.Connections,
+			l.Requests, errorsCell(l), rps, l.Latency.P50, l.Latency.P95, l.Latency.P99, hr, calls, l.OriginPer1000, age, cpu, share, gen)
 	}
 	p("\nWhat each scenario is:\n\n")
 	seen := map[string]bool{}
@@ -267,6 +289,41 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		p("| %s | %s | %s | %s |\n", l.Scenario, l.System, pctCell(l.HitLatency), pctCell(l.MissLatency))
 	}
 	p("\n![p50, p95 and p99 latency per scenario, ours beside the anchors](%s)\n\n", plot)
+	if pr := r.Profile; pr != nil {
+		p("## Profile: ours under the L1-hit load\n\n")
+		p("Go's CPU profile and allocation profile (delta) of the `make run` program over %.0f s of the same load, ", pr.Seconds)
+		p("after the measured run (%d requests in the profiled window): `go tool pprof -top` of each. ", pr.Requests)
+		p("The floor's work per request is net/http's: reading the request, writing the response (a write system call), the goroutine's scheduling; ")
+		p("what ours adds is the local gateway's event translation, the handler, its log line and its metrics.\n\n")
+		p("<details><summary>CPU, by cumulative time</summary>\n\n```\n%s```\n\n</details>\n\n", pr.CPUCum)
+		p("<details><summary>CPU, by own time</summary>\n\n```\n%s```\n\n</details>\n\n", pr.CPUFlat)
+		p("<details><summary>Allocations (bytes), by cumulative size</summary>\n\n```\n%s```\n\n</details>\n\n", pr.Allocs)
+	}
+
+	if c := r.ColdStart; c != nil {
+		p("## Cold start (AWS Lambda Runtime Interface Emulator)\n\n")
+		p("The api function's bootstrap beside *hello* (dev/bench/hello: the least aws-lambda-go function of HTTP API events, ")
+		p("the floor), both built as `make build` builds the functions (`-tags lambda.norpc -trimpath -ldflags='-s -w'`, CGO off). ")
+		p("Sizes are of the linux/arm64 bootstraps Lambda runs; the times are of the linux/%s builds run here under the emulator ", r.Machine.Arch)
+		p("(`.bin/aws-lambda-rie`), each started afresh %d times: init is the emulator's INIT REPORT (the process's start until it asks ", c.Starts)
+		p("for its first event), the invocations are round trips at the client (the first includes the start), with the healthz event; ")
+		p("medians. The emulator's own overhead is in every invocation: the ratios say more than the absolute times.\n\n")
+		p("| Function | Bootstrap arm64 | Bootstrap here | Init ms | First invocation ms | Warm invocation ms |\n|---|---|---|---|---|---|\n")
+		for _, f := range c.Functions {
+			p("| %s (`%s`) | %s | %s | %.2f | %.2f | %.2f |\n", f.Name, f.Package, fmtBytesMB(f.BytesArm64), fmtBytesMB(f.BytesLocal), f.InitMs, f.FirstMs, f.WarmMs)
+		}
+		if a, ok := c.row("api"); ok {
+			if h, ok := c.row("hello"); ok {
+				p("| api ÷ hello | %.2f× | %.2f× | %.2f× | %.2f× | %.2f× |\n", ratio(float64(a.BytesArm64), float64(h.BytesArm64)),
+					ratio(float64(a.BytesLocal), float64(h.BytesLocal)), ratio(a.InitMs, h.InitMs), ratio(a.FirstMs, h.FirstMs), ratio(a.WarmMs, h.WarmMs))
+			}
+		}
+		p("\n")
+	}
+
+	if c := r.Cost; c != nil {
+		b.Write(c.markdown())
+	}
 
 	if s := r.Soak; s != nil {
 		p("## Soak\n\n")

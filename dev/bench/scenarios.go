@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"time"
 
@@ -33,15 +34,16 @@ type loadPlan struct {
 	stampedeClients int
 	stampedeRounds  int
 	fleet           int // instances of ours in the stampede, sharing one Redis
+	profileDur      time.Duration
 }
 
 var (
 	fullLoad = loadPlan{conns: 500, warmup: 2 * time.Second, l1Dur: 20 * time.Second, dur: 15 * time.Second,
 		zipfRate: 1000, batchRate: 200, originLatency: 50 * time.Millisecond, hotSymbols: 10, zipfSymbols: 500,
-		stampedeClients: 200, stampedeRounds: 5, fleet: 2}
+		stampedeClients: 200, stampedeRounds: 5, fleet: 2, profileDur: 10 * time.Second}
 	smokeLoad = loadPlan{conns: 50, warmup: 200 * time.Millisecond, l1Dur: time.Second, dur: time.Second,
 		zipfRate: 200, batchRate: 50, originLatency: 50 * time.Millisecond, hotSymbols: 10, zipfSymbols: 500,
-		stampedeClients: 50, stampedeRounds: 2, fleet: 2}
+		stampedeClients: 50, stampedeRounds: 2, fleet: 2, profileDur: time.Second}
 )
 
 // symbolSets splits the simulator's universe, shuffled with a fixed random
@@ -65,6 +67,9 @@ type loadRunner struct {
 	log    io.Writer
 	zipf   []string
 	rest   []string
+	wrk    bool // wrk drives the max-rate runs
+	// profile is the profiled L1-hit run of ours, once l1Hits has run.
+	profile *profileResult
 }
 
 // scenarioFunc runs one scenario and returns its results (one per system).
@@ -107,21 +112,24 @@ func (lr *loadRunner) run(ctx context.Context) (results []loadResult, errs []str
 func (lr *loadRunner) fresh() error { return lr.redis.flush() }
 
 // measure runs spec against s after resetting its origin counts, and fills in
-// the result's origin calls.
+// the result's origin calls and CPU figures.
 func (lr *loadRunner) measure(ctx context.Context, scenario string, s *system, spec attackSpec) (loadResult, error) {
 	if s.simURL != "" {
 		if err := s.resetOrigin(ctx); err != nil {
 			return loadResult{}, err
 		}
 	}
-	c := newCollector()
 	cpu0, cpuErr := s.proc.cpu()
-	el := attack(ctx, scenario+"/"+s.name, spec, c)
+	r, gen, el, err := lr.load(ctx, scenario, s.name, spec)
 	cpu1, cpuErr1 := s.proc.cpu()
-	r := c.result(scenario, s.name, el)
+	if err != nil {
+		return r, err
+	}
 	r.Load, r.Connections = spec.load(), spec.conns
+	r.GeneratorCPUPct = cpuShare(gen, el, runtime.NumCPU())
 	if cpuErr == nil && cpuErr1 == nil && r.Requests > 0 {
 		r.ServerCPUus = round(float64(cpu1-cpu0)/float64(time.Microsecond)/float64(r.Requests), 1)
+		r.ServerCPUPct = cpuShare(cpu1-cpu0, el, runtime.NumCPU())
 	}
 	if s.simURL != "" {
 		n, err := s.originCalls(ctx)
@@ -136,23 +144,60 @@ func (lr *loadRunner) measure(ctx context.Context, scenario string, s *system, s
 	return r, ctx.Err()
 }
 
+// load runs spec with its generator and returns the result, the
+// generator's CPU time and the run's wall time.
+func (lr *loadRunner) load(ctx context.Context, scenario, system string, spec attackSpec) (loadResult, time.Duration, time.Duration, error) {
+	if len(spec.wrk) > 0 {
+		w, err := runWrk(ctx, lr.launch.logs, spec.wrk, spec.conns, spec.dur)
+		if err != nil {
+			return loadResult{}, 0, 0, err
+		}
+		r := loadResult{Scenario: scenario, System: system, Generator: genWrk, DurationS: round(w.Duration.Seconds(), 2),
+			Requests: w.Requests, Errors: w.errorCount(), Latency: &w.Latency}
+		if w.Duration > 0 {
+			r.RPS = round(float64(w.Requests)/w.Duration.Seconds(), 0)
+		}
+		if r.Errors > 0 {
+			r.ErrorsByClass = w.Errors
+		}
+		return r, w.CPU, w.Elapsed, nil
+	}
+	c := newCollector()
+	gen0, _ := selfCPU()
+	el := attack(ctx, scenario+"/"+system, spec, c)
+	gen1, _ := selfCPU()
+	r := c.result(scenario, system, el)
+	r.Generator = genVegeta
+	return r, gen1 - gen0, el, nil
+}
+
 // l1Hits loads ours with requests for a few cached symbols, as fast as the
-// connections go, then the bare server with the same body and load.
+// connections go, then the bare server with the same body and load. With
+// wrk (the full run has it; make bench installs it) the generator is a C
+// program that leaves the servers CPU-bound; vegeta, in this process,
+// saturates before a bare net/http server does. After the measured run,
+// a profiled one records where ours spends its CPU and allocations.
 func (lr *loadRunner) l1Hits(ctx context.Context) ([]loadResult, error) {
 	if err := lr.fresh(); err != nil {
 		return nil, err
 	}
-	s, err := lr.launch.ours(ctx, lr.redis.url())
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	// Logs at info: a line per request, as `make run` writes them.
+	s, err := lr.launch.ours(ctx, lr.redis.url(), envPprofAddr+"="+pprofAddr, "LOG_LEVEL=info")
 	if err != nil {
 		return nil, err
 	}
 	defer s.stop()
+	defer s.proc.trimLog(logKeepBytes)
 	hot := lr.zipf[:lr.plan.hotSymbols]
-	urls := make([]string, len(hot))
+	paths := make([]string, len(hot))
 	var body []byte
 	for i, sym := range hot {
-		urls[i] = s.url + quotePath(sym)
-		b, err := fetchBody(ctx, urls[i])
+		paths[i] = quotePath(sym)
+		b, err := fetchBody(ctx, s.url+paths[i])
 		if err != nil {
 			return nil, err
 		}
@@ -160,12 +205,14 @@ func (lr *loadRunner) l1Hits(ctx context.Context) ([]loadResult, error) {
 			body = b
 		}
 	}
-	spec := attackSpec{conns: lr.plan.conns, dur: lr.plan.l1Dur, targets: roundRobin(urls...)}
-	attack(ctx, "warmup", attackSpec{conns: spec.conns, dur: lr.plan.warmup, targets: spec.targets}, newCollector())
-	ours, err := lr.measure(ctx, scL1, s, spec)
+	ours, err := lr.maxRate(ctx, s, paths)
 	ours.Note = fmt.Sprintf("%d cached symbols, round robin", len(hot))
 	if err != nil {
 		return []loadResult{ours}, err
+	}
+	spec := lr.maxRateSpec(s.url, paths, lr.plan.profileDur)
+	if lr.profile, err = lr.profileUnderLoad(ctx, s, pprofAddr, lr.launch.localBin, spec); err != nil {
+		return []loadResult{ours}, fmt.Errorf("profile: %w", err)
 	}
 	s.stop()
 
@@ -174,11 +221,31 @@ func (lr *loadRunner) l1Hits(ctx context.Context) ([]loadResult, error) {
 		return []loadResult{ours}, err
 	}
 	defer b.stop()
-	bspec := attackSpec{conns: lr.plan.conns, dur: lr.plan.l1Dur, targets: roundRobin(b.url + quotePath(hot[0]))}
-	attack(ctx, "warmup", attackSpec{conns: bspec.conns, dur: lr.plan.warmup, targets: bspec.targets}, newCollector())
-	bare, err := lr.measure(ctx, scL1, b, bspec)
-	bare.Note = fmt.Sprintf("net/http returning the same %d-byte body", len(body))
+	bare, err := lr.maxRate(ctx, b, paths)
+	bare.Note = fmt.Sprintf("net/http returning the same %d-byte body for every path", len(body))
 	return []loadResult{ours, bare}, err
+}
+
+// maxRateSpec is the L1-hit load on base's paths, round robin, for dur:
+// with wrk when the run has it, else with vegeta.
+func (lr *loadRunner) maxRateSpec(base string, paths []string, dur time.Duration) attackSpec {
+	urls := make([]string, len(paths))
+	for i, p := range paths {
+		urls[i] = base + p
+	}
+	spec := attackSpec{conns: lr.plan.conns, dur: dur, targets: roundRobin(urls...)}
+	if lr.wrk {
+		spec.wrk = urls
+	}
+	return spec
+}
+
+// maxRate warms s up, then measures it under the L1-hit load.
+func (lr *loadRunner) maxRate(ctx context.Context, s *system, paths []string) (loadResult, error) {
+	if _, _, _, err := lr.load(ctx, "warmup", s.name, lr.maxRateSpec(s.url, paths, lr.plan.warmup)); err != nil {
+		return loadResult{}, err
+	}
+	return lr.measure(ctx, scL1, s, lr.maxRateSpec(s.url, paths, lr.plan.l1Dur))
 }
 
 // zipfScenario and batchScenario load ours and then the original design with

@@ -37,6 +37,7 @@ type findings struct {
 	micro map[string]microResult
 	load  []loadResult
 	soak  *soakResult
+	cold  *coldStartResult
 	smoke bool
 }
 
@@ -205,7 +206,7 @@ func verdicts(f findings) []verdict {
 		add(na(v, "PairBatch20L2"))
 	}
 
-	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http, same body and load"}
+	v = verdict{Level: "Throughput, one instance", Source: "ours", Target: "≥ 0.5 × bare net/http's rps, p99 ≤ 2 × its p99, same body and load"}
 	if l1OK && bareOK && bare.RPS > 0 {
 		v = throughput(v, l1, bare)
 		add(v)
@@ -274,6 +275,15 @@ func verdicts(f findings) []verdict {
 	age.Source, age.Target = "ours", "never exceeded"
 	add(age)
 
+	v = verdict{Level: "Cold start", Source: "ours", Target: "api bootstrap ≤ 10 MB (arm64); init beside a minimal aws-lambda-go function"}
+	api, apiOK := f.cold.row("api")
+	hello, helloOK := f.cold.row("hello")
+	if apiOK && helloOK {
+		add(coldStartVerdict(v, api, hello))
+	} else {
+		add(na(v, "coldstart"))
+	}
+
 	// ---- the load check and the soak
 	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "load check", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
 	if l1OK {
@@ -296,25 +306,34 @@ func verdicts(f findings) []verdict {
 	return out
 }
 
-// throughput judges ours against the bare server on the same L1-hit load,
-// two ways: requests per second under the same load generator (what the
-// target names; when the generator, on the same cores, is what limits both,
-// this ratio says only that ours keeps up), and server CPU per request (the
-// ratio of what each could serve with the machine to itself). Both must
-// reach 0.5.
+// throughput judges ours against the bare server on the same L1-hit load
+// and generator: requests per second at least half the bare server's, and
+// p99 within twice its p99. Server CPU per request and the generator's CPU
+// share are stated beside them: a generator near 100 % of the machine
+// would mean the rates measure the generator.
 func throughput(v verdict, ours, bare loadResult) verdict {
 	r := ours.RPS / bare.RPS
 	v.Measured = fmt.Sprintf("%.2f× in rps (%.0f vs %.0f)", r, ours.RPS, bare.RPS)
-	worst := r
+	p99 := 0.0
+	if bare.Latency != nil && ours.Latency != nil && bare.Latency.P99 > 0 {
+		p99 = ours.Latency.P99 / bare.Latency.P99
+		v.Measured += fmt.Sprintf("; p99 %.2f× (%.2f vs %.2f ms)", p99, ours.Latency.P99, bare.Latency.P99)
+	}
 	if ours.ServerCPUus > 0 && bare.ServerCPUus > 0 {
-		c := bare.ServerCPUus / ours.ServerCPUus
-		v.Measured += fmt.Sprintf("; %.2f× in server CPU per request (%.1f vs %.1f µs)", c, ours.ServerCPUus, bare.ServerCPUus)
-		worst = min(worst, c)
+		v.Measured += fmt.Sprintf("; server CPU per request %.1f vs %.1f µs", ours.ServerCPUus, bare.ServerCPUus)
 	}
-	v.Status = pass(worst >= 0.5)
-	if v.Status == statusFail {
-		v.Miss = fmt.Sprintf("%.2f× short of 0.5×", 0.5-worst)
+	if ours.Generator != "" {
+		v.Measured += fmt.Sprintf("; %s used %.0f %% / %.0f %% of the machine", ours.Generator, ours.GeneratorCPUPct, bare.GeneratorCPUPct)
 	}
+	var miss []string
+	if r < 0.5 {
+		miss = append(miss, fmt.Sprintf("rps %.2f× short of 0.5×", 0.5-r))
+	}
+	if p99 > 2 {
+		miss = append(miss, fmt.Sprintf("p99 %.2f× over 2×", p99-2))
+	}
+	v.Status = pass(len(miss) == 0)
+	v.Miss = strings.Join(miss, "; ")
 	return v
 }
 
@@ -469,6 +488,35 @@ func fmtNs(ns float64) string {
 	default:
 		return fmtNum(ns) + " ns"
 	}
+}
+
+// fmtBytesMB prints a file size in decimal megabytes.
+func fmtBytesMB(b int64) string {
+	return fmt.Sprintf("%.2f MB", float64(b)/1e6)
+}
+
+// maxBootstrapBytes is the cold-start target for the api bootstrap (arm64).
+const maxBootstrapBytes = 10_000_000
+
+// coldStartVerdict judges the api bootstrap's size and states its init
+// beside the least aws-lambda-go function's.
+func coldStartVerdict(v verdict, api, hello coldStartRow) verdict {
+	v.Measured = fmt.Sprintf("%s (hello %s); init %.2f vs %.2f ms (%.2f×), first invocation %.2f vs %.2f ms (%.2f×), under the emulator",
+		fmtBytesMB(api.BytesArm64), fmtBytesMB(hello.BytesArm64), api.InitMs, hello.InitMs, ratio(api.InitMs, hello.InitMs),
+		api.FirstMs, hello.FirstMs, ratio(api.FirstMs, hello.FirstMs))
+	v.Status = pass(api.BytesArm64 <= maxBootstrapBytes)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%s over", fmtBytesMB(api.BytesArm64-maxBootstrapBytes))
+	}
+	return v
+}
+
+// ratio is a/b, 0 when b is.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 func fmtBytes(b int64) string {

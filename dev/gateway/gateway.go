@@ -19,16 +19,18 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"github.com/opitios/opitios-alpaca/shared/api"
-	"github.com/opitios/opitios-alpaca/shared/market"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opitios/opitios-alpaca/shared/api"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // Handler is a Lambda handler of HTTP API events.
@@ -51,6 +53,13 @@ type Gateway struct {
 	APIID      string       // default "local"
 	Clock      market.Clock // default market.SystemClock
 	MaxBody    int64        // default 1 MiB
+	// AuthorizerCacheTTL is how long a verdict of the authorizer (allow or
+	// deny, never a failure) is reused for the same identity source values,
+	// as API Gateway's authorizer result caching does (the stack's
+	// ResultsCacheTtl); 0 calls the authorizer for every request.
+	AuthorizerCacheTTL time.Duration
+
+	verdicts verdictCache
 }
 
 // maxBody caps a request body.
@@ -110,7 +119,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // identity header is missing, 403 when the authorizer denies, 500 when it
 // fails.
 func (g *Gateway) authorize(ctx context.Context, method, rawPath string, ev *events.APIGatewayV2HTTPRequest) (status int, msg string) {
-	var ids []string
+	ids := make([]string, 0, len(IdentityHeaders))
 	for _, h := range IdentityHeaders {
 		v := ev.Headers[h]
 		if v == "" {
@@ -118,7 +127,28 @@ func (g *Gateway) authorize(ctx context.Context, method, rawPath string, ev *eve
 		}
 		ids = append(ids, v)
 	}
-	res, err := g.Authorizer(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+	key := strings.Join(ids, "\x00")
+	res, ok := g.verdicts.get(key, g.now())
+	if !ok {
+		var err error
+		if res, err = g.callAuthorizer(ctx, method, rawPath, ids, ev); err != nil {
+			return http.StatusInternalServerError, "Internal Server Error"
+		}
+		if g.AuthorizerCacheTTL > 0 {
+			g.verdicts.put(key, res, g.now().Add(g.AuthorizerCacheTTL))
+		}
+	}
+	if !res.IsAuthorized {
+		return http.StatusForbidden, "Forbidden"
+	}
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
+	return 0, ""
+}
+
+// callAuthorizer invokes the authorizer with the request API Gateway would
+// send it for ev.
+func (g *Gateway) callAuthorizer(ctx context.Context, method, rawPath string, ids []string, ev *events.APIGatewayV2HTTPRequest) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	return g.Authorizer(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
 		Version:               "2.0",
 		Type:                  "REQUEST",
 		RouteArn:              "arn:aws:execute-api:local:000000000000:" + g.apiID() + "/$default/" + method + rawPath,
@@ -132,14 +162,41 @@ func (g *Gateway) authorize(ctx context.Context, method, rawPath string, ev *eve
 		RequestContext:        ev.RequestContext,
 		PathParameters:        ev.PathParameters,
 	})
-	if err != nil {
-		return http.StatusInternalServerError, "Internal Server Error"
+}
+
+// maxVerdicts bounds the verdict cache: past it, the cache starts afresh.
+const maxVerdicts = 10000
+
+// verdictCache holds the authorizer's verdicts by identity source values
+// until their expiry. It is safe for concurrent use; the zero value is
+// empty.
+type verdictCache struct {
+	mu sync.Mutex
+	m  map[string]cachedVerdict
+}
+
+type cachedVerdict struct {
+	res   events.APIGatewayV2CustomAuthorizerSimpleResponse
+	until time.Time
+}
+
+func (c *verdictCache) get(key string, now time.Time) (events.APIGatewayV2CustomAuthorizerSimpleResponse, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	if !ok || !now.Before(v.until) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, false
 	}
-	if !res.IsAuthorized {
-		return http.StatusForbidden, "Forbidden"
+	return v.res, true
+}
+
+func (c *verdictCache) put(key string, res events.APIGatewayV2CustomAuthorizerSimpleResponse, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxVerdicts {
+		c.m = make(map[string]cachedVerdict)
 	}
-	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
-	return 0, ""
+	c.m[key] = cachedVerdict{res: res, until: until}
 }
 
 // writeResponse writes a handler's response: its headers, cookies, status
@@ -203,42 +260,48 @@ func (g *Gateway) apiID() string {
 // template ending in /{proxy+} matches every longer path under its prefix;
 // list it after the templates it must not shadow.
 func (g *Gateway) match(path string) (string, map[string]string, bool) {
-	segs := strings.Split(path, "/")
 	for _, t := range g.Routes {
-		ts := strings.Split(t, "/")
 		if greedy, ok := strings.CutSuffix(t, "/{proxy+}"); ok {
 			if strings.HasPrefix(path, greedy+"/") && len(path) > len(greedy)+1 {
 				return t, map[string]string{"proxy": path[len(greedy)+1:]}, true
 			}
 			continue
 		}
-		if len(ts) != len(segs) {
-			continue
-		}
-		var params map[string]string
-		ok := true
-		for i, s := range ts {
-			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-				if segs[i] == "" {
-					ok = false
-					break
-				}
-				if params == nil {
-					params = map[string]string{}
-				}
-				params[s[1:len(s)-1]] = segs[i]
-				continue
-			}
-			if s != segs[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if params, ok := matchTemplate(t, path); ok {
 			return t, params, true
 		}
 	}
 	return "", nil, false
+}
+
+// matchTemplate matches path against the template t, segment by segment: a
+// {name} segment takes any non-empty segment as the parameter name, any
+// other must be equal.
+func matchTemplate(t, path string) (map[string]string, bool) {
+	n := strings.Count(t, "/")
+	if n != strings.Count(path, "/") {
+		return nil, false
+	}
+	var params map[string]string
+	for range n + 1 {
+		var ts, ps string
+		ts, t, _ = strings.Cut(t, "/")
+		ps, path, _ = strings.Cut(path, "/")
+		if len(ts) >= 2 && ts[0] == '{' && ts[len(ts)-1] == '}' {
+			if ps == "" {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[ts[1:len(ts)-1]] = ps
+			continue
+		}
+		if ts != ps {
+			return nil, false
+		}
+	}
+	return params, true
 }
 
 // event builds the payload-2.0 event API Gateway would send.
@@ -266,7 +329,7 @@ func (g *Gateway) event(r *http.Request, rawPath, tmpl string, params map[string
 			RequestID:    requestID(),
 			APIID:        g.apiID(),
 			DomainName:   r.Host,
-			DomainPrefix: strings.Split(r.Host, ".")[0],
+			DomainPrefix: domainPrefix(r.Host),
 			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
@@ -318,6 +381,12 @@ func eventQuery(r *http.Request) map[string]string {
 		qsp[k] = strings.Join(vs, ",")
 	}
 	return qsp
+}
+
+// domainPrefix is the first label of host.
+func domainPrefix(host string) string {
+	p, _, _ := strings.Cut(host, ".")
+	return p
 }
 
 func requestID() string {

@@ -11,8 +11,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // recorder is a handler that keeps the last event it was given.
@@ -198,5 +201,93 @@ func TestOversizeRequestsAreRefusedAsJSON(t *testing.T) {
 	checkRefusal(t, "query and header together", resp, body, 431)
 	if rec.ev.RawPath != "" {
 		t.Errorf("the handler ran for an oversize request: %q", rec.ev.RawPath)
+	}
+}
+
+// TestAuthorizerVerdictsAreCached: with AuthorizerCacheTTL, the authorizer
+// runs once per pair of identity values per TTL, for allows and denies, as
+// API Gateway's result caching does; failures are not cached.
+func TestAuthorizerVerdictsAreCached(t *testing.T) {
+	rec := &recorder{}
+	calls := 0
+	counting := func(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		calls++
+		return allowDev(ctx, ev)
+	}
+	now := time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)
+	g := &Gateway{Routes: []string{"/q"}, Handler: rec.handle, Authorizer: counting, AuthorizerCacheTTL: 30 * time.Second,
+		Clock: market.ClockFunc(func() time.Time { return now })}
+	dev := map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "dev-secret"}
+	bad := map[string]string{"APCA-API-KEY-ID": "dev", "APCA-API-SECRET-KEY": "wrong"}
+	boom := map[string]string{"APCA-API-KEY-ID": "boom", "APCA-API-SECRET-KEY": "x"}
+	steps := []struct {
+		hdr       map[string]string
+		advance   time.Duration
+		status    int
+		callsThen int
+	}{
+		{dev, 0, 201, 1},
+		{dev, 29 * time.Second, 201, 1}, // cached
+		{bad, 0, 403, 2},
+		{bad, 0, 403, 2},               // a deny is cached too
+		{dev, 1 * time.Second, 201, 3}, // expired
+		{boom, 0, 500, 4},
+		{boom, 0, 500, 5}, // a failure is not
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		resp, body := serve(t, g, "GET", "/q", s.hdr, "")
+		if resp.StatusCode != s.status || calls != s.callsThen {
+			t.Fatalf("step %d: status %d (%s), %d authorizer calls; want %d, %d", i, resp.StatusCode, body, calls, s.status, s.callsThen)
+		}
+	}
+	if rec.ev.RequestContext.Authorizer == nil || rec.ev.RequestContext.Authorizer.Lambda["key_id"] != "dev" {
+		t.Fatalf("a cached allow lost its context: %+v", rec.ev.RequestContext.Authorizer)
+	}
+}
+
+func TestMatchTemplate(t *testing.T) {
+	g := &Gateway{Routes: []string{"/v2/stocks/{symbol}/quotes/latest", "/v2/stocks/quotes/latest", "/healthz", "/{a}/{b}"}}
+	cases := []struct {
+		path, tmpl string
+		params     map[string]string
+	}{
+		{"/v2/stocks/AAPL/quotes/latest", "/v2/stocks/{symbol}/quotes/latest", map[string]string{"symbol": "AAPL"}},
+		{"/v2/stocks/quotes/latest", "/v2/stocks/quotes/latest", nil},
+		{"/healthz", "/healthz", nil},
+		{"/x/y", "/{a}/{b}", map[string]string{"a": "x", "b": "y"}},
+		{"/v2/stocks//quotes/latest", "", nil},
+		{"/x/", "", nil},
+		{"/healthz/", "", nil},
+		{"/", "", nil},
+		{"", "", nil},
+	}
+	for _, c := range cases {
+		tmpl, params, ok := g.match(c.path)
+		if ok != (c.tmpl != "") || tmpl != c.tmpl || fmt.Sprint(params) != fmt.Sprint(c.params) {
+			t.Errorf("match(%q) = %q %v %v; want %q %v", c.path, tmpl, params, ok, c.tmpl, c.params)
+		}
+	}
+}
+
+// TestGreedyRoutes: a /{proxy+} template takes every longer path under its
+// prefix, after the templates listed before it.
+func TestGreedyRoutes(t *testing.T) {
+	g := &Gateway{Routes: []string{"/v2/stocks/{symbol}/bars", "/v2/{proxy+}"}}
+	for _, c := range []struct {
+		path, tmpl, proxy string
+		ok                bool
+	}{
+		{"/v2/stocks/AAPL/bars", "/v2/stocks/{symbol}/bars", "", true},
+		{"/v2/stocks/meta/new/thing", "/v2/{proxy+}", "stocks/meta/new/thing", true},
+		{"/v2/x", "/v2/{proxy+}", "x", true},
+		{"/v2/", "", "", false},
+		{"/v2", "", "", false},
+		{"/v3/x", "", "", false},
+	} {
+		tmpl, params, ok := g.match(c.path)
+		if ok != c.ok || tmpl != c.tmpl || params["proxy"] != c.proxy {
+			t.Errorf("match(%q) = %q %v %v, want %q proxy=%q %v", c.path, tmpl, params, ok, c.tmpl, c.proxy, c.ok)
+		}
 	}
 }

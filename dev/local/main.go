@@ -95,7 +95,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	log := logging.NewLogger(stderr, set.logFormat, set.logLevel)
+	logs := newBufferedWriter(stderr, logBufferBytes, logFlushEvery)
+	defer logs.Close() // deferred first, so it runs last: after every other log line
+	log := logging.NewLogger(logs, set.logFormat, set.logLevel)
 
 	// Everything started is stopped in reverse order, also on a failed start.
 	var stops []func() error
@@ -108,6 +110,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return errors.Join(errs...)
 	}
 	defer func() { err = errors.Join(err, stopAll()) }()
+
+	if a := getenv(envPprofAddr); a != "" {
+		stopPprof, err := startPprof(a, log)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stopPprof)
+	}
 
 	store, err := auth.NewKeyStore(set.keys)
 	if err != nil {
@@ -197,11 +207,19 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 
 	authz := auth.NewAuthorizer(func(context.Context) (*auth.KeyStore, error) { return store, nil }, log)
+	window, err := config.RevocationWindow(getenv)
+	if err != nil {
+		return err
+	}
+	verdictTTL, _ := config.RevocationSplit(window)
 	gw := &gateway.Gateway{
 		Routes:     catalog.Templates(),
 		Public:     map[string]bool{catalog.PathHealth: true},
 		Handler:    withDeadline(svc.API.Handle, apiTimeout),
 		Authorizer: authorizerWithDeadline(authz.Handle, authorizerTimeout),
+		// As the stack's ResultsCacheTtl: API Gateway calls the authorizer
+		// once per pair of key headers per TTL, not once per request.
+		AuthorizerCacheTTL: verdictTTL,
 	}
 	ln, err := net.Listen("tcp", set.addr)
 	if err != nil {
@@ -220,6 +238,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	// The start-up log lines are out before the banner says ready.
+	_ = logs.Flush()
 	writeBanner(stdout, bannerInfo{
 		apiURL:    "http://" + ln.Addr().String(),
 		l2:        cache,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -99,6 +100,18 @@ func freePort(t testing.TB) int {
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Client is an AWS SDK Secrets Manager client configured from the
+// environment (after Start: the local server), for the tests' own writes:
+// creating, updating and deleting secrets.
+func Client(t testing.TB) *secretsmanager.Client {
+	t.Helper()
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatalf("AWS SDK configuration: %v", err)
+	}
+	return secretsmanager.NewFromConfig(cfg)
 }
 
 // Create creates the secret name holding value (a SecretString) and returns

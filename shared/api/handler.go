@@ -235,7 +235,10 @@ func (h *Handler) logRequest(ctx context.Context, ev *events.APIGatewayV2HTTPReq
 			keyID = s
 		}
 	}
-	h.log.LogAttrs(ctx, lvl, "request",
+	// The record goes to the handler directly: Logger.LogAttrs would also
+	// walk the stack for the caller's PC, which no handler here prints.
+	r := slog.NewRecord(time.Now(), lvl, "request", 0)
+	r.AddAttrs(
 		slog.String("request_id", ev.RequestContext.RequestID),
 		slog.String("route", rt),
 		slog.Int("status", resp.StatusCode),
@@ -243,4 +246,5 @@ func (h *Handler) logRequest(ctx context.Context, ev *events.APIGatewayV2HTTPReq
 		slog.Float64("latency_ms", float64(d.Microseconds())/1000),
 		slog.String("key_id", keyID),
 	)
+	_ = h.log.Handler().Handle(ctx, r)
 }

@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
@@ -46,7 +43,7 @@ func (f *fakeSM) count() int {
 	return f.calls
 }
 
-func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSM) GetSecretString(ctx context.Context, id string) (*string, error) {
 	f.mu.Lock()
 	f.calls++
 	gate, entered, during := f.gate, f.entered, f.during
@@ -55,7 +52,7 @@ func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecre
 	if during != nil {
 		during()
 	}
-	if aws.ToString(in.SecretId) != testARN {
+	if id != testARN {
 		return nil, errors.New("ResourceNotFoundException")
 	}
 	if entered != nil {
@@ -71,7 +68,7 @@ func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecre
 	if err != nil {
 		return nil, err
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(value)}, nil
+	return &value, nil
 }
 
 func keysJSON(t testing.TB, pairs ...string) string {

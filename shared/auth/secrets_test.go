@@ -17,7 +17,7 @@ import (
 )
 
 // The whole path against a local Secrets Manager (moto_server) through the
-// real SDK client: Alpaca credentials and client keys are read from their
+// service's client (the test writes with the AWS SDK): Alpaca credentials and client keys are read from their
 // secrets, and a change to the client keys is picked up at the refresh
 // instant of the injected clock.
 func TestSecretsFromLocalSecretsManager(t *testing.T) {
@@ -27,9 +27,10 @@ func TestSecretsFromLocalSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin := secretstest.Client(t)
 
-	alpacaARN := secretstest.Create(t, sm, "opitios/alpaca", `{"key_id":"PKLOCAL123","secret_key":"alpaca-secret-xyz"}`)
-	keysARN := secretstest.Create(t, sm, "opitios/client-keys",
+	alpacaARN := secretstest.Create(t, admin, "opitios/alpaca", `{"key_id":"PKLOCAL123","secret_key":"alpaca-secret-xyz"}`)
+	keysARN := secretstest.Create(t, admin, "opitios/client-keys",
 		`{"keys":[{"id":"alice","sha256":"`+auth.HashSecret("alice-secret-1")+`"}]}`)
 
 	env := map[string]string{config.EnvAlpacaSecretARN: alpacaARN, config.EnvClientKeysSecretARN: keysARN}
@@ -68,7 +69,7 @@ func TestSecretsFromLocalSecretsManager(t *testing.T) {
 	}
 
 	// Rotate alice and add bob, as a new version of the secret.
-	secretstest.Put(t, sm, keysARN, `{"keys":[`+
+	secretstest.Put(t, admin, keysARN, `{"keys":[`+
 		`{"id":"alice","sha256":"`+auth.HashSecret("alice-secret-2")+`"},`+
 		`{"id":"bob","sha256":"`+auth.HashSecret("bob-secret-1")+`"}]}`)
 	now = now.Add(time.Minute - time.Nanosecond)
@@ -81,7 +82,7 @@ func TestSecretsFromLocalSecretsManager(t *testing.T) {
 	}
 
 	// UpdateSecret revokes everyone but bob.
-	if _, err := sm.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{
+	if _, err := admin.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{
 		SecretId:     aws.String(keysARN),
 		SecretString: aws.String(`{"keys":[{"id":"bob","sha256":"` + auth.HashSecret("bob-secret-1") + `"}]}`),
 	}); err != nil {
@@ -93,7 +94,7 @@ func TestSecretsFromLocalSecretsManager(t *testing.T) {
 	}
 
 	// Deleting the secret makes refreshes fail: the last keys stay in force.
-	if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+	if _, err := admin.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
 		SecretId:                   aws.String(keysARN),
 		ForceDeleteWithoutRecovery: aws.Bool(true),
 	}); err != nil {

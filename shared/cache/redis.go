@@ -63,5 +63,10 @@ func NewRedis(cfg RedisConfig) (redis.UniversalClient, error) {
 	if cfg.Password != "" {
 		u.Password = cfg.Password
 	}
-	return redis.NewUniversalClient(&u), nil
+	// Not redis.NewUniversalClient: it would link the Sentinel clients too,
+	// which no deployment of this service uses.
+	if u.IsClusterMode {
+		return redis.NewClusterClient(u.Cluster()), nil
+	}
+	return redis.NewClient(u.Simple()), nil
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
-// The real SDK client against a local Secrets Manager: endpoint taken from
-// AWS_ENDPOINT_URL, credentials read from the secret named by ALPACA_SECRET_ARN.
+// The service's client against a local Secrets Manager: endpoint taken from
+// AWS_ENDPOINT_URL, credentials read from the secret named by ALPACA_SECRET_ARN
+// (written with the AWS SDK).
 func TestAlpacaFromSecretsManager(t *testing.T) {
 	secretstest.Start(t)
 	ctx := context.Background()
@@ -17,7 +18,7 @@ func TestAlpacaFromSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	arn := secretstest.Create(t, sm, "opitios/alpaca", `{"key_id":"PKMOTO","secret_key":"moto-secret"}`)
+	arn := secretstest.Create(t, secretstest.Client(t), "opitios/alpaca", `{"key_id":"PKMOTO","secret_key":"moto-secret"}`)
 
 	getenv := func(k string) string {
 		if k == config.EnvAlpacaSecretARN {
@@ -34,8 +35,8 @@ func TestAlpacaFromSecretsManager(t *testing.T) {
 	}
 }
 
-// AWS_ENDPOINT_URL_SECRETS_MANAGER overrides AWS_ENDPOINT_URL, natively in
-// the SDK: the general endpoint points at a closed port and is never used.
+// AWS_ENDPOINT_URL_SECRETS_MANAGER overrides AWS_ENDPOINT_URL, as in the AWS
+// SDKs: the general endpoint points at a closed port and is never used.
 func TestServiceSpecificEndpointWins(t *testing.T) {
 	endpoint := secretstest.Start(t)
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
@@ -45,7 +46,7 @@ func TestServiceSpecificEndpointWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secretstest.Create(t, sm, "opitios/endpoint", `{"key_id":"PKE","secret_key":"s"}`)
+	secretstest.Create(t, secretstest.Client(t), "opitios/endpoint", `{"key_id":"PKE","secret_key":"s"}`)
 	var got config.AlpacaCredentials
 	if err := config.LoadSecret(ctx, sm, "opitios/endpoint", &got); err != nil || got.KeyID != "PKE" {
 		t.Fatalf("LoadSecret = %v, %v", got, err)

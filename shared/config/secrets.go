@@ -6,14 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Errors produced while reading secrets.
@@ -27,50 +20,23 @@ var (
 	ErrNoCredentials = errors.New("config: no Alpaca credentials configured")
 )
 
-// SecretsGetter is the one Secrets Manager call this package needs;
-// *secretsmanager.Client implements it.
+// SecretsGetter is the one Secrets Manager call this package needs,
+// GetSecretValue's SecretString (nil for a binary secret); *SecretsClient
+// implements it.
 type SecretsGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretString(ctx context.Context, id string) (*string, error)
 }
 
 // Bounds of a Secrets Manager call made by a client from NewSecretsClient.
 // They suit a Lambda cold start: a slow or unreachable endpoint costs at most
-// about secretsMaxAttempts × secretsAttemptTimeout, not the SDK's defaults of
-// up to 20 s backoff per retry.
+// about secretsMaxAttempts × secretsAttemptTimeout plus two short backoffs,
+// not the AWS SDKs' default of up to 20 s backoff per retry.
 const (
 	secretsAttemptTimeout = 3 * time.Second // one HTTP attempt, connect to last body byte
 	secretsDialTimeout    = time.Second
 	secretsMaxAttempts    = 3
 	secretsMaxBackoff     = 250 * time.Millisecond
 )
-
-// NewSecretsClient returns a Secrets Manager client built from the SDK's
-// default configuration chain (environment, shared config, the Lambda
-// execution role), with short per-attempt timeouts and at most three attempts.
-//
-// The endpoint follows the SDK's own rules: AWS_ENDPOINT_URL_SECRETS_MANAGER,
-// else AWS_ENDPOINT_URL, else the regional AWS endpoint. (aws-sdk-go-v2/config
-// reads AWS_ENDPOINT_URL into aws.Config.BaseEndpoint and the service client
-// resolves the service-specific variable itself, so nothing is set here; the
-// tests run against a local moto_server through AWS_ENDPOINT_URL.)
-func NewSecretsClient(ctx context.Context) (*secretsmanager.Client, error) {
-	httpClient := awshttp.NewBuildableClient().
-		WithTimeout(secretsAttemptTimeout).
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = secretsDialTimeout })
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(httpClient),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = secretsMaxAttempts
-				o.MaxBackoff = secretsMaxBackoff
-			})
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("config: load AWS configuration: %w", err)
-	}
-	return secretsmanager.NewFromConfig(cfg), nil
-}
 
 // LoadSecret reads the current version of the secret arn (an ARN or a name)
 // and decodes its SecretString, which must be JSON, into v as json.Unmarshal
@@ -83,14 +49,14 @@ func LoadSecret(ctx context.Context, client SecretsGetter, arn string, v any) er
 	if client == nil {
 		return fmt.Errorf("config: secret %s: no Secrets Manager client", arn)
 	}
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	ss, err := client.GetSecretString(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("config: get secret %s: %w", arn, err)
 	}
-	if out.SecretString == nil {
+	if ss == nil {
 		return fmt.Errorf("%w %s: no SecretString (binary secrets are not supported)", ErrInvalidSecret, arn)
 	}
-	if err := json.Unmarshal([]byte(*out.SecretString), v); err != nil {
+	if err := json.Unmarshal([]byte(*ss), v); err != nil {
 		return fmt.Errorf("%w %s: %s", ErrInvalidSecret, arn, describeJSONError(err))
 	}
 	return nil

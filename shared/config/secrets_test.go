@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // fakeSecrets serves secrets from a map; a missing id is an error.
@@ -22,13 +21,13 @@ type fakeSecrets struct {
 
 var errNotFound = errors.New("ResourceNotFoundException: secret not found")
 
-func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSecrets) GetSecretString(_ context.Context, id string) (*string, error) {
 	f.calls++
-	v, ok := f.values[aws.ToString(in.SecretId)]
+	v, ok := f.values[id]
 	if !ok {
 		return nil, errNotFound
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: v}, nil
+	return v, nil
 }
 
 const testSecret = "sk-Zq8p1vT3xWm7"
@@ -180,5 +179,39 @@ func TestAlpacaCredentialsNeverPrintTheSecret(t *testing.T) {
 	var back AlpacaCredentials
 	if err := json.Unmarshal([]byte(`{"key_id":"PK","secret_key":"`+testSecret+`"}`), &back); err != nil || back.SecretKey != testSecret {
 		t.Errorf("decoding is affected by the redaction: %v", err)
+	}
+}
+
+// TestSecretsClientNeedsLambdasEnvironment: without a region and the
+// execution role's keys in the environment there is no client (the
+// default chain's files, SSO and instance metadata are not consulted).
+func TestSecretsClientNeedsLambdasEnvironment(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s"}
+	for _, missing := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		getenv := func(k string) string {
+			if k == missing {
+				return ""
+			}
+			return env[k]
+		}
+		if c, err := newSecretsClient(getenv); err == nil || c != nil {
+			t.Errorf("without %s: client %v, error %v", missing, c, err)
+		}
+	}
+	env["AWS_REGION"], env["AWS_DEFAULT_REGION"] = "", "eu-west-1"
+	c, err := newSecretsClient(func(k string) string { return env[k] })
+	if err != nil || c == nil || c.Region() != "eu-west-1" {
+		t.Fatalf("AWS_DEFAULT_REGION: %v, %v", c, err)
+	}
+}
+
+func TestSecretsEndpointPrecedence(t *testing.T) {
+	for _, c := range []struct{ specific, general, want string }{
+		{"", "", ""}, {"", "http://g", "http://g"}, {"http://s", "http://g", "http://s"}, {"http://s", "", "http://s"},
+	} {
+		env := map[string]string{"AWS_ENDPOINT_URL_SECRETS_MANAGER": c.specific, "AWS_ENDPOINT_URL": c.general}
+		if got := secretsEndpoint(func(k string) string { return env[k] }); got != c.want {
+			t.Errorf("%q, %q: %q, want %q", c.specific, c.general, got, c.want)
+		}
 	}
 }

@@ -43,9 +43,58 @@ func NewLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 //
 // "APCA-API-KEY-ID" is not secret: a key id names a client, like a user name.
 func IsSecretKey(key string) bool {
+	if !isASCII(key) {
+		return isSecretKeyUnicode(key)
+	}
+	for _, s := range secretSuffixes {
+		if hasKeySuffix(key, s) {
+			return true
+		}
+	}
+	return hasKeySuffix(key, "token") && !hasKeySuffix(key, "page_token")
+}
+
+// secretSuffixes are the endings of a secret name, in lower case with '_'.
+var secretSuffixes = []string{"secret", "password", "passwd", "authorization", "secret_key",
+	"api_key", "apikey", "credentials", "cookie", "signature"}
+
+// hasKeySuffix reports whether the ASCII key ends in suffix (lower case,
+// '_' standing for '_' or '-'), ignoring case, without allocating: it is
+// asked of every attribute of every log line.
+func hasKeySuffix(key, suffix string) bool {
+	if len(key) < len(suffix) {
+		return false
+	}
+	tail := key[len(key)-len(suffix):]
+	for i := 0; i < len(suffix); i++ {
+		c := tail[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '-':
+			c = '_'
+		}
+		if c != suffix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecretKeyUnicode is IsSecretKey for a name with non-ASCII letters,
+// whose lower case may hold ASCII letters (the Kelvin sign's is 'k').
+func isSecretKeyUnicode(key string) bool {
 	k := strings.ReplaceAll(strings.ToLower(key), "-", "_")
-	for _, s := range []string{"secret", "password", "passwd", "authorization", "secret_key",
-		"api_key", "apikey", "credentials", "cookie", "signature"} {
+	for _, s := range secretSuffixes {
 		if strings.HasSuffix(k, s) {
 			return true
 		}
@@ -89,6 +138,14 @@ func (h redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h redactHandler) Handle(ctx context.Context, r slog.Record) error {
+	clean := true
+	r.Attrs(func(a slog.Attr) bool {
+		clean = !mayRedact(a)
+		return clean
+	})
+	if clean {
+		return h.next.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(redact(a))
@@ -107,6 +164,18 @@ func (h redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h redactHandler) WithGroup(name string) slog.Handler {
 	return redactHandler{h.next.WithGroup(name)}
+}
+
+// mayRedact reports whether redact could change a: its key is secret, or
+// its value is a group, a LogValuer or of another type than slog's own
+// (which may be a map). The common line of plain values passes through
+// without a copy.
+func mayRedact(a slog.Attr) bool {
+	switch a.Value.Kind() {
+	case slog.KindGroup, slog.KindAny, slog.KindLogValuer:
+		return true
+	}
+	return IsSecretKey(a.Key)
 }
 
 func redact(a slog.Attr) slog.Attr {

@@ -131,3 +131,20 @@ func TestMentionsSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestIsSecretKeyFastPathAgreesWithLowerCasing: the allocation-free ASCII
+// comparison decides as lower-casing with '-' read as '_' does.
+func TestIsSecretKeyFastPathAgreesWithLowerCasing(t *testing.T) {
+	keys := []string{"", "secret", "SECRET", "Client-Secret", "x_secret_key", "APCA-API-SECRET-KEY", "APCA-API-KEY-ID",
+		"Authorization", "X-Api-Key", "x-apikey", "Set-Cookie", "cookies", "page_token", "NEXT-PAGE-TOKEN", "Access-Token",
+		"token", "tokens", "request_id", "route", "status", "cache", "latency_ms", "key_id", "passwd", "DB_PASSWORD",
+		"signature", "x-amz-Signature", "credentials", "creds", "a-b-c", "_", "-", "ecret", "secre"}
+	for _, k := range keys {
+		if got, want := IsSecretKey(k), isSecretKeyUnicode(k); got != want {
+			t.Errorf("IsSecretKey(%q) = %v; lower-casing says %v", k, got, want)
+		}
+	}
+	if !IsSecretKey("api_\u212Aey") { // the Kelvin sign lower-cases to 'k'
+		t.Error(`IsSecretKey("api_\u212Aey") = false`)
+	}
+}

@@ -647,3 +647,24 @@ func TestSleep(t *testing.T) {
 		t.Fatalf("a cancelled sleep: %v, want context.Canceled at once", err)
 	}
 }
+
+// TestEmbeddedNewYorkMatchesTheZoneDatabase: the embedded America/New_York
+// gives every instant of 1970-2100 the offset and name Go's full time zone
+// database gives it.
+func TestEmbeddedNewYorkMatchesTheZoneDatabase(t *testing.T) {
+	embedded, err := time.LoadLocationFromTZData("America/New_York", newYorkTZif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no zoneinfo database on this host:", err)
+	}
+	for at := time.Date(1970, 1, 1, 0, 30, 0, 0, time.UTC); at.Year() < 2100; at = at.Add(time.Hour) {
+		en, eo := at.In(embedded).Zone()
+		fn, fo := at.In(full).Zone()
+		if en != fn || eo != fo {
+			t.Fatalf("%s: embedded %s %d, database %s %d", at, en, eo, fn, fo)
+		}
+	}
+}

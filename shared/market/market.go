@@ -3,16 +3,17 @@
 // session and the instant of the next change.
 //
 // Sessions follow New York wall-clock time (daylight saving included, from the
-// time zone database embedded in the binary) and an embedded exchange calendar
+// system's time zone database or the copy of America/New_York embedded in
+// the binary) and an embedded exchange calendar
 // of holidays and early closes for 2025–2028. Years outside the table fall back
 // to weekday rules and log a warning.
 package market
 
 import (
 	"context"
+	_ "embed"
 	"sync"
 	"time"
-	_ "time/tzdata" // NewYork must load on hosts without a zoneinfo database (Lambda's provided.al2023).
 )
 
 // Session is an NYSE trading session. Its string values are stable: they are
@@ -64,12 +65,25 @@ func (f ClockFunc) Now() time.Time { return f() }
 var SystemClock Clock = ClockFunc(time.Now)
 
 // NewYork is the America/New_York location, loaded from the system zoneinfo
-// database or, when that is missing, from the copy embedded in the binary.
-// The package panics at initialisation if neither provides it.
+// database or, when that is missing (Lambda's provided.al2023), from the
+// copy embedded in the binary. The package panics at initialisation if
+// neither provides it.
 var NewYork = mustLoadNewYork()
 
+// newYorkTZif is America/New_York from Go's time zone database
+// ($GOROOT/lib/time/zoneinfo.zip), 1.7 KB: time/tzdata would embed every
+// zone, 450 KB of each function's binary, for this one. Its rules end in a
+// POSIX TZ rule (EST5EDT,M3.2.0,M11.1.0) that covers the years after its
+// table.
+//
+//go:embed america_new_york.tzif
+var newYorkTZif []byte
+
 func mustLoadNewYork() *time.Location {
-	loc, err := time.LoadLocation("America/New_York")
+	if loc, err := time.LoadLocation("America/New_York"); err == nil {
+		return loc
+	}
+	loc, err := time.LoadLocationFromTZData("America/New_York", newYorkTZif)
 	if err != nil {
 		panic("market: cannot load America/New_York: " + err.Error())
 	}
