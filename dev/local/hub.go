@@ -66,18 +66,27 @@ func startHub(ctx context.Context, getenv func(string) string, svc *service.Serv
 	return &localHub{hub: h, stop: func() error { cancel(); <-done; return nil }}, nil
 }
 
-// withHub sends the hub's stream paths to it and everything else to next.
+// withHub sends WebSocket upgrades on the hub's stream paths to it and
+// everything else to next: /v1beta1/news is both the news stream and the
+// REST news route, told apart as Alpaca's hosts tell them apart, by the
+// upgrade.
 func withHub(h *localHub, next http.Handler) http.Handler {
 	if h == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.hub.Handles(r.URL.Path) {
+		if h.hub.Handles(r.URL.Path) && isUpgrade(r) {
 			h.hub.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isUpgrade reports whether r asks to switch to the WebSocket protocol.
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
+		strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }
 
 // describe is the banner's stream line.
