@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/shared/config"
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // relay shares one feed's upstream among the hubs on one Redis. The holder
@@ -84,7 +85,7 @@ func (r *relay) listen(ctx context.Context) {
 		sub := r.rdb.Subscribe(ctx, r.channel)
 		r.relayFrom(ctx, sub.Channel())
 		_ = sub.Close()
-		_ = sleepCtx(ctx, r.fh.h.o.LeasePoll)
+		_ = market.Sleep(ctx, r.fh.h.o.LeasePoll)
 	}
 }
 

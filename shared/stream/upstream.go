@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
 // upstream is a feed's connection to Alpaca, run while the hub holds the
@@ -69,19 +71,8 @@ func (u *upstream) run(ctx context.Context) {
 			backoff = o.BackoffMax // only an operator can fix these
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
-		_ = sleepCtx(ctx, wait)
+		_ = market.Sleep(ctx, wait)
 		backoff = min(backoff*2, o.BackoffMax)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
