@@ -80,3 +80,12 @@ func RevocationWindow(getenv func(string) string) (time.Duration, error) {
 	secs, err := Int(getenv, EnvRevocationWindow, int(DefaultRevocationWindow/time.Second), 1, int(MaxRevocationWindow/time.Second))
 	return time.Duration(secs) * time.Second, err
 }
+
+// PositiveOr is v when it is positive, else def: how a zero (or negative)
+// field of an options struct takes its default.
+func PositiveOr[T ~int | ~int64 | ~float64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}

@@ -50,3 +50,15 @@ func TestRevocationWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestPositiveOr(t *testing.T) {
+	if got := PositiveOr(0, 5); got != 5 {
+		t.Errorf("PositiveOr(0, 5) = %d", got)
+	}
+	if got := PositiveOr(-time.Second, time.Minute); got != time.Minute {
+		t.Errorf("PositiveOr(-1s, 1m) = %v", got)
+	}
+	if got := PositiveOr(0.25, 0.5); got != 0.25 {
+		t.Errorf("PositiveOr(0.25, 0.5) = %v", got)
+	}
+}

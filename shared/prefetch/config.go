@@ -2,6 +2,8 @@ package prefetch
 
 import (
 	"time"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 // Config tunes a Job. Zero fields take the defaults documented here; the
@@ -89,21 +91,21 @@ const (
 func (c Config) withDefaults() Config {
 	c.hotDefaults()
 	c.refreshDefaults()
-	c.OptionContracts = min(positiveOr(c.OptionContracts, DefaultOptionContracts), 1000)
-	c.OptionDays = positiveOr(c.OptionDays, DefaultOptionDays)
-	c.OptionStrikeBand = positiveOr(c.OptionStrikeBand, DefaultOptionStrikeBand)
-	c.ContractsTTL = positiveOr(c.ContractsTTL, DefaultContractsTTL)
+	c.OptionContracts = min(config.PositiveOr(c.OptionContracts, DefaultOptionContracts), 1000)
+	c.OptionDays = config.PositiveOr(c.OptionDays, DefaultOptionDays)
+	c.OptionStrikeBand = config.PositiveOr(c.OptionStrikeBand, DefaultOptionStrikeBand)
+	c.ContractsTTL = config.PositiveOr(c.ContractsTTL, DefaultContractsTTL)
 	if !(c.DecayFactor > 0 && c.DecayFactor < 1) {
 		c.DecayFactor = DefaultDecayFactor
 	}
-	c.DecayMin = positiveOr(c.DecayMin, DefaultDecayMin)
-	c.DecayKeep = positiveOr(c.DecayKeep, DefaultDecayKeep)
-	c.Interval = positiveOr(c.Interval, DefaultInterval)
-	c.RunFor = positiveOr(c.RunFor, DefaultRunFor)
-	c.PassTime = positiveOr(c.PassTime, DefaultPassTime)
-	c.Margin = positiveOr(c.Margin, DefaultMargin)
-	c.Slack = positiveOr(c.Slack, DefaultSlack)
-	c.StateTTL = positiveOr(c.StateTTL, DefaultStateTTL)
+	c.DecayMin = config.PositiveOr(c.DecayMin, DefaultDecayMin)
+	c.DecayKeep = config.PositiveOr(c.DecayKeep, DefaultDecayKeep)
+	c.Interval = config.PositiveOr(c.Interval, DefaultInterval)
+	c.RunFor = config.PositiveOr(c.RunFor, DefaultRunFor)
+	c.PassTime = config.PositiveOr(c.PassTime, DefaultPassTime)
+	c.Margin = config.PositiveOr(c.Margin, DefaultMargin)
+	c.Slack = config.PositiveOr(c.Slack, DefaultSlack)
+	c.StateTTL = config.PositiveOr(c.StateTTL, DefaultStateTTL)
 	return c
 }
 
@@ -119,22 +121,14 @@ func (c *Config) hotDefaults() {
 		c.MaxTopN = max(1000, 4*c.TopN)
 	}
 	c.MaxTopN = max(c.MaxTopN, c.TopN)
-	c.MinTopN = min(positiveOr(c.MinTopN, c.TopN/4), c.TopN)
+	c.MinTopN = min(config.PositiveOr(c.MinTopN, c.TopN/4), c.TopN)
 }
 
 // refreshDefaults fills in the refresh threshold, its optimizer bounds and
 // the budget share.
 func (c *Config) refreshDefaults() {
-	c.RefreshBelow = min(positiveOr(c.RefreshBelow, DefaultRefreshBelow), 1)
-	c.MinRefreshBelow = min(positiveOr(c.MinRefreshBelow, 0.25), c.RefreshBelow)
-	c.MaxRefreshBelow = min(max(positiveOr(c.MaxRefreshBelow, 0.8), c.RefreshBelow), 1)
-	c.BudgetShare = min(positiveOr(c.BudgetShare, DefaultBudgetShare), 1)
-}
-
-// positiveOr returns v when it is greater than zero (so not NaN), else def.
-func positiveOr[T int | float64 | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
-	}
-	return def
+	c.RefreshBelow = min(config.PositiveOr(c.RefreshBelow, DefaultRefreshBelow), 1)
+	c.MinRefreshBelow = min(config.PositiveOr(c.MinRefreshBelow, 0.25), c.RefreshBelow)
+	c.MaxRefreshBelow = min(max(config.PositiveOr(c.MaxRefreshBelow, 0.8), c.RefreshBelow), 1)
+	c.BudgetShare = min(config.PositiveOr(c.BudgetShare, DefaultBudgetShare), 1)
 }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/auth"
 	"github.com/opitios/opitios-alpaca/shared/cache"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
@@ -51,8 +54,8 @@ type Options struct {
 	// Cache receives quotes, trades and bars. Nil: nothing is stored.
 	Cache *cache.Cache
 	// StockFeed and OptionFeed are the deployment's default feeds (entry
-	// identifiers of the default feed carry no suffix). Defaults "iex" and
-	// "indicative".
+	// identifiers of the default feed carry no suffix). Defaults
+	// alpaca.DefaultStockFeed and alpaca.DefaultOptionFeed.
 	StockFeed, OptionFeed string
 	// Source attributes stored entries: Source + "/" + feed + "+stream".
 	// Default "alpaca". A source naming the simulator ("alpaca-sim") is
@@ -83,10 +86,10 @@ func (o Options) withDefaults() Options {
 	if len(o.Feeds) == 0 {
 		o.Feeds = []string{FeedIEX}
 	}
-	o.BaseURL = strings.TrimRight(orStr(o.BaseURL, DefaultBaseURL), "/")
-	o.StockFeed = orStr(o.StockFeed, "iex")
-	o.OptionFeed = orStr(o.OptionFeed, "indicative")
-	o.Source = orStr(o.Source, "alpaca")
+	o.BaseURL = strings.TrimRight(cmp.Or(o.BaseURL, DefaultBaseURL), "/")
+	o.StockFeed = cmp.Or(o.StockFeed, alpaca.DefaultStockFeed)
+	o.OptionFeed = cmp.Or(o.OptionFeed, alpaca.DefaultOptionFeed)
+	o.Source = cmp.Or(o.Source, "alpaca")
 	if o.SymbolLimit == 0 {
 		o.SymbolLimit = DefaultSymbolLimit
 	}
@@ -96,33 +99,19 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	o.LeaseTTL = orDur(o.LeaseTTL, DefaultLeaseTTL)
-	o.LeasePoll = orDur(o.LeasePoll, DefaultLeasePoll)
-	o.SilenceTimeout = orDur(o.SilenceTimeout, DefaultSilenceTimeout)
-	o.FlushInterval = orDur(o.FlushInterval, DefaultFlushInterval)
-	o.RefreshInterval = orDur(o.RefreshInterval, DefaultRefreshInterval)
-	o.AuthTimeout = orDur(o.AuthTimeout, DefaultAuthTimeout)
-	o.WriteTimeout = orDur(o.WriteTimeout, DefaultWriteTimeout)
-	o.BackoffMin = orDur(o.BackoffMin, DefaultBackoffMin)
-	o.BackoffMax = orDur(o.BackoffMax, DefaultBackoffMax)
+	o.LeaseTTL = config.PositiveOr(o.LeaseTTL, DefaultLeaseTTL)
+	o.LeasePoll = config.PositiveOr(o.LeasePoll, DefaultLeasePoll)
+	o.SilenceTimeout = config.PositiveOr(o.SilenceTimeout, DefaultSilenceTimeout)
+	o.FlushInterval = config.PositiveOr(o.FlushInterval, DefaultFlushInterval)
+	o.RefreshInterval = config.PositiveOr(o.RefreshInterval, DefaultRefreshInterval)
+	o.AuthTimeout = config.PositiveOr(o.AuthTimeout, DefaultAuthTimeout)
+	o.WriteTimeout = config.PositiveOr(o.WriteTimeout, DefaultWriteTimeout)
+	o.BackoffMin = config.PositiveOr(o.BackoffMin, DefaultBackoffMin)
+	o.BackoffMax = config.PositiveOr(o.BackoffMax, DefaultBackoffMax)
 	if o.QueueLen <= 0 {
 		o.QueueLen = DefaultQueueLen
 	}
 	return o
-}
-
-func orStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func orDur(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Hub is the stream hub: an http.Handler serving clients on the feed paths,
