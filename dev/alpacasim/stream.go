@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -160,9 +161,12 @@ func (st *Streams) serveControl(w http.ResponseWriter, r *http.Request) {
 }
 
 // freezable is a connection whose reads and writes wait while the streams
-// are silent: the peer hears nothing, not even pongs.
+// are silent: the peer hears nothing, not even pongs. It reads through r,
+// the server's reader of the connection, which may already hold the
+// client's first frames.
 type freezable struct {
 	net.Conn
+	r      io.Reader
 	silent *atomic.Bool
 }
 
@@ -173,7 +177,7 @@ func (f freezable) wait() {
 }
 
 func (f freezable) Read(b []byte) (int, error) {
-	n, err := f.Conn.Read(b)
+	n, err := f.r.Read(b)
 	f.wait()
 	return n, err
 }
@@ -190,11 +194,11 @@ type hijacker struct {
 }
 
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, _, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
-	fc := freezable{c, h.silent}
+	fc := freezable{c, brw.Reader, h.silent}
 	return fc, bufio.NewReadWriter(bufio.NewReader(fc), bufio.NewWriter(fc)), nil
 }
 

@@ -1,9 +1,14 @@
 package alpacasim_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -162,4 +167,67 @@ func TestStreamedCryptoTradesAreRESTTrades(t *testing.T) {
 	if len(got) < 2 || !reflect.DeepEqual(got[len(got)-1], latest) {
 		t.Fatalf("%d crypto trades streamed, the last %v; REST latest trade %v", len(got), got[len(got)-1], latest)
 	}
+}
+
+// A client may send its first frame right behind the upgrade request,
+// before the 101 answer arrives: the server must read the bytes it has
+// already buffered, not lose them.
+func TestFrameSentWithTheUpgradeIsRead(t *testing.T) {
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: market.NewManualClock(friday)})
+	ts := httptest.NewServer(alpacasim.NewStreams(s, alpacasim.StreamConfig{AuthTimeout: 2 * time.Second}))
+	defer ts.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	upgrade := "GET /v2/iex HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	auth := `{"action":"auth","key":"` + testKey + `","secret":"` + testSecret + `"}`
+	if _, err := conn.Write(append([]byte(upgrade), maskedTextFrame(auth)...)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade answered %v, %v", resp, err)
+	}
+	for _, want := range []string{"connected", "authenticated"} {
+		if got := readTextFrame(t, r); !strings.Contains(got, `"msg":"`+want+`"`) {
+			t.Fatalf("frame %s, want the %q message", got, want)
+		}
+	}
+}
+
+// maskedTextFrame is msg (under 126 bytes) as a client's masked text frame.
+func maskedTextFrame(msg string) []byte {
+	mask := []byte{1, 2, 3, 4}
+	f := append([]byte{0x81, 0x80 | byte(len(msg))}, mask...)
+	for i := range len(msg) {
+		f = append(f, msg[i]^mask[i%4])
+	}
+	return f
+}
+
+// readTextFrame reads one unmasked server frame (under 64 KiB) from r.
+func readTextFrame(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		t.Fatal(err)
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		var ext [2]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			t.Fatal(err)
+		}
+		n = int(binary.BigEndian.Uint16(ext[:]))
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
