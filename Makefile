@@ -67,12 +67,6 @@ PKGS = $(shell $(GO) list -e ./... | grep -v '/node_modules/')
 # The RIE harness runs under `make local-rie`, with the emulator and the
 # bootstraps it needs; `make test-go` covers every other package.
 GO_TEST_PKGS = $(filter-out $(MODULE)/dev/rie $(MODULE)/dev/rie/%,$(PKGS))
-# The CDK app's tests (infra/...) synthesize the stack through the jsii
-# runtime, one synthesis after another: the race detector instruments only
-# the marshalling to and from node there and makes them four times slower
-# (about 12 minutes against 3 on 2 cores), so they run without -race; every
-# other package runs with it.
-INFRA_PKGS = $(filter $(MODULE)/infra $(MODULE)/infra/%,$(GO_TEST_PKGS))
 MODULE = $(shell $(GO) list -m)
 
 TEST_STEPS := vet staticcheck fmt-check test-go fuzz bench-smoke local-rie cfn-lint
@@ -148,9 +142,8 @@ npm-deps: ## npm ci, when package-lock.json exists and node_modules is missing o
 test: deps ## everything CI checks, against private Redis servers, with a summary
 	@MAKE="$(MAKE)" $(WITH_REDIS) dev/testenv/run-steps.sh "make test" $(TEST_STEPS)
 
-test-go: ## go test -race on every package (but dev/rie: see local-rie; infra/... without -race)
-	$(REDIS) $(GO) test $(GO_TEST_FLAGS) $(filter-out $(INFRA_PKGS),$(GO_TEST_PKGS))
-	$(GO) test $(filter-out -race,$(GO_TEST_FLAGS)) $(INFRA_PKGS)
+test-go: ## go test -race on every package (but dev/rie: see local-rie)
+	$(REDIS) $(GO) test $(GO_TEST_FLAGS) $(GO_TEST_PKGS)
 
 # Each date runs test-go (without -race: TEST_DATES_GO_FLAGS), bench-smoke
 # and local-rie under dev/testenv/shifted-clock.sh: every step of every date,

@@ -49,12 +49,15 @@ var errNag = errors.New("cdk-nag AwsSolutions findings without a suppression")
 // configuration is invalid or cdk-nag reports unsuppressed findings; the
 // assembly is written either way, so the report can be read.
 func run(app awscdk.App) error {
-	s, err := stack.FromApp(app, stack.StackName)
-	if err != nil {
+	if _, err := stack.FromApp(app, stack.StackName); err != nil {
 		return err
 	}
 	app.Synth(nil)
-	if errs := s.Nag.Errors(); len(errs) > 0 {
+	errs, err := stack.NagFindings(*app.Outdir())
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %s", errNag, strings.Join(errs, "\n  "))
 	}
 	return nil

@@ -1,48 +1,83 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
-
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 )
 
-// NagFindings is a cdk-nag logger that keeps the error-level findings no
-// suppression covers, and the rules that could not be evaluated. It
-// implements cdknag.INagLogger; the checks call it during synthesis.
-type NagFindings struct {
-	errs []string
+// nagValidationFailure starts cdk-nag's warning for a rule that could not
+// be evaluated on a resource.
+const nagValidationFailure = "CdkNagValidationFailure"
+
+// metadata maps construct paths to their metadata entries; the entries
+// that carry annotations have a string as data.
+type metadata map[string][]struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
 }
 
-// Errors returns one line per unsuppressed error-level finding or failed
-// rule, in the order the checks reported them.
-func (n *NagFindings) Errors() []string { return n.errs }
+// manifest is the part of a cloud assembly's manifest.json that carries
+// annotations: per artifact, its metadata, inline or in a file of the
+// assembly.
+type manifest struct {
+	Artifacts map[string]struct {
+		Metadata metadata `json:"metadata"`
+		File     string   `json:"additionalMetadataFile"`
+	} `json:"artifacts"`
+}
 
-// OnNonCompliance records error-level findings; warnings are left to the
-// report.
-func (n *NagFindings) OnNonCompliance(d *cdknag.NagLoggerNonComplianceData) {
-	if d.RuleLevel != cdknag.NagMessageLevel_ERROR {
-		return
+// NagFindings reads the cloud assembly that app.Synth wrote to dir and
+// returns one line per finding that must fail the synth, sorted: every
+// error annotation (cdk-nag's unsuppressed error-level findings among them)
+// and every rule cdk-nag could not evaluate. It reads the assembly rather
+// than logging through a cdk-nag logger because a logger written in Go is
+// called across the jsii bridge for every rule on every resource, which
+// made a synth ten times slower.
+func NagFindings(dir string) ([]string, error) {
+	var m manifest
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+		return nil, err
 	}
-	id := *d.RuleId
-	if d.FindingId != nil && *d.FindingId != "" {
-		id += "[" + *d.FindingId + "]"
+	var out []string
+	for _, a := range m.Artifacts {
+		md := a.Metadata
+		if a.File != "" {
+			if err := readJSON(filepath.Join(dir, a.File), &md); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, md.failures()...)
 	}
-	n.errs = append(n.errs, fmt.Sprintf("%s %s: %s", *d.Resource.Node().Path(), id, *d.RuleInfo))
+	slices.Sort(out)
+	return out, nil
 }
 
-// OnError records a rule that could not be evaluated.
-func (n *NagFindings) OnError(d *cdknag.NagLoggerErrorData) {
-	n.errs = append(n.errs, fmt.Sprintf("%s %s could not be evaluated: %s", *d.Resource.Node().Path(), *d.RuleId, *d.ErrorMessage))
+// failures returns a line per error annotation and per rule cdk-nag could
+// not evaluate.
+func (md metadata) failures() []string {
+	var out []string
+	for path, entries := range md {
+		for _, e := range entries {
+			msg, _ := e.Data.(string)
+			if e.Type == "aws:cdk:error" || (e.Type == "aws:cdk:warning" && strings.HasPrefix(msg, nagValidationFailure)) {
+				out = append(out, path+" "+strings.TrimSpace(msg))
+			}
+		}
+	}
+	return out
 }
 
-// OnCompliance ignores compliant resources.
-func (n *NagFindings) OnCompliance(*cdknag.NagLoggerComplianceData) {}
-
-// OnNotApplicable ignores rules that do not apply.
-func (n *NagFindings) OnNotApplicable(*cdknag.NagLoggerNotApplicableData) {}
-
-// OnSuppressed ignores findings a suppression (with its reason) covers.
-func (n *NagFindings) OnSuppressed(*cdknag.NagLoggerSuppressedData) {}
-
-// OnSuppressedError ignores rule errors a suppression covers.
-func (n *NagFindings) OnSuppressedError(*cdknag.NagLoggerSuppressedErrorData) {}
+func readJSON(path string, v any) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("cloud assembly %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}

@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,14 +24,15 @@ func TestAwsSolutionsChecksPass(t *testing.T) {
 	for _, ctx := range []map[string]any{nil, replicationCtx, variantCtx} {
 		x := synth(t, ctx)
 		found := assertions.Annotations_FromStack(x.s.Stack).FindError(jsii.String("*"), nagErrors())
-		if len(*found) != 0 || len(x.s.Nag.Errors()) != 0 {
-			t.Errorf("context %v: %d cdk-nag error annotations:\n%s", ctx, len(*found), strings.Join(x.s.Nag.Errors(), "\n"))
+		errs := nagFindings(t, x)
+		if len(*found) != 0 || len(errs) != 0 {
+			t.Errorf("context %v: %d cdk-nag error annotations:\n%s", ctx, len(*found), strings.Join(errs, "\n"))
 		}
 	}
 }
 
 // The checks really run: a queue without SSL enforcement is reported, both
-// as an error annotation and by the NagFindings logger.
+// as an error annotation and by NagFindings.
 func TestAwsSolutionsChecksCatchAViolation(t *testing.T) {
 	x := synthWith(t, map[string]any{"assetsDir": assetsDir}, func(scope constructs.Construct) {
 		awssqs.NewQueue(scope, jsii.String("Careless"), &awssqs.QueueProps{})
@@ -38,7 +41,7 @@ func TestAwsSolutionsChecksCatchAViolation(t *testing.T) {
 	if len(*found) == 0 {
 		t.Error("no error annotation for a queue without SSL enforcement or a DLQ")
 	}
-	errs := x.s.Nag.Errors()
+	errs := nagFindings(t, x)
 	if !slices.ContainsFunc(errs, func(e string) bool {
 		return strings.Contains(e, "OpitiosAlpaca/Careless/Resource") && strings.Contains(e, "AwsSolutions-SQS4")
 	}) {
@@ -79,5 +82,50 @@ func TestSuppressionsAreScopedAndExplained(t *testing.T) {
 		if n == 0 {
 			t.Errorf("context %v: no suppression metadata found; the walk is looking in the wrong place", ctx)
 		}
+	}
+}
+
+func nagFindings(t *testing.T, x *synthesized) []string {
+	t.Helper()
+	errs, err := NagFindings(x.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+// NagFindings keeps error annotations and rules cdk-nag could not evaluate,
+// from every artifact, inline or in its metadata file, and nothing else.
+func TestNagFindingsReadsTheAssembly(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `{"version":"48.0.0","artifacts":{
+		"A":{"type":"aws:cloudformation:stack","metadata":{
+			"/A/Queue/Resource":[
+				{"type":"aws:cdk:error","data":"AwsSolutions-SQS4: no SSL\n"},
+				{"type":"aws:cdk:warning","data":"AwsSolutions-SQS3: no DLQ\n"},
+				{"type":"aws:cdk:info","data":"CdkNagSuppression: reasoned\n"}],
+			"/A/Fn/Resource":[
+				{"type":"aws:cdk:warning","data":"CdkNagValidationFailure[AwsSolutions-L1]: threw\n"},
+				{"type":"aws:cdk:logicalId","data":"FnABC"}]}},
+		"B":{"type":"aws:cloudformation:stack","additionalMetadataFile":"B.metadata.json"},
+		"Tree":{"type":"cdk:tree"}}}`
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "B.metadata.json"), []byte(`{
+		"/B/Topic/Resource":[{"type":"aws:cdk:error","data":"AwsSolutions-SNS3: no SSL"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NagFindings(dir)
+	want := []string{
+		"/A/Fn/Resource CdkNagValidationFailure[AwsSolutions-L1]: threw",
+		"/A/Queue/Resource AwsSolutions-SQS4: no SSL",
+		"/B/Topic/Resource AwsSolutions-SNS3: no SSL",
+	}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("NagFindings = %q, %v; want %q", got, err, want)
+	}
+	if _, err := NagFindings(t.TempDir()); err == nil {
+		t.Error("NagFindings of a directory without a manifest: no error")
 	}
 }

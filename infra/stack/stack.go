@@ -100,9 +100,6 @@ type Stack struct {
 	Dashboard  awscloudwatch.Dashboard
 	Alarms     []awscloudwatch.Alarm
 
-	// Nag collects the cdk-nag findings when the stack came from FromApp.
-	Nag *NagFindings
-
 	roles        []awsiam.Role               // the functions' execution roles
 	publicRoutes []awsapigatewayv2.HttpRoute // routes without the authorizer
 }
@@ -129,9 +126,9 @@ func New(scope constructs.Construct, id string, cfg Config) *Stack {
 }
 
 // FromApp reads the configuration from the app's context, declares the
-// stack and adds the cdk-nag AwsSolutions checks to the app. After
-// app.Synth, s.Nag lists the unsuppressed error-level findings; each is also
-// an error annotation, which fails `cdk synth`.
+// stack and adds the cdk-nag AwsSolutions checks to the app. Each
+// unsuppressed error-level finding is an error annotation, which fails
+// `cdk synth`; after app.Synth, NagFindings lists them.
 func FromApp(app awscdk.App, id string) (*Stack, error) {
 	cfg, err := FromContext(func(key string) any {
 		return app.Node().TryGetContext(jsii.String(key))
@@ -140,11 +137,7 @@ func FromApp(app awscdk.App, id string) (*Stack, error) {
 		return nil, err
 	}
 	s := New(app, id, cfg)
-	s.Nag = &NagFindings{}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
-		Verbose:           jsii.Bool(true),
-		AdditionalLoggers: &[]cdknag.INagLogger{s.Nag},
-	}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return s, nil
 }
 
