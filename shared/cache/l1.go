@@ -37,24 +37,27 @@ type l1Key struct {
 
 func newL1Key(dt DataType, id string) l1Key { return l1Key{dt: dt, id: upper(id)} }
 
-// l1Item is what L1 holds: the entry and the instant L1 must stop serving it.
+// l1Item is what L1 holds: the entry and the instant, in Unix nanoseconds
+// on the injected clock, L1 must stop serving it.
 type l1Item struct {
 	e     *Entry
-	until time.Time     // on the injected clock
-	life  time.Duration // until - the write instant, for otter's own clock
+	until int64
 }
 
 // entryOverhead approximates the bytes an entry costs beyond its data and
 // symbol (struct, timestamps, strings' headers, the cache's node).
 const entryOverhead = 256
 
-// l1 is the in-process layer: an otter cache with per-entry expiry, bounded
-// by entries and bytes at once. Each entry weighs at least
-// MaxBytes/MaxEntries, so the weight bound enforces both limits.
+// l1 is the in-process layer: an otter cache bounded by entries and bytes at
+// once. Each entry weighs at least MaxBytes/MaxEntries, so the weight bound
+// enforces both limits.
 //
-// otter expires entries on its own clock to reclaim memory; correctness does
-// not depend on it, because every read re-checks the entry against the
-// injected clock.
+// Expiry is L1's own, not otter's: every read checks the entry against the
+// injected clock and drops it once expired, and an expired entry that is not
+// read again leaves like any cold entry, by the weight bound. (otter's
+// per-entry expiry kept a timer wheel current on every read and write, which
+// cost more than the lookup itself, to reclaim memory the bound already
+// caps.)
 type l1 struct {
 	c   *otter.Cache[l1Key, l1Item]
 	ttl time.Duration
@@ -69,9 +72,6 @@ func newL1(o L1Options) *l1 {
 			w := uint32(len(k.id)+len(k.dt)+len(v.e.Data)+len(v.e.Symbol)+len(v.e.DataSource)) + entryOverhead
 			return max(w, floor)
 		},
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[l1Key, l1Item]) time.Duration {
-			return e.Value.life
-		}),
 		// Maintenance runs on the goroutine that wrote, as a little work,
 		// rather than on a goroutine started after a write: waking a thread
 		// for it costs more than the work, and takes a core from the Redis
@@ -88,7 +88,7 @@ func (l *l1) get(key l1Key, now time.Time, session market.Session) (*Entry, bool
 	if !ok {
 		return nil, false
 	}
-	if !now.Before(it.until) || (session != AnySession && it.e.Session != session) {
+	if now.UnixNano() >= it.until || (session != AnySession && it.e.Session != session) {
 		l.c.Invalidate(key)
 		return nil, false
 	}
@@ -104,7 +104,7 @@ func (l *l1) set(key l1Key, e *Entry, now time.Time) {
 	if !now.Before(until) {
 		return
 	}
-	l.c.Set(key, l1Item{e: e, until: until, life: until.Sub(now)})
+	l.c.Set(key, l1Item{e: e, until: until.UnixNano()})
 }
 
 func (l *l1) purge() { l.c.InvalidateAll() }

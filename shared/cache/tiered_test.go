@@ -148,6 +148,26 @@ func TestL1LifetimeNeverOutlivesEntry(t *testing.T) {
 	}
 }
 
+// L1 reclaims an expired entry when it is read: the read misses and the
+// entry is gone, even when nothing replaces it.
+func TestExpiredL1EntryIsDroppedWhenRead(t *testing.T) {
+	clk := market.NewManualClock(regularNoon)
+	c := New(Options{Clock: clk}) // L1 only
+	ctx := context.Background()
+	if _, err := c.Get(ctx, StockQuote, "AAPL", (&origin{}).fetch); err != nil || c.L1Len() != 1 {
+		t.Fatalf("first get: %v, L1 holds %d", err, c.L1Len())
+	}
+	clk.Advance(10 * time.Second)
+	down := errors.New("origin down")
+	failing := func(context.Context, []string) (map[string]Item, error) { return nil, down }
+	if _, err := c.Get(ctx, StockQuote, "AAPL", failing); !errors.Is(err, down) {
+		t.Fatalf("expired entry served: err %v", err)
+	}
+	if n := c.L1Len(); n != 0 {
+		t.Fatalf("L1 still holds %d entries after reading an expired one", n)
+	}
+}
+
 func TestGetManyMixedLayers(t *testing.T) {
 	rdb := redistest.Client(t)
 	clk := market.NewManualClock(regularNoon)
