@@ -276,13 +276,14 @@ func (g *Gateway) match(path string) (string, map[string]string, bool) {
 
 // matchTemplate matches path against the template t, segment by segment: a
 // {name} segment takes any non-empty segment as the parameter name, any
-// other must be equal.
+// other must be equal. The parameters' map is made only for a match.
 func matchTemplate(t, path string) (map[string]string, bool) {
 	n := strings.Count(t, "/")
 	if n != strings.Count(path, "/") {
 		return nil, false
 	}
-	var params map[string]string
+	type param struct{ name, value string }
+	var found []param
 	for range n + 1 {
 		var ts, ps string
 		ts, t, _ = strings.Cut(t, "/")
@@ -291,15 +292,19 @@ func matchTemplate(t, path string) (map[string]string, bool) {
 			if ps == "" {
 				return nil, false
 			}
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[ts[1:len(ts)-1]] = ps
+			found = append(found, param{ts[1 : len(ts)-1], ps})
 			continue
 		}
 		if ts != ps {
 			return nil, false
 		}
+	}
+	if len(found) == 0 {
+		return nil, true
+	}
+	params := make(map[string]string, len(found))
+	for _, p := range found {
+		params[p.name] = p.value
 	}
 	return params, true
 }

@@ -166,13 +166,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if sim != nil {
-	}
 	cfg.Clock = clock
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Metrics = metrics.New(metrics.Options{Sink: promsink.New(reg)})
 	cfg.Logger = log
+	service.TuneGC(getenv, cfg.MemoryLimitMB) // as in Lambda
 	svc, err := service.New(cfg)
 	if err != nil {
 		return err

@@ -236,7 +236,10 @@ func (h *Handler) logRequest(ctx context.Context, ev *events.APIGatewayV2HTTPReq
 		}
 	}
 	// The record goes to the handler directly: Logger.LogAttrs would also
-	// walk the stack for the caller's PC, which no handler here prints.
+	// walk the stack for the caller's PC, which no handler here prints. It
+	// carries the request id and route itself, so it is handled without
+	// ctx, whose values a context handler would otherwise search, layer by
+	// layer, for the same two fields.
 	r := slog.NewRecord(time.Now(), lvl, "request", 0)
 	r.AddAttrs(
 		slog.String("request_id", ev.RequestContext.RequestID),
@@ -246,5 +249,5 @@ func (h *Handler) logRequest(ctx context.Context, ev *events.APIGatewayV2HTTPReq
 		slog.Float64("latency_ms", float64(d.Microseconds())/1000),
 		slog.String("key_id", keyID),
 	)
-	_ = h.log.Handler().Handle(ctx, r)
+	_ = h.log.Handler().Handle(context.Background(), r)
 }

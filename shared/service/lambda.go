@@ -39,8 +39,8 @@ func (s *Service) APIHandler(out io.Writer) func(context.Context, events.APIGate
 
 // FromLambda builds the service the way every function starts in Lambda:
 // a JSON logger, a Secrets Manager client when a secret ARN is configured,
-// the configuration from the environment, and EMF metrics named after the
-// function. It returns the logger too, so main can report a failure.
+// the configuration from the environment, EMF metrics named after the
+// function, and the collector tuned to the function's memory (TuneGC). It returns the logger too, so main can report a failure.
 func FromLambda(ctx context.Context, getenv func(string) string) (*Service, *slog.Logger, error) {
 	log := Logger(getenv)
 	var sm config.SecretsGetter
@@ -57,6 +57,7 @@ func FromLambda(ctx context.Context, getenv func(string) string) (*Service, *slo
 	}
 	cfg.Logger = log
 	cfg.Metrics = metrics.New(metrics.Options{EMF: true, Function: getenv(config.EnvLambdaFunctionName)})
+	TuneGC(getenv, cfg.MemoryLimitMB)
 	svc, err := New(cfg)
 	return svc, log, err
 }
