@@ -33,6 +33,7 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/infra/stack"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
 	"github.com/opitios/opitios-alpaca/shared/logging"
@@ -172,8 +173,20 @@ func (c *rttCounter) count(cmds ...redis.Cmder) {
 	}
 }
 
+// apiMemoryMB is the api function's memory as the stack deploys it.
+var apiMemoryMB = stack.Defaults().API.MemoryMB
+
+// TestMain runs the benchmarks under the collector settings the api
+// function runs with (service.TuneGC): the handler's allocations cost what
+// they cost in Lambda, and every row of a run shares them.
+func TestMain(m *testing.M) {
+	service.TuneGC(os.Getenv, apiMemoryMB)
+	os.Exit(m.Run())
+}
+
 // fixture is the service as deployed (Lambda handler, EMF metrics, JSON logs
-// at info, a 1 GiB function), over the test Redis and a stub origin.
+// at info, the api function's memory and collector settings), over the test
+// Redis and a stub origin.
 type fixture struct {
 	svc    *service.Service
 	h      func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -188,7 +201,7 @@ func newFixture(b *testing.B, clock market.Clock, l1 cache.L1Options) *fixture {
 		Alpaca:        alpaca.Config{BaseURL: srv.URL, KeyID: "bench", SecretKey: "bench"},
 		BudgetPerMin:  1_000_000,
 		L1:            l1,
-		MemoryLimitMB: 1024,
+		MemoryLimitMB: apiMemoryMB,
 		Clock:         clock,
 		Metrics:       metrics.New(metrics.Options{EMF: true, Function: "api"}),
 		Logger:        logging.NewLogger(io.Discard, "json", slog.LevelInfo),

@@ -193,7 +193,7 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 
 	p("## Micro benchmarks (in process)\n\n")
 	p("`go test -bench . -benchmem -count N ./dev/bench`: the median of N runs. The handler benchmarks run the Lambda handler as deployed ")
-	p("(`service.APIHandler`: EMF metrics flushed per invocation, JSON logs at info to a discarded writer, a 1 GiB function) ")
+	p("(`service.APIHandler`: EMF metrics flushed per invocation, JSON logs at info to a discarded writer, the api function's memory, and its collector settings, `GOGC=400` under a soft limit of 75 %% of that memory, for every row) ")
 	p("on a local Redis and a loopback origin; the cache rows call `shared/cache` directly. Each row's floor is the library call or ")
 	p("round trip it cannot beat, measured in the same run. Rows that cross the network are noisy from one benchmark to the next ")
 	p("on a shared machine (a raw GET's median moves by tens of µs within a run), so the ratio targets are judged on the ")
