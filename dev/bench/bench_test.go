@@ -632,12 +632,14 @@ func TestMarkdown(t *testing.T) {
 	f := passingFindings()
 	r := &results{Date: "2026-11-26 05:00 UTC", Commit: "abc1234", Machine: machineInfo{CPUs: 2, CPUModel: "CPU", GoVersion: "go1.26"},
 		Mode: "full", Micro: []microResult{f.micro["HandlerL1Hit"], f.micro["FloorOtterGet"]}, Load: f.load, Soak: f.soak,
-		Verdicts: verdicts(f), Benchstat: "goos: linux\n"}
+		Verdicts: verdicts(f), Benchstat: "goos: linux\n",
+		PathProfiles: []pathProfile{{Benchmark: "HandlerL2Hit", NsPerOp: 87400, CPUCum: "logRequest\n", CPUFlat: "memmove\n"}}}
 	md := string(r.markdown("bench/latency.png", "bench/results.json"))
 	for _, want := range []string{
 		"## Verdict", "| Service level | Source | Target | Measured | Verdict |", "abc1234", "2 × CPU",
 		"](bench/latency.png)", "[bench/results.json](bench/results.json)", "| HandlerL1Hit | 8.00 µs |", "133.33×",
 		"## Soak", "<summary>benchstat", "| stampede | ours |",
+		"### Profiles: the L2-hit and batch paths", "<summary>HandlerL2Hit (87.4 µs/op), by cumulative time</summary>\n\n```\nlogRequest\n```",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

@@ -183,10 +183,10 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 
 	if has(secMicro) {
 		step("micro: go test -bench (this takes a while)")
-		plan := microPlan{count: 5, benchtime: "500ms"}
+		plan := microPlan{count: 5, benchtime: "500ms", profileTime: "3s"}
 		benchstat := o.benchstat
 		if o.smoke {
-			plan = microPlan{count: 1, benchtime: "20x"}
+			plan = microPlan{count: 1, benchtime: "20x", profileTime: "100x"}
 		}
 		if !filepath.IsAbs(benchstat) {
 			benchstat = filepath.Join(o.root, benchstat)
@@ -199,6 +199,10 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 			var err error
 			r.Micro, r.Benchstat, err = runMicro(ctx, o.root, benchstat, plan, filepath.Join(lay.scratch, "micro.txt"), log)
 			if err != nil {
+				r.Errors = append(r.Errors, "micro: "+err.Error())
+			}
+			step("micro: CPU profiles of %s", strings.Join(profiledPaths, ", "))
+			if r.PathProfiles, err = profilePaths(ctx, o.root, lay.scratch, plan.profileTime); err != nil {
 				r.Errors = append(r.Errors, "micro: "+err.Error())
 			}
 		}

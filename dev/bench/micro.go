@@ -32,8 +32,9 @@ const stormSize = 200
 
 // microPlan is how the Go benchmarks are run.
 type microPlan struct {
-	count     int
-	benchtime string // "" for go test's default
+	count       int
+	benchtime   string // "" for go test's default
+	profileTime string // -benchtime of each profiled path (profilePaths)
 }
 
 // runMicro runs the benchmarks of this package with go test, saves their

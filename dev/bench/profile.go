@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -121,4 +122,50 @@ func trimPprofHeader(out string) string {
 		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n") + "\n"
+}
+
+// pathProfile is where one Go benchmark spends its CPU beside its Redis
+// round trip: the tops of a CPU profile of it, without the Redis client's
+// frames (its system calls and waits are the floor the path is measured
+// against).
+type pathProfile struct {
+	Benchmark string  `json:"benchmark"`
+	NsPerOp   float64 `json:"ns_per_op"`
+	CPUCum    string  `json:"cpu_top_cum"` // -top -cum, go-redis ignored
+	CPUFlat   string  `json:"cpu_top_flat"`
+}
+
+// profiledPaths are the benchmarks whose ratio targets are judged on the
+// interleaved rows: the paths they measure, profiled alone.
+var profiledPaths = []string{"HandlerL2Hit", "CacheBatch20L2"}
+
+// profilePaths runs each of profiledPaths once with a CPU profile, for
+// benchtime, and summarises the profile with go tool pprof.
+func profilePaths(ctx context.Context, root, dir, benchtime string) ([]pathProfile, error) {
+	bin := filepath.Join(dir, "bench.test")
+	var out []pathProfile
+	for _, name := range profiledPaths {
+		prof := filepath.Join(dir, name+".cpu.pprof")
+		cmd := exec.CommandContext(ctx, goBin(), "test", "-run", "^$", "-bench", "^Benchmark"+name+"$",
+			"-benchtime", benchtime, "-count", "1", "-cpuprofile", prof, "-o", bin, "./dev/bench")
+		cmd.Dir = root
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: %w: %s", name, err, b)
+		}
+		res, err := parseBench(bytes.NewReader(b))
+		if err != nil || len(res) != 1 {
+			return nil, fmt.Errorf("profile %s: no benchmark line in %q", name, b)
+		}
+		p := pathProfile{Benchmark: name, NsPerOp: res[0].NsPerOp}
+		ignore := "-ignore=github.com/redis/go-redis"
+		if p.CPUCum, err = pprofTop(ctx, bin, prof, "-cum", "-nodecount=30", ignore); err != nil {
+			return nil, err
+		}
+		if p.CPUFlat, err = pprofTop(ctx, bin, prof, "-nodecount=20", ignore); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

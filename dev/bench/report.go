@@ -30,6 +30,8 @@ type results struct {
 	Hub       *hubResult    `json:"hub,omitempty"` // the stream hub's fan-out
 	// Profile is ours under the L1-hit load (load section).
 	Profile *profileResult `json:"profile,omitempty"`
+	// PathProfiles are the L2-hit and batch paths' (micro section).
+	PathProfiles []pathProfile `json:"path_profiles,omitempty"`
 	// Cost is computed from the micro and load figures (cost.go).
 	Cost *costResult `json:"cost,omitempty"`
 	// ColdStart is the coldstart section's figures.
@@ -217,6 +219,7 @@ func (r *results) markdown(plot, resultsJSON string) []byte {
 		p("\n<details><summary>benchstat of the %d runs</summary>\n\n```\n%s```\n\n</details>\n", microRuns(r.Micro), r.Benchstat)
 	}
 	p("\n")
+	pathProfilesMarkdown(p, r.PathProfiles)
 
 	p("## Load (loopback, wrk and vegeta)\n\n")
 	p("Load generators on the same machine as the server, over loopback: the max-rate runs (l1-hits) with wrk ")
@@ -409,3 +412,21 @@ func pctCell(p *percentiles) string {
 
 // now is the run's date, in UTC.
 func now() string { return time.Now().UTC().Format("2006-01-02 15:04 MST") }
+
+// pathProfilesMarkdown writes the L2-hit and batch paths' CPU profiles: what
+// each spends beside the Redis client, where their ratio targets are missed
+// or met.
+func pathProfilesMarkdown(p func(string, ...any), ps []pathProfile) {
+	if len(ps) == 0 {
+		return
+	}
+	p("### Profiles: the L2-hit and batch paths\n\n")
+	p("Each benchmark run alone with `-cpuprofile`; `go tool pprof -top` with the Redis client's frames left out ")
+	p("(`-ignore=github.com/redis/go-redis`: its system calls and waits are the round trip the floor also pays), so what is listed ")
+	p("is the CPU each path spends beside the round trip: decoding the envelope, the L1 write, the per-symbol results, and in the ")
+	p("handler the invocation's own work (its log line, the EMF flush, the response).\n\n")
+	for _, x := range ps {
+		p("<details><summary>%s (%s/op), by cumulative time</summary>\n\n```\n%s```\n\n</details>\n\n", x.Benchmark, fmtNs(x.NsPerOp), x.CPUCum)
+		p("<details><summary>%s, by own time</summary>\n\n```\n%s```\n\n</details>\n\n", x.Benchmark, x.CPUFlat)
+	}
+}
