@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -72,5 +73,39 @@ func TestBufferedWriterFlushesEveryPeriod(t *testing.T) {
 			t.Fatal("the periodic flush never wrote the line")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// Under concurrent writers and flushes, every line comes out whole, once,
+// and each writer's lines in the order it wrote them.
+func TestBufferedWriterConcurrentWritersKeepOrder(t *testing.T) {
+	var out lockedBuffer
+	w := newBufferedWriter(&out, 64, time.Millisecond)
+	const writers, lines = 8, 500
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range lines {
+				fmt.Fprintf(w, "%d %04d\n", g, i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := out.state()
+	next := make([]int, writers)
+	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
+		var g, i int
+		if _, err := fmt.Sscanf(line, "%d %d", &g, &i); err != nil || g < 0 || g >= writers || i != next[g] {
+			t.Fatalf("line %q torn or out of order", line)
+		}
+		next[g]++
+	}
+	for g, n := range next {
+		if n != lines {
+			t.Fatalf("writer %d: %d lines out, want %d", g, n, lines)
+		}
 	}
 }
