@@ -403,6 +403,7 @@ func passingFindings() findings {
 			Before: memory{HeapInuse: 10 << 20}, After: memory{HeapInuse: 60 << 20}, L1BoundBytes: 64 << 20},
 		cold: &coldStartResult{Starts: 5, Functions: []coldStartRow{{Name: "api", BytesArm64: 9_000_000, InitMs: 5, FirstMs: 7, WarmMs: 1},
 			{Name: "hello", BytesArm64: 5_000_000, InitMs: 4, FirstMs: 5, WarmMs: 0.8}}},
+		hub: &hubResult{Clients: 100, Streamed: &streamedResult{Symbol: "AAPL", Requests: 100, Hits: 100, MaxAgeS: 1}},
 	}
 }
 
@@ -419,7 +420,7 @@ func verdictOf(t *testing.T, vs []verdict, level, source string) verdict {
 
 func TestVerdictsAllPass(t *testing.T) {
 	vs := verdicts(passingFindings())
-	if len(vs) != 21 {
+	if len(vs) != 22 {
 		t.Fatalf("%d verdicts", len(vs))
 	}
 	for _, v := range vs {
@@ -439,6 +440,7 @@ func TestVerdictsFailures(t *testing.T) {
 	f.micro["PairL2Hit"] = microResult{Name: "PairL2Hit", Metrics: map[string]float64{"handler-ns/op": 70000, "get-ns/op": 50000, "handler-x": 1.4}}
 	f.load[1].RPS = 70000 // bare: ours is 0.43×
 	f.load[5].OriginCallsPerRound = []int64{1, 2, 1, 1, 1}
+	f.hub.Streamed = &streamedResult{Symbol: "AAPL", Requests: 100, Hits: 99, OriginCalls: 1, MaxAgeS: 2}
 	vs := verdicts(f)
 
 	l1 := verdictOf(t, vs, "L1 hit, in process", "ours")
@@ -452,6 +454,10 @@ func TestVerdictsFailures(t *testing.T) {
 	tp := verdictOf(t, vs, "Throughput, one instance", "ours")
 	if tp.Status != statusFail || tp.Miss != "rps 0.07× short of 0.5×" {
 		t.Errorf("%+v", tp)
+	}
+	sr := verdictOf(t, vs, "REST for a streamed symbol", "ours")
+	if sr.Status != statusFail || sr.Miss != "1 origin calls, Age up to 2 s" {
+		t.Errorf("%+v", sr)
 	}
 	st := verdictOf(t, vs, "Origin calls under a stampede", "ours")
 	if st.Status != statusFail || !st.Correctness || st.Miss != "worst round: 2 calls" {
@@ -674,7 +680,7 @@ func TestRerender(t *testing.T) {
 	for _, m := range f.micro {
 		micro = append(micro, m)
 	}
-	in := &results{Date: "d", Commit: "c0ffee1", Mode: "full", Micro: micro, Load: f.load, Soak: f.soak, ColdStart: f.cold}
+	in := &results{Date: "d", Commit: "c0ffee1", Mode: "full", Micro: micro, Load: f.load, Soak: f.soak, ColdStart: f.cold, Hub: f.hub}
 	if err := writeJSON(lay.json, in); err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +688,7 @@ func TestRerender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Verdicts) != 21 || r.failed() {
+	if len(r.Verdicts) != 22 || r.failed() {
 		t.Fatalf("%d verdicts, failed %v", len(r.Verdicts), r.failed())
 	}
 	md, err := os.ReadFile(lay.doc)

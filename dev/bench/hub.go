@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/opitios/opitios-alpaca/shared/auth"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/stream"
 )
 
@@ -35,7 +39,8 @@ var (
 )
 
 // hubResult is the fan-out latency: from the instant a batch leaves the
-// upstream to the instant a client has read it, over every client.
+// upstream to the instant a client has read it, over every client; and what
+// the hub process used meanwhile.
 type hubResult struct {
 	Clients   int     `json:"clients"`
 	RatePerS  int     `json:"upstream_msgs_per_s"`
@@ -44,47 +49,110 @@ type hubResult struct {
 	P50Ms     float64 `json:"p50_ms"`
 	P99Ms     float64 `json:"p99_ms"`
 	MaxMs     float64 `json:"max_ms"`
+	// CPUPercent is the hub process's CPU time over the window, in percent
+	// of one core; RSSMiB its resident memory at the window's end.
+	CPUPercent float64 `json:"hub_cpu_percent"`
+	RSSMiB     float64 `json:"hub_rss_mib"`
+	// Streamed is the REST cost of a streamed symbol (streamed.go).
+	Streamed *streamedResult `json:"streamed,omitempty"`
 }
 
-// runHubFanout measures the hub in-process: a stand-in upstream sends
-// quotes stamped with their send time at plan.rate, and plan.clients JSON
-// clients subscribed to them measure when each batch arrives.
-func runHubFanout(ctx context.Context, plan hubPlan) (*hubResult, error) {
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fakeUpstream(w, r, plan) }))
-	defer up.Close()
-	keys, _ := auth.NewKeyStore(auth.DevKeys())
-	h, err := stream.New(stream.Options{
-		BaseURL: up.URL, KeyID: "k", SecretKey: "s", SymbolLimit: -1, QueueLen: 4096,
-		Keys:   func(context.Context) (*auth.KeyStore, error) { return keys, nil },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+// hubBins are the programs the hub section runs.
+type hubBins struct {
+	hub   string // ./hub
+	local string // ./dev/local, the `make run` program
+}
+
+// runHubSection builds the hub and the `make run` program, starts a Redis
+// for them, and measures the hub's fan-out and a streamed symbol's REST
+// cost.
+func runHubSection(ctx context.Context, o options, logs, scratch string, step func(string, ...any)) (*hubResult, error) {
+	plan, splan := fullHub, fullStreamed
+	if o.smoke {
+		plan, splan = smokeHub, smokeStreamed
+	}
+	bins := hubBins{hub: filepath.Join(scratch, "bin", "hub"), local: filepath.Join(scratch, "bin", "opitios-local")}
+	for bin, pkg := range map[string]string{bins.hub: "./hub", bins.local: "./dev/local"} {
+		build := exec.CommandContext(ctx, goBin(), "build", "-o", bin, pkg)
+		build.Dir = o.root
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %w: %s", pkg, err, out)
+		}
+	}
+	redis, err := startRedis(ctx, logs)
 	if err != nil {
 		return nil, err
 	}
-	hs := httptest.NewServer(h)
-	defer hs.Close()
-	hctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { _ = h.Run(hctx) }()
+	defer redis.stop()
+	step("hub: %d clients, %d msg/s for %v", plan.clients, plan.rate, plan.dur)
+	r, err := runHubFanout(ctx, bins.hub, logs, redis, plan)
+	if err != nil {
+		return nil, err
+	}
+	step("hub: %d GETs of a streamed symbol's latest quote", splan.requests)
+	r.Streamed, err = runStreamed(ctx, &launcher{logs: logs, localBin: bins.local}, redis, splan)
+	return r, err
+}
 
+// runHubFanout measures the stream hub program (hub/) as deployed, in a
+// process of its own over redis: a stand-in upstream in this process sends
+// quotes stamped with their send time at plan.rate, the hub writes each
+// into L2 and fans it out, and plan.clients JSON clients subscribed to
+// them measure when each batch arrives. The hub's CPU time and memory are
+// read from /proc over the same window.
+func runHubFanout(ctx context.Context, bin, logs string, redis *redisServer, plan hubPlan) (*hubResult, error) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fakeUpstream(w, r, plan) }))
+	defer up.Close()
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	hub, err := startChild("hub-"+port, logs, []string{
+		"PORT=" + port, "REDIS_URL=" + redis.url(), "ALPACA_API_KEY_ID=k", "ALPACA_API_SECRET_KEY=s",
+		config.EnvClientKeys + "=" + auth.DevKeyID + ":" + auth.DevSecret,
+		stream.EnvURL + "=" + strings.Replace(up.URL, "http://", "ws://", 1), stream.EnvFeeds + "=" + stream.FeedIEX,
+		stream.EnvSymbolLimit + "=-1",
+	}, bin)
+	if err != nil {
+		return nil, err
+	}
+	defer hub.stop()
+	base := "http://" + addr
+	if err := waitHTTP(ctx, hub, base+"/healthz", readyWait); err != nil {
+		return nil, err
+	}
+	return fanOut(ctx, hub, base, plan)
+}
+
+// fanOut connects plan.clients to the hub at base, reads for plan.dur and
+// summarises their latencies and the hub's CPU and memory.
+func fanOut(ctx context.Context, hub *child, base string, plan hubPlan) (*hubResult, error) {
 	lats := make([][]time.Duration, plan.clients)
 	counts := make([]int64, plan.clients)
 	var wg sync.WaitGroup
 	ready := make(chan error, plan.clients)
+	start := make(chan struct{})
 	for i := range plan.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lats[i], counts[i] = benchClient(hctx, hs.URL, plan, ready)
-		}()
+		wg.Go(func() { lats[i], counts[i] = benchClient(ctx, base, plan, ready, start) })
 	}
+	var err error
 	for range plan.clients {
-		if err := <-ready; err != nil {
-			return nil, err
-		}
+		err = errors.Join(err, <-ready)
 	}
+	cpu0, cerr := hub.cpu()
+	t0 := time.Now()
+	close(start)
 	wg.Wait()
-	return summarize(plan, lats, counts), nil
+	cpu1, cerr1 := hub.cpu()
+	rss, rerr := hub.rss()
+	if err = errors.Join(err, cerr, cerr1, rerr); err != nil {
+		return nil, err
+	}
+	r := summarize(plan, lats, counts)
+	r.CPUPercent = round(100*float64(cpu1-cpu0)/float64(time.Since(t0)), 1)
+	r.RSSMiB = round(float64(rss)/(1<<20), 1)
+	return r, nil
 }
 
 // summarize computes the percentiles over every client's samples.
@@ -105,10 +173,10 @@ func summarize(plan hubPlan, lats [][]time.Duration, counts []int64) *hubResult 
 	return r
 }
 
-// benchClient subscribes to quotes and records, for each frame read during
-// plan.dur, its delay per message it carries.
-func benchClient(ctx context.Context, url string, plan hubPlan, ready chan<- error) ([]time.Duration, int64) {
-	conn, _, err := websocket.Dial(ctx, strings.Replace(url, "http://", "ws://", 1)+"/v2/iex", nil)
+// benchClient subscribes to quotes, reports on ready, and from start records,
+// for each frame read during plan.dur, its delay per message it carries.
+func benchClient(ctx context.Context, url string, plan hubPlan, ready chan<- error, start <-chan struct{}) ([]time.Duration, int64) {
+	conn, _, err := websocket.Dial(ctx, strings.Replace(url, "http://", "ws://", 1)+"/"+stream.FeedIEX, nil)
 	if err != nil {
 		ready <- err
 		return nil, 0
@@ -121,6 +189,7 @@ func benchClient(ctx context.Context, url string, plan hubPlan, ready chan<- err
 	}
 	_, _, err = conn.Read(ctx) // the subscription
 	ready <- err
+	<-start
 	var lats []time.Duration
 	var n int64
 	rctx, cancel := context.WithTimeout(ctx, plan.dur)
@@ -188,8 +257,14 @@ func fakeUpstream(w http.ResponseWriter, r *http.Request, plan hubPlan) {
 // hubMarkdown is the report's section on the hub.
 func hubMarkdown(p func(string, ...any), h *hubResult) {
 	p("## Stream hub fan-out\n\n")
-	p("One hub in-process, a stand-in upstream sending quotes stamped with their send time, clients reading JSON on loopback. ")
-	p("Latency is from the upstream's send to a client's read, over every message every client received.\n\n")
-	p("| Clients | Upstream msg/s | Delivered / expected | p50 | p99 | max |\n|---|---|---|---|---|---|\n")
-	p("| %d | %d | %d / %d | %.2f ms | %.2f ms | %.2f ms |\n\n", h.Clients, h.RatePerS, h.Delivered, h.Expected, h.P50Ms, h.P99Ms, h.MaxMs)
+	p("The hub program (`hub/`) in a process of its own over a local Redis, a stand-in upstream in the bench sending quotes ")
+	p("stamped with their send time, clients reading JSON on loopback. Latency is from the upstream's send to a client's read, ")
+	p("over every message every client received; the hub writes every quote into L2 as well. CPU is the hub process's CPU time ")
+	p("over the window in percent of one core; memory its resident set at the window's end.\n\n")
+	p("| Clients | Upstream msg/s | Delivered / expected | p50 | p99 | max | hub CPU | hub memory |\n|---|---|---|---|---|---|---|---|\n")
+	p("| %d | %d | %d / %d | %.2f ms | %.2f ms | %.2f ms | %.1f %% | %.1f MiB |\n\n", h.Clients, h.RatePerS, h.Delivered, h.Expected,
+		h.P50Ms, h.P99Ms, h.MaxMs, h.CPUPercent, h.RSSMiB)
+	if st := h.Streamed; st != nil {
+		streamedMarkdown(p, st)
+	}
 }

@@ -2,23 +2,66 @@ package main
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
 
-// The fan-out measurement delivers every client the upstream's messages
-// (within a batch or two of the window's edges) and reports ordered
-// percentiles.
-func TestHubFanout(t *testing.T) {
-	plan := hubPlan{clients: 5, rate: 200, batch: 10, dur: time.Second}
-	r, err := runHubFanout(context.Background(), plan)
+// buildPkg builds a package of the module into dir and returns the binary.
+func buildPkg(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	if out, err := exec.Command(goBin(), "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v: %s", pkg, err, out)
+	}
+	return bin
+}
+
+func hubRedis(t *testing.T) *redisServer {
+	t.Helper()
+	rs, err := startRedis(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(rs.stop)
+	return rs
+}
+
+// The fan-out measurement delivers every client the upstream's messages
+// (within a batch or two of the window's edges), reports ordered
+// percentiles, and reads the hub process's CPU and memory.
+func TestHubFanout(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildPkg(t, dir, "github.com/opitios/opitios-alpaca/hub")
+	plan := hubPlan{clients: 5, rate: 200, batch: 10, dur: time.Second}
+	r, err := runHubFanout(context.Background(), bin, dir, hubRedis(t), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *r)
 	if r.Delivered < r.Expected*8/10 || r.Delivered > r.Expected*12/10 {
 		t.Errorf("delivered %d of %d", r.Delivered, r.Expected)
 	}
 	if !(0 < r.P50Ms && r.P50Ms <= r.P99Ms && r.P99Ms <= r.MaxMs) {
 		t.Errorf("percentiles %+v", r)
+	}
+	if r.CPUPercent <= 0 || r.RSSMiB <= 0 {
+		t.Errorf("hub CPU %.1f %%, memory %.1f MiB: not read", r.CPUPercent, r.RSSMiB)
+	}
+}
+
+// A symbol the hub streams is answered from the cache, at most a second
+// old, without a REST call to the origin.
+func TestStreamedSymbolCostsNoREST(t *testing.T) {
+	dir := t.TempDir()
+	l := &launcher{logs: dir, localBin: buildPkg(t, dir, "github.com/opitios/opitios-alpaca/dev/local")}
+	r, err := runStreamed(context.Background(), l, hubRedis(t), streamedPlan{requests: 10, every: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *r)
+	if r.Requests != 10 || r.Hits != 10 || r.OriginCalls != 0 || r.MaxAgeS > 1 {
+		t.Fatalf("streamed %+v: want 10 cache hits, no origin call, Age ≤ 1 s", r)
 	}
 }

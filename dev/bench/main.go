@@ -8,7 +8,7 @@
 //	go run ./dev/bench -render  # rewrite BENCHMARKS.md and the plot from bench/results.json
 //
 // Run it from the repository root with OPITIOS_TEST_REDIS_ADDR set (the make
-// targets start a private Redis). It has four sections:
+// targets start a private Redis). It has five sections:
 //
 //   - micro: the Go benchmarks of this package (micro_test.go), run with
 //     go test -count 5 and summarised with benchstat: the handler's paths in
@@ -23,7 +23,11 @@
 //     workload while its Redis is restarted twice and the origin fails;
 //   - coldstart: the api bootstrap beside a minimal aws-lambda-go function
 //     (dev/bench/hello), their arm64 sizes and their start under the Lambda
-//     Runtime Interface Emulator.
+//     Runtime Interface Emulator;
+//   - hub: the stream hub program (hub/, built here) fanning a stand-in
+//     upstream's quotes out to 100 clients, with its CPU and memory, and the
+//     `make run` program's REST answers for a symbol the hub streams (origin
+//     calls and Age).
 //
 // BENCHMARKS.md also gets a cost per million requests, computed from the
 // measured figures, the stack's defaults and list prices (cost.go).
@@ -238,13 +242,8 @@ func bench(ctx context.Context, o options, log io.Writer) (*results, error) {
 	}
 
 	if has(secHub) && ctx.Err() == nil {
-		plan := fullHub
-		if o.smoke {
-			plan = smokeHub
-		}
-		step("hub: %d clients, %d msg/s for %v", plan.clients, plan.rate, plan.dur)
 		var err error
-		if r.Hub, err = runHubFanout(ctx, plan); err != nil {
+		if r.Hub, err = runHubSection(ctx, o, logs, lay.scratch, step); err != nil {
 			r.Errors = append(r.Errors, "hub: "+err.Error())
 		}
 	}
@@ -266,7 +265,8 @@ func write(r *results, lay layout) error {
 	if c, err := costSection(microByName(r.Micro), r.Load); err == nil {
 		r.Cost = c
 	}
-	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, cold: r.ColdStart, smoke: r.Mode == "smoke"})
+	r.Verdicts = verdicts(findings{micro: microByName(r.Micro), load: r.Load, soak: r.Soak, cold: r.ColdStart, hub: r.Hub,
+		smoke: r.Mode == "smoke"})
 	plotRows := slices.Clone(r.Load)
 	if r.Soak != nil {
 		plotRows = append(plotRows, r.Soak.Load)

@@ -38,6 +38,7 @@ type findings struct {
 	load  []loadResult
 	soak  *soakResult
 	cold  *coldStartResult
+	hub   *hubResult
 	smoke bool
 }
 
@@ -284,6 +285,13 @@ func verdicts(f findings) []verdict {
 		add(na(v, "coldstart"))
 	}
 
+	v = verdict{Level: "REST for a streamed symbol", Source: "ours", Target: "0 origin calls; Age ≤ 1 s in the regular session"}
+	if f.hub != nil && f.hub.Streamed != nil {
+		add(streamedVerdict(v, f.hub.Streamed))
+	} else {
+		add(na(v, secHub))
+	}
+
 	// ---- the load check and the soak
 	v = verdict{Level: "Load check: 500 connections, 20 s, cached symbols", Source: "load check", Target: "zero errors; rps, p50/p95/p99", Correctness: true}
 	if l1OK {
@@ -521,4 +529,16 @@ func ratio(a, b float64) float64 {
 
 func fmtBytes(b int64) string {
 	return fmtNum(float64(b)/(1<<20)) + " MiB"
+}
+
+// streamedVerdict judges the REST answers for a symbol the hub streams:
+// none may cost an origin call or be over a second old.
+func streamedVerdict(v verdict, st *streamedResult) verdict {
+	v.Measured = fmt.Sprintf("%d origin calls in %d GETs of %s's latest quote (%d from the cache); largest Age %d s",
+		st.OriginCalls, st.Requests, st.Symbol, st.Hits, st.MaxAgeS)
+	v.Status = pass(st.Requests > 0 && st.OriginCalls == 0 && st.MaxAgeS <= 1)
+	if v.Status == statusFail {
+		v.Miss = fmt.Sprintf("%d origin calls, Age up to %d s", st.OriginCalls, st.MaxAgeS)
+	}
+	return v
 }
