@@ -57,6 +57,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 		return err
 	}
 	cfg.Logger = log
+	service.TuneGC(getenv, 0) // the stack sets GOMEMLIMIT from the task's memory
 	svc, err := service.New(cfg)
 	if err != nil {
 		return err

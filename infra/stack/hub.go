@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -16,6 +18,13 @@ import (
 
 // HubPort is the port the hub container listens on.
 const HubPort = 8080
+
+// hubCPU and hubMemoryMiB size the hub's Fargate task; the hub's collector
+// is held under config.GCLimitBytes of that memory (GOMEMLIMIT).
+const (
+	hubCPU       = 256
+	hubMemoryMiB = 512
+)
 
 // hubImageFiles are the only files of the build context the hub image
 // needs: the module's definition, shared/ and hub/ (Docker ignore syntax,
@@ -64,8 +73,8 @@ func (s *Stack) hub() {
 func (s *Stack) hubTask() awsecs.FargateTaskDefinition {
 	cfg := s.Config
 	task := awsecs.NewFargateTaskDefinition(s.Stack, jsii.String("HubTask"), &awsecs.FargateTaskDefinitionProps{
-		Cpu:            jsii.Number(256),
-		MemoryLimitMiB: jsii.Number(512),
+		Cpu:            jsii.Number(hubCPU),
+		MemoryLimitMiB: jsii.Number(hubMemoryMiB),
 		RuntimePlatform: &awsecs.RuntimePlatform{
 			CpuArchitecture:       awsecs.CpuArchitecture_ARM64(),
 			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
@@ -82,6 +91,7 @@ func (s *Stack) hubTask() awsecs.FargateTaskDefinition {
 		stream.EnvHotSymbols:          jsii.String(cfg.HubHotSymbols),
 		stream.EnvSymbolLimit:         itoa(cfg.HubSymbolLimit),
 		"PORT":                        itoa(HubPort),
+		"GOMEMLIMIT":                  jsii.String(strconv.FormatInt(config.GCLimitBytes(hubMemoryMiB), 10)),
 	})
 	task.AddContainer(jsii.String("hub"), &awsecs.ContainerDefinitionOptions{
 		Image: awsecs.ContainerImage_FromAsset(jsii.String(dir), &awsecs.AssetImageProps{

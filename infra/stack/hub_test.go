@@ -27,8 +27,11 @@ func TestHubService(t *testing.T) {
 	check(t, "arm64 task with the stream settings", func() {
 		x.tmpl.HasResourceProperties(str("AWS::ECS::TaskDefinition"), obj(map[string]any{
 			"RuntimePlatform": map[string]any{"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},
+			"Cpu":             "256", "Memory": "512",
 			"ContainerDefinitions": assertions.Match_ArrayWith(list(match(obj(map[string]any{
 				"Environment": assertions.Match_ArrayWith(list(
+					// 75 % of the task's 512 MiB: the collector's soft limit.
+					map[string]any{"Name": "GOMEMLIMIT", "Value": "402653184"},
 					map[string]any{"Name": "STREAM_FEEDS", "Value": "v2/iex"},
 					map[string]any{"Name": "STREAM_SYMBOL_LIMIT", "Value": "30"},
 				)),

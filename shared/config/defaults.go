@@ -89,3 +89,16 @@ func PositiveOr[T ~int | ~int64 | ~float64](v, def T) T {
 	}
 	return def
 }
+
+// Collector settings of the serving processes (service.TuneGC), unless
+// GOGC or GOMEMLIMIT is set: DefaultGCPercent, and a soft memory limit of
+// GCLimitPercent of the process's memory (the function's memory size; the
+// stack sets the hub task's GOMEMLIMIT from it), below the 80 % at which
+// the api function drops L1.
+const (
+	DefaultGCPercent = 400
+	GCLimitPercent   = 75
+)
+
+// GCLimitBytes is the soft memory limit for a process of memoryMB.
+func GCLimitBytes(memoryMB int) int64 { return int64(memoryMB) << 20 * GCLimitPercent / 100 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime/debug"
 	"testing"
+
+	"github.com/opitios/opitios-alpaca/shared/config"
 )
 
 func TestTuneGC(t *testing.T) {
@@ -14,12 +16,12 @@ func TestTuneGC(t *testing.T) {
 	})
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-	if p, l := TuneGC(env(nil), 1024); p != DefaultGCPercent || l != 768<<20 {
-		t.Fatalf("defaults with 1024 MB: GOGC %d, limit %d; want %d, %d", p, l, DefaultGCPercent, 768<<20)
+	if p, l := TuneGC(env(nil), 1024); p != config.DefaultGCPercent || l != 768<<20 {
+		t.Fatalf("defaults with 1024 MB: GOGC %d, limit %d; want %d, %d", p, l, config.DefaultGCPercent, 768<<20)
 	}
 	debug.SetGCPercent(100)
 	debug.SetMemoryLimit(math.MaxInt64)
-	if p, l := TuneGC(env(nil), 0); p != DefaultGCPercent || l != math.MaxInt64 {
+	if p, l := TuneGC(env(nil), 0); p != config.DefaultGCPercent || l != math.MaxInt64 {
 		t.Fatalf("unknown memory: GOGC %d, limit %d; want no limit", p, l)
 	}
 	// What the operator set is left alone (the runtime read it at start).
