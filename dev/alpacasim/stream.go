@@ -47,8 +47,10 @@ type StreamConfig struct {
 // simulator's trades (the REST trades history) made since the last tick,
 // so the REST latest trade equals the last trade streamed, and minute bars
 // are the REST 1Min bars. The crypto stream carries the crypto quotes,
-// trades and minute bars the same way; the option and news streams speak
-// the protocol but carry no data.
+// trades and minute bars the same way, and the option streams the option
+// quotes (the REST latest option quote) and trades (the REST option trades
+// history) of the listed contracts subscribed, unknown ones skipped; the
+// news stream speaks the protocol but carries no data.
 //
 // Everything else is passed to the Server, and the control endpoints are:
 //
