@@ -323,3 +323,45 @@ func TestUnknownContractsStreamNothing(t *testing.T) {
 		t.Fatalf("messages of unknown contracts %v (%v), want only connected, authenticated and the subscription", got, c.err)
 	}
 }
+
+// checkStreamedNews subscribes news to subscribe, moves the clock from a
+// standing t0 (nothing streamed) to t1, and checks the articles streamed
+// are those REST /v1beta1/news answers for query in [t0, t1], oldest first,
+// without their images, with empty content; it returns how many.
+func checkStreamedNews(t *testing.T, subscribe, query string, t0, t1 time.Time) int {
+	t.Helper()
+	clock := market.NewManualClock(t0)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	c := dialStream(t, st, "/v1beta1/news", `{"action":"subscribe","news":`+subscribe+`}`)
+	if got := c.collect(200 * time.Millisecond)["n"]; len(got) != 0 {
+		t.Fatalf("%d articles streamed at a standing clock, want none", len(got))
+	}
+	clock.Set(t1)
+	got := c.collect(300 * time.Millisecond)["n"]
+	want := restJSON(t, s, "/v1beta1/news?sort=asc&limit=50&"+query+"&start="+t0.Format(time.RFC3339Nano)+
+		"&end="+t1.Format(time.RFC3339Nano), "news").([]any)
+	if len(want) == 50 || len(got) != len(want) {
+		t.Fatalf("%d articles streamed in [%s, %s], REST has %d (at most 49 wanted) (%v)", len(got), t0, t1, len(want), c.err)
+	}
+	for i, w := range want {
+		item := w.(map[string]any)
+		delete(item, "images")
+		if item["content"] != "" || !reflect.DeepEqual(got[i], item) {
+			t.Fatalf("streamed article %d %v, REST %v", i, got[i], item)
+		}
+	}
+	return len(got)
+}
+
+// The news stream carries the REST articles created since the last tick:
+// every one for "*", and a symbol's alone for that symbol.
+func TestStreamedNewsIsRESTNews(t *testing.T) {
+	t0 := friday.Add(250 * time.Millisecond)
+	if n := checkStreamedNews(t, `["*"]`, "", t0, t0.Add(10*time.Minute)); n < 2 {
+		t.Fatalf("%d articles of any symbol in 10 minutes, want a window holding several", n)
+	}
+	if n := checkStreamedNews(t, `["AAPL"]`, "symbols=AAPL", t0, t0.Add(36*time.Hour)); n < 2 {
+		t.Fatalf("%d AAPL articles in 36 hours, want at least 2", n)
+	}
+}

@@ -14,7 +14,8 @@ func (c *simConn) emit() {
 	t := time.NewTicker(c.st.cfg.Tick)
 	defer t.Stop()
 	_, delay := stockFeedOf(c.feed)
-	ts := &tickState{last: map[string]*streamed{}, minute: c.now().Add(-delay).Truncate(time.Minute)}
+	now := c.now()
+	ts := &tickState{last: map[string]*streamed{}, minute: now.Add(-delay).Truncate(time.Minute), at: now}
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -34,6 +35,7 @@ func (c *simConn) emit() {
 type tickState struct {
 	last   map[string]*streamed // what was sent of each symbol
 	minute time.Time            // the last tick's minute, feed's delay applied: the bar before it was sent
+	at     time.Time            // the clock's instant at the last tick (news)
 }
 
 // streamedOf returns what was sent of sym, an empty record the first time.
@@ -85,11 +87,13 @@ func stockFeedOf(feed string) (string, time.Duration) {
 }
 
 // tick returns what the connection's feed carries since the last tick:
-// see stockTick, cryptoTick and optionTick.
+// see stockTick, cryptoTick, optionTick and newsTick.
 func (c *simConn) tick(ts *tickState) []*stream.Msg {
 	switch {
 	case c.feed == stream.FeedCrypto:
 		return c.cryptoTick(ts.last, &ts.minute)
+	case c.feed == stream.FeedNews:
+		return c.newsTick(&ts.at)
 	case c.feed == stream.FeedIndicative || c.feed == stream.FeedOPRA:
 		return c.optionTick(ts.last)
 	case strings.HasPrefix(c.feed, "v2/"):
@@ -195,10 +199,14 @@ func (c *simConn) bars(syms []string, stamp time.Time) []*stream.Msg {
 	return out
 }
 
-// jsonMsg is the stream message of type typ for sym whose other fields are
-// the JSON object obj.
+// jsonMsg is the stream message of type typ for sym (none when empty)
+// whose other fields are the JSON object obj.
 func jsonMsg(typ, sym, obj string) *stream.Msg {
-	frame := `[{"T":"` + typ + `","S":"` + sym + `",` + obj[1:] + `]`
+	head := `[{"T":"` + typ + `",`
+	if sym != "" {
+		head += `"S":"` + sym + `",`
+	}
+	frame := head + obj[1:] + `]`
 	msgs, err := stream.DecodeFrame([]byte(frame), stream.JSON)
 	if err != nil || len(msgs) != 1 {
 		panic("alpacasim: bad stream message " + frame)
