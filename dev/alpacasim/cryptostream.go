@@ -19,14 +19,9 @@ func (c *simConn) cryptoTick(last map[string]*streamed, minute *time.Time) []*st
 		if !ok || strings.HasSuffix(sym, "-PERP") {
 			continue
 		}
-		sd := last[sym]
-		if sd == nil {
-			sd = &streamed{}
-			last[sym] = sd
-		}
-		if q := string(appendCryptoQuote(nil, a.quoteAsOf(now))); subs.Has("quotes", sym) && q != sd.quote {
-			sd.quote = q
-			msgs = append(msgs, jsonMsg("q", sym, q))
+		sd := streamedOf(last, sym)
+		if subs.Has("quotes", sym) {
+			msgs = sd.changedQuote(msgs, sym, string(appendCryptoQuote(nil, a.quoteAsOf(now))))
 		}
 		if subs.Has("trades", sym) {
 			msgs = sd.newTrades(msgs, cryptoTickSeries([]*cryptoAsset{a}, true), now, time.Hour,

@@ -56,6 +56,11 @@ var (
 	newsAuthors = [...]string{"Benzinga Newsdesk", "Benzinga Insights", "Erica Kollmann", "Priya Nigam", "Tom Reyes"}
 )
 
+// newsImages is the images field of every article: none.
+const newsImages = `"images":[],`
+
+// appendNewsItem appends the REST object of it; its content is empty
+// unless withContent.
 func appendNewsItem(b []byte, it newsItem, withContent bool) []byte {
 	headline := strings.ReplaceAll(newsHeadlines[it.h%uint64(len(newsHeadlines))], "%s", it.st.symbol)
 	b = append(b, `{"id":`...)
@@ -78,7 +83,9 @@ func appendNewsItem(b []byte, it newsItem, withContent bool) []byte {
 	}
 	b = append(b, `,"url":`...)
 	b = appendStr(b, "https://www.benzinga.com/news/"+strconv.FormatInt(it.id, 10))
-	b = append(b, `,"images":[],"symbols":[`...)
+	b = append(b, ',')
+	b = append(b, newsImages...)
+	b = append(b, `"symbols":[`...)
 	b = appendStr(b, it.st.symbol)
 	b = append(b, `],"source":"benzinga"}`...)
 	return b

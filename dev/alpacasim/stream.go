@@ -25,8 +25,8 @@ type StreamConfig struct {
 	// Tick is the real interval between emissions: at each tick every
 	// connection gets the quote of each subscribed symbol at the clock's
 	// instant when it changed since the last tick, the trades made since
-	// the last tick, and the minute bar that completed, if any. Default
-	// 100 ms.
+	// the last tick, and the minute bar that completed, if any (the news
+	// stream: the articles created since the last tick). Default 100 ms.
 	Tick time.Duration
 	// SymbolLimit caps the symbols of trades and quotes per connection, as
 	// the free IEX plan does (405 beyond it); negative means none. Default
@@ -47,8 +47,12 @@ type StreamConfig struct {
 // simulator's trades (the REST trades history) made since the last tick,
 // so the REST latest trade equals the last trade streamed, and minute bars
 // are the REST 1Min bars. The crypto stream carries the crypto quotes,
-// trades and minute bars the same way; the option and news streams speak
-// the protocol but carry no data.
+// trades and minute bars the same way, and the option streams the option
+// quotes (the REST latest option quote) and trades (the REST option trades
+// history) of the listed contracts subscribed, unknown ones skipped. The
+// news stream carries, at each tick, the REST /v1beta1/news articles created
+// since the last tick that name a subscribed symbol (any, for "*"), as REST
+// returns them without content, images left out as Alpaca's stream does.
 //
 // Everything else is passed to the Server, and the control endpoints are:
 //

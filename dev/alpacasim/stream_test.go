@@ -78,10 +78,10 @@ func (c *streamConn) read() {
 	}
 }
 
-// trades returns the trades received within d, without their "T" and "S"
-// fields.
-func (c *streamConn) trades(d time.Duration) []map[string]any {
-	var out []map[string]any
+// collect returns the messages received within d by type, without their
+// "T" and "S" fields.
+func (c *streamConn) collect(d time.Duration) map[string][]map[string]any {
+	out := map[string][]map[string]any{}
 	timeout := time.After(d)
 	for {
 		select {
@@ -89,15 +89,20 @@ func (c *streamConn) trades(d time.Duration) []map[string]any {
 			if !ok {
 				return out
 			}
-			if m["T"] == "t" {
-				delete(m, "T")
-				delete(m, "S")
-				out = append(out, m)
-			}
+			typ, _ := m["T"].(string)
+			delete(m, "T")
+			delete(m, "S")
+			out[typ] = append(out[typ], m)
 		case <-timeout:
 			return out
 		}
 	}
+}
+
+// trades returns the trades received within d, without their "T" and "S"
+// fields.
+func (c *streamConn) trades(d time.Duration) []map[string]any {
+	return c.collect(d)["t"]
 }
 
 // restJSON answers path from s and decodes field of the answer.
@@ -230,4 +235,133 @@ func readTextFrame(t *testing.T, r *bufio.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// busyContract returns the contract among the first hundred AAPL ones
+// listed at t0 with the most REST trades in [t0, t1] (asked at t1); it
+// leaves the clock at t0.
+func busyContract(t *testing.T, s *alpacasim.Server, clock *market.ManualClock, t0, t1 time.Time) string {
+	t.Helper()
+	clock.Set(t0)
+	syms := s.OptionSymbols("AAPL")
+	clock.Set(t1)
+	defer clock.Set(t0)
+	syms = syms[:min(100, len(syms))]
+	trades := restJSON(t, s, "/v1beta1/options/trades?limit=10000&symbols="+strings.Join(syms, ",")+
+		"&start="+t0.Format(time.RFC3339Nano)+"&end="+t1.Format(time.RFC3339Nano), "trades").(map[string]any)
+	best, n := "", 0
+	for sym, list := range trades {
+		if k := len(list.([]any)); k > n || (k == n && sym < best) {
+			best, n = sym, k
+		}
+	}
+	if n < 4 {
+		t.Fatalf("no AAPL contract has 4 trades in [%s, %s] (%d listed)", t0, t1, len(syms))
+	}
+	return best
+}
+
+// restOption is the REST latest option quote or trade (kind "quotes" or
+// "trades") of sym at the server's clock.
+func restOption(t *testing.T, s *alpacasim.Server, kind, sym string) any {
+	t.Helper()
+	return restJSON(t, s, "/v1beta1/options/"+kind+"/latest?symbols="+sym, kind).(map[string]any)[sym]
+}
+
+// The option feeds carry the simulator's option quotes and trades: at a
+// standing clock, the REST latest quote and trade once; after a jump of the
+// clock, the REST latest quote at the new instant and the trades of the REST
+// history since the first one.
+func TestStreamedOptionsAreRESTOptions(t *testing.T) {
+	t0 := friday.Add(17*time.Second + 250*time.Millisecond)
+	t1 := t0.Add(5 * time.Minute)
+	clock := market.NewManualClock(t0)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	sym := busyContract(t, s, clock, t0, t1)
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	c := dialStream(t, st, "/v1beta1/opra", `{"action":"subscribe","quotes":["`+sym+`"],"trades":["`+sym+`"]}`)
+	first := c.collect(300 * time.Millisecond)
+	if q, want := first["q"], restOption(t, s, "quotes", sym); len(q) != 1 || !reflect.DeepEqual(q[0], want) {
+		t.Fatalf("quotes streamed at a standing clock %v, want the REST latest quote %v once (%v)", q, want, c.err)
+	}
+	if tr, want := first["t"], restOption(t, s, "trades", sym); len(tr) != 1 || !reflect.DeepEqual(tr[0], want) {
+		t.Fatalf("trades streamed at a standing clock %v, want the REST latest trade %v", tr, want)
+	}
+	clock.Set(t1)
+	next := c.collect(300 * time.Millisecond)
+	if q, want := next["q"], restOption(t, s, "quotes", sym); len(q) != 1 || !reflect.DeepEqual(q[0], want) {
+		t.Fatalf("quotes streamed after the jump %v, want the REST latest quote %v once", q, want)
+	}
+	got := append(first["t"], next["t"]...)
+	want := restJSON(t, s, "/v1beta1/options/trades?limit=10000&symbols="+sym+"&start="+
+		got[0]["t"].(string)+"&end="+t1.Format(time.RFC3339Nano), "trades").(map[string]any)[sym].([]any)
+	if len(got) != len(want) || len(got) < 4 {
+		t.Fatalf("%d trades of %s streamed to %s, REST history has %d", len(got), sym, t1, len(want))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("streamed trade %d %v, REST history %v", i, got[i], want[i])
+		}
+	}
+}
+
+// Contracts the simulator does not list (an unlisted strike, an unknown
+// root, an expired expiration) stream nothing, before and after a jump of
+// the clock, and raise no error: the subscription is acknowledged.
+func TestUnknownContractsStreamNothing(t *testing.T) {
+	clock := market.NewManualClock(friday)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	syms := `["AAPL261218C00200001","ZZZZZ261218C00200000","AAPL240119C00200000"]`
+	c := dialStream(t, st, "/v1beta1/indicative", `{"action":"subscribe","quotes":`+syms+`,"trades":`+syms+`}`)
+	got := c.collect(200 * time.Millisecond)
+	clock.Advance(10 * time.Minute)
+	for typ, msgs := range c.collect(200 * time.Millisecond) {
+		got[typ] = append(got[typ], msgs...)
+	}
+	if len(got["subscription"]) != 1 || len(got) != 2 || len(got["success"]) != 2 {
+		t.Fatalf("messages of unknown contracts %v (%v), want only connected, authenticated and the subscription", got, c.err)
+	}
+}
+
+// checkStreamedNews subscribes news to subscribe, moves the clock from a
+// standing t0 (nothing streamed) to t1, and checks the articles streamed
+// are those REST /v1beta1/news answers for query in [t0, t1], oldest first,
+// without their images, with empty content; it returns how many.
+func checkStreamedNews(t *testing.T, subscribe, query string, t0, t1 time.Time) int {
+	t.Helper()
+	clock := market.NewManualClock(t0)
+	s := alpacasim.New(alpacasim.Config{KeyID: testKey, SecretKey: testSecret, Clock: clock})
+	st := alpacasim.NewStreams(s, alpacasim.StreamConfig{Tick: 10 * time.Millisecond})
+	c := dialStream(t, st, "/v1beta1/news", `{"action":"subscribe","news":`+subscribe+`}`)
+	if got := c.collect(200 * time.Millisecond)["n"]; len(got) != 0 {
+		t.Fatalf("%d articles streamed at a standing clock, want none", len(got))
+	}
+	clock.Set(t1)
+	got := c.collect(300 * time.Millisecond)["n"]
+	want := restJSON(t, s, "/v1beta1/news?sort=asc&limit=50&"+query+"&start="+t0.Format(time.RFC3339Nano)+
+		"&end="+t1.Format(time.RFC3339Nano), "news").([]any)
+	if len(want) == 50 || len(got) != len(want) {
+		t.Fatalf("%d articles streamed in [%s, %s], REST has %d (at most 49 wanted) (%v)", len(got), t0, t1, len(want), c.err)
+	}
+	for i, w := range want {
+		item := w.(map[string]any)
+		delete(item, "images")
+		if item["content"] != "" || !reflect.DeepEqual(got[i], item) {
+			t.Fatalf("streamed article %d %v, REST %v", i, got[i], item)
+		}
+	}
+	return len(got)
+}
+
+// The news stream carries the REST articles created since the last tick:
+// every one for "*", and a symbol's alone for that symbol.
+func TestStreamedNewsIsRESTNews(t *testing.T) {
+	t0 := friday.Add(250 * time.Millisecond)
+	if n := checkStreamedNews(t, `["*"]`, "", t0, t0.Add(10*time.Minute)); n < 2 {
+		t.Fatalf("%d articles of any symbol in 10 minutes, want a window holding several", n)
+	}
+	if n := checkStreamedNews(t, `["AAPL"]`, "symbols=AAPL", t0, t0.Add(36*time.Hour)); n < 2 {
+		t.Fatalf("%d AAPL articles in 36 hours, want at least 2", n)
+	}
 }

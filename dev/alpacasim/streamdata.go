@@ -13,9 +13,9 @@ import (
 func (c *simConn) emit() {
 	t := time.NewTicker(c.st.cfg.Tick)
 	defer t.Stop()
-	last := map[string]*streamed{}
 	_, delay := stockFeedOf(c.feed)
-	minute := c.now().Add(-delay).Truncate(time.Minute)
+	now := c.now()
+	ts := &tickState{last: map[string]*streamed{}, minute: now.Add(-delay).Truncate(time.Minute), at: now}
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -25,10 +25,37 @@ func (c *simConn) emit() {
 		if c.st.silent.Load() {
 			continue
 		}
-		if msgs := c.tick(last, &minute); len(msgs) > 0 {
+		if msgs := c.tick(ts); len(msgs) > 0 {
 			c.write(stream.Frame(c.framing, msgs))
 		}
 	}
+}
+
+// tickState is what a connection's ticks remember between them.
+type tickState struct {
+	last   map[string]*streamed // what was sent of each symbol
+	minute time.Time            // the last tick's minute, feed's delay applied: the bar before it was sent
+	at     time.Time            // the clock's instant at the last tick (news)
+}
+
+// streamedOf returns what was sent of sym, an empty record the first time.
+func streamedOf(last map[string]*streamed, sym string) *streamed {
+	sd := last[sym]
+	if sd == nil {
+		sd = &streamed{}
+		last[sym] = sd
+	}
+	return sd
+}
+
+// changedQuote appends the quote message of sym whose fields are the JSON
+// object q, unless q is the quote last sent.
+func (sd *streamed) changedQuote(msgs []*stream.Msg, sym, q string) []*stream.Msg {
+	if q == sd.quote {
+		return msgs
+	}
+	sd.quote = q
+	return append(msgs, jsonMsg("q", sym, q))
 }
 
 // subscription returns a copy of the connection's subscription.
@@ -59,15 +86,25 @@ func stockFeedOf(feed string) (string, time.Duration) {
 	return f, 0
 }
 
-// tick returns, for a stock or the crypto feed, the quotes that changed since the last
-// tick, the trades made since, and the minute bars completed since.
-func (c *simConn) tick(last map[string]*streamed, minute *time.Time) []*stream.Msg {
-	if c.feed == stream.FeedCrypto {
-		return c.cryptoTick(last, minute)
+// tick returns what the connection's feed carries since the last tick:
+// see stockTick, cryptoTick, optionTick and newsTick.
+func (c *simConn) tick(ts *tickState) []*stream.Msg {
+	switch {
+	case c.feed == stream.FeedCrypto:
+		return c.cryptoTick(ts.last, &ts.minute)
+	case c.feed == stream.FeedNews:
+		return c.newsTick(&ts.at)
+	case c.feed == stream.FeedIndicative || c.feed == stream.FeedOPRA:
+		return c.optionTick(ts.last)
+	case strings.HasPrefix(c.feed, "v2/"):
+		return c.stockTick(ts.last, &ts.minute)
 	}
-	if !strings.HasPrefix(c.feed, "v2/") {
-		return nil
-	}
+	return nil
+}
+
+// stockTick is tick for a stock feed: the quotes that changed since the
+// last tick, the trades made since, and the minute bars completed since.
+func (c *simConn) stockTick(last map[string]*streamed, minute *time.Time) []*stream.Msg {
 	feed, delay := stockFeedOf(c.feed)
 	now, subs := c.now().Add(-delay), c.subscription()
 	var msgs []*stream.Msg
@@ -76,11 +113,7 @@ func (c *simConn) tick(last map[string]*streamed, minute *time.Time) []*stream.M
 		if !ok {
 			continue
 		}
-		sd := last[sym]
-		if sd == nil {
-			sd = &streamed{}
-			last[sym] = sd
-		}
+		sd := streamedOf(last, sym)
 		if subs.Has("quotes", sym) {
 			msgs = c.st.s.appendStreamQuote(msgs, st, sd, now, feed)
 		}
@@ -99,11 +132,10 @@ func (c *simConn) tick(last map[string]*streamed, minute *time.Time) []*stream.M
 // one last sent.
 func (s *Server) appendStreamQuote(msgs []*stream.Msg, st *stock, sd *streamed, now time.Time, feed string) []*stream.Msg {
 	b, ok := s.appendLatestQuote(nil, st, now, feed)
-	if !ok || string(b) == sd.quote {
+	if !ok {
 		return msgs
 	}
-	sd.quote = string(b)
-	return append(msgs, jsonMsg("q", st.symbol, sd.quote))
+	return sd.changedQuote(msgs, st.symbol, string(b))
 }
 
 // maxStreamTrades caps the trades of one symbol sent at one tick (the
@@ -167,10 +199,14 @@ func (c *simConn) bars(syms []string, stamp time.Time) []*stream.Msg {
 	return out
 }
 
-// jsonMsg is the stream message of type typ for sym whose other fields are
-// the JSON object obj.
+// jsonMsg is the stream message of type typ for sym (none when empty)
+// whose other fields are the JSON object obj.
 func jsonMsg(typ, sym, obj string) *stream.Msg {
-	frame := `[{"T":"` + typ + `","S":"` + sym + `",` + obj[1:] + `]`
+	head := `[{"T":"` + typ + `",`
+	if sym != "" {
+		head += `"S":"` + sym + `",`
+	}
+	frame := head + obj[1:] + `]`
 	msgs, err := stream.DecodeFrame([]byte(frame), stream.JSON)
 	if err != nil || len(msgs) != 1 {
 		panic("alpacasim: bad stream message " + frame)
