@@ -30,7 +30,8 @@ func hubRedis(t *testing.T) *redisServer {
 
 // The fan-out measurement delivers every client the upstream's messages
 // (within a batch or two of the window's edges), reports ordered
-// percentiles, and reads the hub process's CPU and memory.
+// percentiles, and reads the hub process's CPU and memory (parseStatCPU and
+// parseVmRSS have their own tests).
 func TestHubFanout(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildPkg(t, dir, "github.com/opitios/opitios-alpaca/hub")
@@ -46,7 +47,8 @@ func TestHubFanout(t *testing.T) {
 	if !(0 < r.P50Ms && r.P50Ms <= r.P99Ms && r.P99Ms <= r.MaxMs) {
 		t.Errorf("percentiles %+v", r)
 	}
-	if r.CPUPercent <= 0 || r.RSSMiB <= 0 {
+	// CPU time comes in 10 ms ticks: a quick machine may spend none in 1 s.
+	if r.CPUPercent < 0 || r.CPUPercent > 200 || r.RSSMiB <= 0 {
 		t.Errorf("hub CPU %.1f %%, memory %.1f MiB: not read", r.CPUPercent, r.RSSMiB)
 	}
 }
