@@ -33,6 +33,7 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/infra/stack"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"
@@ -137,26 +138,10 @@ func newStubOrigin(tb testing.TB) (*stubOrigin, *httptest.Server) {
 	return o, srv
 }
 
-// rttCounter counts Redis round trips (a command or a pipeline), and among
-// them the reads: those made only of GET and MGET (a lock step, GETs
+// rttCounter counts Redis round trips (its count is a redistest.TripHook),
+// and among them the reads: those made only of GET and MGET (a lock step, GETs
 // pipelined with SET NX, is not one).
 type rttCounter struct{ all, reads atomic.Int64 }
-
-func (c *rttCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *rttCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.count(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *rttCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.count(cmds...)
-		return next(ctx, cmds)
-	}
-}
 
 func (c *rttCounter) reset() { c.all.Store(0); c.reads.Store(0) }
 
@@ -166,7 +151,7 @@ func (c *rttCounter) report(b *testing.B) {
 	b.ReportMetric(float64(c.reads.Load())/float64(b.N), "l2-reads/op")
 }
 
-func (c *rttCounter) count(cmds ...redis.Cmder) {
+func (c *rttCounter) count(cmds []redis.Cmder) {
 	c.all.Add(1)
 	if !slices.ContainsFunc(cmds, func(cmd redis.Cmder) bool { n := cmd.Name(); return n != "get" && n != "mget" }) {
 		c.reads.Add(1)
@@ -211,7 +196,7 @@ func newFixture(b *testing.B, clock market.Clock, l1 cache.L1Options) *fixture {
 	}
 	b.Cleanup(func() { svc.Close() })
 	f := &fixture{svc: svc, h: svc.APIHandler(io.Discard), origin: o, rtt: &rttCounter{}}
-	svc.Redis.AddHook(f.rtt)
+	svc.Redis.AddHook(redistest.TripHook(f.rtt.count))
 	return f
 }
 

@@ -161,3 +161,27 @@ func FreePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TripHook is a go-redis hook that calls itself with the commands of each
+// round trip to the server, before it is made: a command alone, or a
+// pipeline's commands. Add it with AddHook to count or record round trips.
+type TripHook func(cmds []redis.Cmder)
+
+// DialHook leaves dialing alone.
+func (h TripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook reports a command as a round trip of its own.
+func (h TripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+
+// ProcessPipelineHook reports a pipeline as one round trip.
+func (h TripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h(cmds)
+		return next(ctx, cmds)
+	}
+}

@@ -2,7 +2,11 @@ package redistest
 
 import (
 	"context"
+	"reflect"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestServerStopStartIsEmpty(t *testing.T) {
@@ -22,5 +26,35 @@ func TestServerStopStartIsEmpty(t *testing.T) {
 	}
 	if FreePort(t) <= 0 {
 		t.Fatal("no free port")
+	}
+}
+
+// TripHook sees a command as one round trip and a pipeline as one. (The
+// commands a new connection sends to set itself up, HELLO and CLIENT, are
+// left out here.)
+func TestTripHookCountsRoundTrips(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: Addr(t)})
+	defer c.Close()
+	var trips [][]string
+	c.AddHook(TripHook(func(cmds []redis.Cmder) {
+		if n := cmds[0].Name(); n == "hello" || n == "client" {
+			return
+		}
+		var names []string
+		for _, cmd := range cmds {
+			names = append(names, cmd.Name())
+		}
+		trips = append(trips, names)
+	}))
+	ctx := context.Background()
+	k := Prefix(t) + "k"
+	c.Set(ctx, k, "v", time.Minute)
+	c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Get(ctx, k)
+		p.Del(ctx, k)
+		return nil
+	})
+	if want := [][]string{{"set"}, {"get", "del"}}; !reflect.DeepEqual(trips, want) {
+		t.Fatalf("round trips %v, want %v", trips, want)
 	}
 }

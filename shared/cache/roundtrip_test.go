@@ -15,30 +15,14 @@ import (
 	"github.com/opitios/opitios-alpaca/shared/market"
 )
 
-// tripCounter is a go-redis hook that records each round trip: a command,
-// or a pipeline, by the names of its commands.
+// tripCounter records each round trip (its add is a redistest.TripHook): a
+// command, or a pipeline, by the names of its commands.
 type tripCounter struct {
 	mu    sync.Mutex
 	trips [][]string
 }
 
-func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.add(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.add(cmds...)
-		return next(ctx, cmds)
-	}
-}
-
-func (c *tripCounter) add(cmds ...redis.Cmder) {
+func (c *tripCounter) add(cmds []redis.Cmder) {
 	names := make([]string, len(cmds))
 	for i, cmd := range cmds {
 		names[i] = cmd.Name()
@@ -74,7 +58,7 @@ func roundTripCache(t *testing.T, rdb redis.UniversalClient) (*Cache, FetchFunc,
 	lim := budget.New(rdb, budget.Options{PerMinute: 100_000, Key: redistest.Prefix(t) + "budget", RedisTimeout: time.Second})
 	c := New(Options{Redis: rdb, Clock: market.NewManualClock(regularNoon), Budget: lim, L2: L2Options{Timeout: time.Second}})
 	tc := &tripCounter{}
-	rdb.AddHook(tc)
+	rdb.AddHook(redistest.TripHook(tc.add))
 	fetch := budgetFetch(lim, &origin{})
 	// Warm up: the scripts are loaded on first use (NOSCRIPT, then EVAL).
 	if _, err := c.Get(context.Background(), StockQuote, ids(t, 1)[0]+"W", fetch); err != nil {
