@@ -217,14 +217,12 @@ func (n *naive) serveBatch(w http.ResponseWriter, r *http.Request) {
 	sem := make(chan struct{}, naiveFanOut)
 	var wg sync.WaitGroup
 	for i, s := range syms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			env, layer, err := n.lookup(ctx, s)
 			answers[i] = answer{env, layer, err}
-		}()
+		})
 	}
 	wg.Wait()
 	b := []byte(`{"quotes":{`)

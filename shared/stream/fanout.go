@@ -66,15 +66,8 @@ func upstreamURL(base, path string) string {
 // until ctx ends; then it disconnects the clients.
 func (fh *feedHub) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		fh.writeLoop(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		fh.relay.run(ctx)
-	}()
+	wg.Go(func() { fh.writeLoop(ctx) })
+	wg.Go(func() { fh.relay.run(ctx) })
 	fh.lease.Hold(ctx, fh.h.o.LeasePoll, fh.up.setHeld, fh.up.run)
 	wg.Wait()
 	for _, c := range *fh.clients.Load() {

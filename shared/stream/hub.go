@@ -158,11 +158,7 @@ func (h *Hub) Handles(path string) bool {
 func (h *Hub) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, f := range h.feeds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.run(ctx)
-		}()
+		wg.Go(func() { f.run(ctx) })
 	}
 	wg.Wait()
 	return nil

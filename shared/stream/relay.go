@@ -57,15 +57,8 @@ func (r *relay) run(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		r.listen(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		r.exchange(ctx)
-	}()
+	wg.Go(func() { r.listen(ctx) })
+	wg.Go(func() { r.exchange(ctx) })
 	for {
 		select {
 		case <-ctx.Done():

@@ -274,6 +274,11 @@ func (r *registry) setRemote(s Subs) {
 func (r *registry) local() Subs {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.localLocked()
+}
+
+// localLocked is local; r.mu is held.
+func (r *registry) localLocked() Subs {
 	out := Subs{}
 	for _, s := range r.clients {
 		out.add(s)
@@ -289,10 +294,7 @@ func (r *registry) local() Subs {
 func (r *registry) want() Subs {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Subs{}
-	for _, s := range r.clients {
-		out.add(s)
-	}
+	out := r.localLocked()
 	room := -1 // unlimited
 	if r.limit > 0 {
 		room = max(r.limit-len(r.refs), 0)
