@@ -15,6 +15,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 		return err
 	}
 	go emitMetrics(ctx, h, o.Clock)
-	return serve(ctx, h, ":"+or(getenv("PORT"), "8080"), log)
+	return serve(ctx, h, ":"+cmp.Or(getenv("PORT"), "8080"), log)
 }
 
 // emitMetrics writes the hub's CloudWatch embedded-metric document to
@@ -162,11 +163,4 @@ func serve(ctx context.Context, h *stream.Hub, addr string, log *slog.Logger) er
 		return err
 	}
 	return nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

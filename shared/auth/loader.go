@@ -94,17 +94,11 @@ func NewLoader(sm config.SecretsGetter, arn string, opts LoaderOptions) (*Loader
 	if opts.Refresh <= 0 {
 		_, opts.Refresh = config.RevocationSplit(config.DefaultRevocationWindow)
 	}
-	if opts.RetryAfter <= 0 {
-		opts.RetryAfter = DefaultRetryAfter
-	}
+	opts.RetryAfter = config.PositiveOr(opts.RetryAfter, DefaultRetryAfter)
 	opts.RetryAfter = min(opts.RetryAfter, opts.Refresh)
-	if opts.MaxAge <= 0 {
-		opts.MaxAge = DefaultMaxAge
-	}
+	opts.MaxAge = config.PositiveOr(opts.MaxAge, DefaultMaxAge)
 	opts.MaxAge = max(opts.MaxAge, opts.Refresh)
-	if opts.FetchTimeout <= 0 {
-		opts.FetchTimeout = DefaultFetchTimeout
-	}
+	opts.FetchTimeout = config.PositiveOr(opts.FetchTimeout, DefaultFetchTimeout)
 	if opts.Clock == nil {
 		opts.Clock = market.SystemClock
 	}

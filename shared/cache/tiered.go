@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/opitios/opitios-alpaca/shared/budget"
+	"github.com/opitios/opitios-alpaca/shared/config"
 	"github.com/opitios/opitios-alpaca/shared/market"
 	"github.com/opitios/opitios-alpaca/shared/metrics"
 )
@@ -126,13 +128,13 @@ type Cache struct {
 func New(o Options) *Cache {
 	c := &Cache{
 		l1:       newL1(o.L1),
-		cal:      or(o.Calendar, market.Default()),
-		clock:    or(o.Clock, market.SystemClock),
-		rec:      or[Recorder](o.Recorder, nopRecorder{}),
-		log:      or(o.Logger, slog.Default()),
-		fetchTTL: positive(o.FetchTimeout, DefaultFetchTimeout),
-		lockTTL:  positive(o.LockTTL, DefaultLockTTL),
-		poll:     positive(o.PollInterval, DefaultPollInterval),
+		cal:      cmp.Or(o.Calendar, market.Default()),
+		clock:    cmp.Or(o.Clock, market.SystemClock),
+		rec:      cmp.Or[Recorder](o.Recorder, nopRecorder{}),
+		log:      cmp.Or(o.Logger, slog.Default()),
+		fetchTTL: config.PositiveOr(o.FetchTimeout, DefaultFetchTimeout),
+		lockTTL:  config.PositiveOr(o.LockTTL, DefaultLockTTL),
+		poll:     config.PositiveOr(o.PollInterval, DefaultPollInterval),
 	}
 	p := o.Policy
 	if p == (Policy{}) {
@@ -154,23 +156,6 @@ func New(o Options) *Cache {
 	_, _ = rand.Read(b[:])
 	c.token = hex.EncodeToString(b[:])
 	return c
-}
-
-// or returns v unless it is nil.
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
-// positive returns d unless it is zero or negative.
-func positive(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Policy returns the TTL policy in force.

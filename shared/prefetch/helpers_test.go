@@ -1,8 +1,6 @@
 package prefetch_test
 
 import (
-	"github.com/opitios/opitios-alpaca/dev/logtest"
-
 	"context"
 	"log/slog"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opitios/opitios-alpaca/dev/alpacasim"
+	"github.com/opitios/opitios-alpaca/dev/logtest"
 	"github.com/opitios/opitios-alpaca/dev/redistest"
 	"github.com/opitios/opitios-alpaca/shared/alpaca"
 	"github.com/opitios/opitios-alpaca/shared/cache"

@@ -108,9 +108,7 @@ func (o Options) withDefaults() Options {
 	o.WriteTimeout = config.PositiveOr(o.WriteTimeout, DefaultWriteTimeout)
 	o.BackoffMin = config.PositiveOr(o.BackoffMin, DefaultBackoffMin)
 	o.BackoffMax = config.PositiveOr(o.BackoffMax, DefaultBackoffMax)
-	if o.QueueLen <= 0 {
-		o.QueueLen = DefaultQueueLen
-	}
+	o.QueueLen = config.PositiveOr(o.QueueLen, DefaultQueueLen)
 	return o
 }
 
