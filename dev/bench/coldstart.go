@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -118,12 +119,17 @@ func runColdStart(ctx context.Context, root, scratch, rie, redisAddr string, pla
 // buildBootstrap builds pkg for linux/arch as the Makefile builds a
 // function.
 func buildBootstrap(ctx context.Context, root, pkg, arch, out string) error {
-	args := append([]string{"build"}, buildFlags...)
-	cmd := exec.CommandContext(ctx, goBin(), append(args, "-o", out, pkg)...)
+	return goBuild(ctx, root, out, pkg, buildFlags, "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+}
+
+// goBuild runs go build -o out pkg in root with flags, env added to ours.
+func goBuild(ctx context.Context, root, out, pkg string, flags []string, env ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, goBin(), args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s for %s: %w: %s", pkg, arch, err, b)
+		return fmt.Errorf("go build %s %s: %w: %s", pkg, strings.Join(env, " "), err, b)
 	}
 	return nil
 }

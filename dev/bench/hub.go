@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,12 +55,6 @@ type hubResult struct {
 	Streamed *streamedResult `json:"streamed,omitempty"`
 }
 
-// hubBins are the programs the hub section runs.
-type hubBins struct {
-	hub   string // ./hub
-	local string // ./dev/local, the `make run` program
-}
-
 // runHubSection builds the hub and the `make run` program, starts a Redis
 // for them, and measures the hub's fan-out and a streamed symbol's REST
 // cost.
@@ -71,12 +63,10 @@ func runHubSection(ctx context.Context, o options, logs, scratch string, step fu
 	if o.smoke {
 		plan, splan = smokeHub, smokeStreamed
 	}
-	bins := hubBins{hub: filepath.Join(scratch, "bin", "hub"), local: filepath.Join(scratch, "bin", "opitios-local")}
-	for bin, pkg := range map[string]string{bins.hub: "./hub", bins.local: "./dev/local"} {
-		build := exec.CommandContext(ctx, goBin(), "build", "-o", bin, pkg)
-		build.Dir = o.root
-		if out, err := build.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %w: %s", pkg, err, out)
+	hubBin, localBin := filepath.Join(scratch, "bin", "hub"), filepath.Join(scratch, "bin", "opitios-local")
+	for bin, pkg := range map[string]string{hubBin: "./hub", localBin: "./dev/local"} {
+		if err := goBuild(ctx, o.root, bin, pkg, nil); err != nil {
+			return nil, err
 		}
 	}
 	redis, err := startRedis(ctx, logs)
@@ -85,12 +75,12 @@ func runHubSection(ctx context.Context, o options, logs, scratch string, step fu
 	}
 	defer redis.stop()
 	step("hub: %d clients, %d msg/s for %v", plan.clients, plan.rate, plan.dur)
-	r, err := runHubFanout(ctx, bins.hub, logs, redis, plan)
+	r, err := runHubFanout(ctx, hubBin, logs, redis, plan)
 	if err != nil {
 		return nil, err
 	}
 	step("hub: %d GETs of a streamed symbol's latest quote", splan.requests)
-	r.Streamed, err = runStreamed(ctx, &launcher{logs: logs, localBin: bins.local}, redis, splan)
+	r.Streamed, err = runStreamed(ctx, &launcher{logs: logs, localBin: localBin}, redis, splan)
 	return r, err
 }
 
@@ -176,17 +166,13 @@ func summarize(plan hubPlan, lats [][]time.Duration, counts []int64) *hubResult 
 // benchClient subscribes to quotes, reports on ready, and from start records,
 // for each frame read during plan.dur, its delay per message it carries.
 func benchClient(ctx context.Context, url string, plan hubPlan, ready chan<- error, start <-chan struct{}) ([]time.Duration, int64) {
-	conn, _, err := websocket.Dial(ctx, strings.Replace(url, "http://", "ws://", 1)+"/"+stream.FeedIEX, nil)
+	conn, err := dialQuotes(ctx, url, "BENCH")
 	if err != nil {
 		ready <- err
 		return nil, 0
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(-1)
-	for _, msg := range []string{`{"action":"auth","key":"` + auth.DevKeyID + `","secret":"` + auth.DevSecret + `"}`, `{"action":"subscribe","quotes":["BENCH"]}`} {
-		_, _, _ = conn.Read(ctx)
-		_ = conn.Write(ctx, websocket.MessageText, []byte(msg))
-	}
 	_, _, err = conn.Read(ctx) // the subscription
 	ready <- err
 	<-start

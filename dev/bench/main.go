@@ -50,7 +50,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -312,10 +311,8 @@ func runLoadSections(ctx context.Context, o options, r *results, logs, scratch s
 	}
 	localBin := filepath.Join(scratch, "bin", "opitios-local")
 	step("load: building dev/local")
-	build := exec.CommandContext(ctx, goBin(), "build", "-o", localBin, "./dev/local")
-	build.Dir = o.root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("load: go build ./dev/local: %w: %s", err, out)
+	if err := goBuild(ctx, o.root, localBin, "./dev/local", nil); err != nil {
+		return fmt.Errorf("load: %w", err)
 	}
 	rs, err := startRedis(ctx, logs)
 	if err != nil {

@@ -118,11 +118,10 @@ func (r *streamedResult) get(ctx context.Context, url string) error {
 	return nil
 }
 
-// subscribeQuotes connects to base's IEX stream, subscribes to sym's
-// quotes and returns once a quote of it has arrived.
-func subscribeQuotes(ctx context.Context, base, sym string) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
+// dialQuotes connects to base's IEX stream with the development key and
+// asks for sym's quotes: it reads the greeting and the authentication's
+// answer, and returns before the subscription's.
+func dialQuotes(ctx context.Context, base, sym string) (*websocket.Conn, error) {
 	conn, _, err := websocket.Dial(ctx, strings.Replace(base, "http://", "ws://", 1)+"/"+stream.FeedIEX, nil)
 	if err != nil {
 		return nil, err
@@ -133,7 +132,22 @@ func subscribeQuotes(ctx context.Context, base, sym string) (*websocket.Conn, er
 			conn.CloseNow()
 			return nil, err
 		}
-		_ = conn.Write(ctx, websocket.MessageText, []byte(msg))
+		if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			conn.CloseNow()
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+// subscribeQuotes is dialQuotes that returns once a quote of sym has
+// arrived.
+func subscribeQuotes(ctx context.Context, base, sym string) (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := dialQuotes(ctx, base, sym)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		_, b, err := conn.Read(ctx)
