@@ -82,6 +82,18 @@ type quoteEcho struct {
 	barrier  int // hold each request until this many are in flight (or 200ms)
 }
 
+// chunkSizes returns the number of symbols of each request, ascending.
+func (q *quoteEcho) chunkSizes() []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var sizes []int
+	for _, v := range q.requests {
+		sizes = append(sizes, len(strings.Split(v.Get("symbols"), ",")))
+	}
+	slices.Sort(sizes)
+	return sizes
+}
+
 func (q *quoteEcho) handler(key string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q.mu.Lock()
@@ -208,12 +220,7 @@ func TestOptionQuotesChunksOf100(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sizes []int
-	for _, q := range echo.requests {
-		sizes = append(sizes, len(strings.Split(q.Get("symbols"), ",")))
-	}
-	sort.Ints(sizes)
-	if !slices.Equal(sizes, []int{30, 100, 100}) {
+	if sizes := echo.chunkSizes(); !slices.Equal(sizes, []int{30, 100, 100}) {
 		t.Errorf("chunk sizes %v, want [30 100 100]", sizes)
 	}
 	for _, p := range paths {

@@ -246,12 +246,7 @@ func TestLatestPerCallChunks(t *testing.T) {
 	if err != nil || len(m.Values) != 7 || m.Source != "alpaca/opra" {
 		t.Fatalf("%+v, %v", m, err)
 	}
-	var sizes []int
-	for _, q := range echo.requests {
-		sizes = append(sizes, len(strings.Split(q.Get("symbols"), ",")))
-	}
-	sort.Ints(sizes)
-	if !slices.Equal(sizes, []int{1, 3, 3}) {
+	if sizes := echo.chunkSizes(); !slices.Equal(sizes, []int{1, 3, 3}) {
 		t.Errorf("chunk sizes %v, want [1 3 3] (PerCall, not the URL length)", sizes)
 	}
 
