@@ -2,6 +2,7 @@ package service
 
 import (
 	"runtime/debug"
+	"runtime/metrics"
 
 	"github.com/opitios/opitios-alpaca/shared/config"
 )
@@ -24,7 +25,7 @@ func TuneGC(getenv func(string) string, memoryMB int) (gcPercent int, memLimit i
 	if getenv("GOMEMLIMIT") == "" && memoryMB > 0 {
 		debug.SetMemoryLimit(config.GCLimitBytes(memoryMB))
 	}
-	gcPercent = debug.SetGCPercent(-1)
-	debug.SetGCPercent(gcPercent)
-	return gcPercent, debug.SetMemoryLimit(-1)
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64()), int64(s[1].Value.Uint64())
 }
